@@ -1,0 +1,1 @@
+//! Example brokers for osb-rs (see `examples/`).

@@ -1,0 +1,2 @@
+//! The `osb` command line.
+fn main() {}

@@ -1,0 +1,315 @@
+//! Service Instance bodies: provision, update, deprovision and fetch, with their query parameters.
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::MaintenanceInfo;
+use crate::context::Context;
+use crate::query::params_impl;
+use crate::{Extra, OperationId, Parameters, PlanId, ServiceId};
+
+/// Body of `PUT /v2/service_instances/:instance_id`.
+///
+/// ```
+/// use osb_types::{context::Context, instance::ProvisionRequest};
+/// let req = ProvisionRequest::new("svc", "plan").with_context(Context::kubernetes("default", "cluster-1"));
+/// let json = serde_json::to_value(&req).unwrap();
+/// assert_eq!(json["context"]["platform"], "kubernetes");
+/// ```
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ProvisionRequest {
+    /// Id of a Service Offering of the catalog.
+    pub service_id: ServiceId,
+    /// Id of a plan of that offering.
+    pub plan_id: PlanId,
+    /// Platform context (profile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<Context>,
+    /// Deprecated in favour of `context`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_guid: Option<String>,
+    /// Deprecated in favour of `context`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub space_guid: Option<String>,
+    /// Configuration parameters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<Parameters>,
+    /// The maintenance info the Platform expects the plan to have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maintenance_info: Option<MaintenanceInfo>,
+    /// Fields not defined by the specification, kept as they came.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl ProvisionRequest {
+    /// A request for this offering and plan.
+    pub fn new(service_id: impl Into<ServiceId>, plan_id: impl Into<PlanId>) -> Self {
+        Self {
+            service_id: service_id.into(),
+            plan_id: plan_id.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Sets `context`.
+    #[must_use]
+    pub fn with_context(mut self, context: Context) -> Self {
+        self.context = Some(context);
+        self
+    }
+
+    /// Sets `parameters`.
+    #[must_use]
+    pub fn with_parameters(mut self, parameters: Parameters) -> Self {
+        self.parameters = Some(parameters);
+        self
+    }
+
+    /// Sets `maintenance_info`.
+    #[must_use]
+    pub fn with_maintenance_info(mut self, maintenance_info: MaintenanceInfo) -> Self {
+        self.maintenance_info = Some(maintenance_info);
+        self
+    }
+}
+
+/// Body of a 200/201/202 provision response.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ProvisionResponse {
+    /// Dashboard URL; `null` is accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dashboard_url: Option<String>,
+    /// Operation id of an asynchronous provision; `null` is accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<OperationId>,
+    /// Instance metadata (labels, attributes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<InstanceMetadata>,
+    /// Fields not defined by the specification, kept as they came.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// Service Instance metadata (spec "Service Instance Metadata").
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct InstanceMetadata {
+    /// Key-value labels meaningful to users.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<Extra>,
+    /// Broker-generated attributes that may change Platform behaviour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<Extra>,
+    /// Fields not defined by the specification, kept as they came.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// Body of `PATCH /v2/service_instances/:instance_id`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct UpdateRequest {
+    /// Platform context (profile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<Context>,
+    /// Id of the instance's Service Offering.
+    pub service_id: ServiceId,
+    /// The new plan; absent means "do not change the plan".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_id: Option<PlanId>,
+    /// Parameters the user specified; absent means "do not change parameters".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<Parameters>,
+    /// The instance before the update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_values: Option<PreviousValues>,
+    /// The maintenance info to update to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maintenance_info: Option<MaintenanceInfo>,
+    /// Fields not defined by the specification, kept as they came.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl UpdateRequest {
+    /// An update of an instance of this offering that changes nothing yet.
+    pub fn new(service_id: impl Into<ServiceId>) -> Self {
+        Self {
+            service_id: service_id.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Sets the new `plan_id`.
+    #[must_use]
+    pub fn with_plan(mut self, plan_id: impl Into<PlanId>) -> Self {
+        self.plan_id = Some(plan_id.into());
+        self
+    }
+
+    /// Sets `parameters`.
+    #[must_use]
+    pub fn with_parameters(mut self, parameters: Parameters) -> Self {
+        self.parameters = Some(parameters);
+        self
+    }
+
+    /// Sets `context`.
+    #[must_use]
+    pub fn with_context(mut self, context: Context) -> Self {
+        self.context = Some(context);
+        self
+    }
+
+    /// Sets `previous_values`.
+    #[must_use]
+    pub fn with_previous_values(mut self, previous: PreviousValues) -> Self {
+        self.previous_values = Some(previous);
+        self
+    }
+
+    /// Sets `maintenance_info`.
+    #[must_use]
+    pub fn with_maintenance_info(mut self, maintenance_info: MaintenanceInfo) -> Self {
+        self.maintenance_info = Some(maintenance_info);
+        self
+    }
+}
+
+/// `previous_values` of an update request.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct PreviousValues {
+    /// Deprecated: the offering id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_id: Option<ServiceId>,
+    /// The plan before the update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_id: Option<PlanId>,
+    /// Deprecated: the organization id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
+    /// Deprecated: the space id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub space_id: Option<String>,
+    /// The maintenance info before the update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maintenance_info: Option<MaintenanceInfo>,
+    /// Fields not defined by the specification, kept as they came.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// Body of a 200/202 update response.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct UpdateResponse {
+    /// The new dashboard URL; absent or `null` means "keep the previous one".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dashboard_url: Option<String>,
+    /// Operation id of an asynchronous update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<OperationId>,
+    /// Instance metadata (labels, attributes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<InstanceMetadata>,
+    /// Fields not defined by the specification, kept as they came.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// Body of a 200/202 deprovision response (`{}` or `{"operation": ...}`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DeprovisionResponse {
+    /// Operation id of an asynchronous deprovision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<OperationId>,
+    /// Fields not defined by the specification, kept as they came.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// Body of `GET /v2/service_instances/:instance_id`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct FetchInstanceResponse {
+    /// The instance's offering.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_id: Option<ServiceId>,
+    /// The instance's plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_id: Option<PlanId>,
+    /// The dashboard URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dashboard_url: Option<String>,
+    /// The instance's parameters (brokers may omit sensitive ones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<Parameters>,
+    /// The instance's maintenance info.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maintenance_info: Option<MaintenanceInfo>,
+    /// Instance metadata (labels, attributes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<InstanceMetadata>,
+    /// Fields not defined by the specification, kept as they came.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// Query of `PUT /v2/service_instances/:instance_id`.
+///
+/// ```
+/// use osb_types::instance::ProvisionParams;
+/// let p = ProvisionParams::from_query("accepts_incomplete=true").unwrap();
+/// assert_eq!(p.accepts_incomplete, Some(true));
+/// assert_eq!(p.to_query(), "accepts_incomplete=true");
+/// assert!(ProvisionParams::from_query("accepts_incomplete=yes").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProvisionParams {
+    /// Whether the Platform accepts an asynchronous (202) answer.
+    pub accepts_incomplete: Option<bool>,
+}
+params_impl!(ProvisionParams {
+    accepts_incomplete: bool
+});
+
+/// Query of `PATCH /v2/service_instances/:instance_id`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UpdateParams {
+    /// Whether the Platform accepts an asynchronous (202) answer.
+    pub accepts_incomplete: Option<bool>,
+}
+params_impl!(UpdateParams {
+    accepts_incomplete: bool
+});
+
+/// Query of `DELETE /v2/service_instances/:instance_id` (`service_id` and `plan_id` are REQUIRED).
+///
+/// ```
+/// use osb_types::instance::DeprovisionParams;
+/// let p = DeprovisionParams::from_query("service_id=s&plan_id=p%2F1").unwrap();
+/// assert_eq!(p.plan_id.unwrap(), "p/1");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DeprovisionParams {
+    /// The instance's offering.
+    pub service_id: Option<ServiceId>,
+    /// The instance's plan.
+    pub plan_id: Option<PlanId>,
+    /// Whether the Platform accepts an asynchronous (202) answer.
+    pub accepts_incomplete: Option<bool>,
+}
+params_impl!(DeprovisionParams {
+    service_id: string,
+    plan_id: string,
+    accepts_incomplete: bool
+});
+
+/// Query of `GET /v2/service_instances/:instance_id` (hints only).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FetchInstanceParams {
+    /// The instance's offering.
+    pub service_id: Option<ServiceId>,
+    /// The instance's plan.
+    pub plan_id: Option<PlanId>,
+}
+params_impl!(FetchInstanceParams {
+    service_id: string,
+    plan_id: string
+});

@@ -1,0 +1,120 @@
+//! `last_operation` responses and query parameters, for instances and bindings.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::query::params_impl;
+use crate::{Extra, OperationId, PlanId, ServiceId};
+
+/// The `state` of an operation.
+///
+/// ```
+/// use osb_types::operation::OperationState;
+/// assert_eq!(serde_json::to_string(&OperationState::InProgress).unwrap(), r#""in progress""#);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum OperationState {
+    /// `"in progress"`: keep polling.
+    #[serde(rename = "in progress")]
+    InProgress,
+    /// `"succeeded"`: stop polling, the operation is done.
+    #[serde(rename = "succeeded")]
+    Succeeded,
+    /// `"failed"`: stop polling, the operation failed.
+    #[serde(rename = "failed")]
+    Failed,
+}
+
+impl OperationState {
+    /// The wire value.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InProgress => "in progress",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// `true` for `succeeded` and `failed`.
+    #[must_use]
+    pub fn is_terminal(self) -> bool {
+        !matches!(self, Self::InProgress)
+    }
+}
+
+impl fmt::Display for OperationState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Body of a `last_operation` response (instances and bindings).
+///
+/// ```
+/// use osb_types::operation::{LastOperationResponse, OperationState};
+/// let r: LastOperationResponse = serde_json::from_str(r#"{"state":"in progress","description":"10%"}"#).unwrap();
+/// assert_eq!(r.state, OperationState::InProgress);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LastOperationResponse {
+    /// The operation's state.
+    pub state: OperationState,
+    /// A user-facing message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Failed update or deprovision only: whether the instance is still usable (default `true`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_usable: Option<bool>,
+    /// Failed update only: whether repeating the update may succeed (default `true`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_repeatable: Option<bool>,
+    /// Fields not defined by the specification, kept as they came.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl LastOperationResponse {
+    /// A response with this state and nothing else.
+    #[must_use]
+    pub fn new(state: OperationState) -> Self {
+        Self {
+            state,
+            description: None,
+            instance_usable: None,
+            update_repeatable: None,
+            extra: Extra::new(),
+        }
+    }
+
+    /// Sets `description`.
+    #[must_use]
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+}
+
+/// Query of both `last_operation` endpoints (all optional).
+///
+/// ```
+/// use osb_types::operation::LastOperationParams;
+/// let p = LastOperationParams { operation: Some("task 1&2".into()), ..Default::default() };
+/// assert_eq!(p.to_query(), "operation=task+1%262");
+/// assert_eq!(LastOperationParams::from_query(&p.to_query()).unwrap(), p);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LastOperationParams {
+    /// The offering (hint).
+    pub service_id: Option<ServiceId>,
+    /// The plan before any update (hint).
+    pub plan_id: Option<PlanId>,
+    /// The `operation` value the broker returned, verbatim.
+    pub operation: Option<OperationId>,
+}
+params_impl!(LastOperationParams {
+    service_id: string,
+    plan_id: string,
+    operation: string
+});

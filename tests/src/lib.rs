@@ -1,0 +1,1 @@
+//! Shared helpers for the osb-rs end-to-end tests.
