@@ -1,0 +1,203 @@
+//! The `Broker` trait: one method per OSB operation. The runtime owns every protocol rule
+//! (status codes, idempotency, concurrency, async operations); a broker only does the work.
+
+use std::future::Future;
+use std::time::Duration;
+
+use osb_types::binding::{FetchBindingResponse, RotateBindingRequest};
+use osb_types::catalog::{ServiceOffering, ServicePlan};
+use osb_types::instance::FetchInstanceResponse;
+use osb_types::operation::LastOperationResponse;
+use osb_types::{BindRequest, Catalog, ProvisionRequest, UpdateRequest};
+
+use crate::reply::{Bound, Deprovisioned, Provisioned, Unbound, Updated};
+use crate::request::{DeprovisionRequest, UnbindRequest};
+use crate::{BrokerError, RequestContext};
+
+/// How the runtime treats a plan beyond what the catalog says.
+///
+/// ```
+/// use std::time::Duration;
+/// use osb_server_mini::PlanPolicy;
+/// let p = PlanPolicy::async_only().retry_after(Duration::from_secs(2));
+/// assert!(p.async_only);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct PlanPolicy {
+    /// Every operation of this plan runs in the background: without `accepts_incomplete=true`
+    /// the runtime answers 422 `AsyncRequired` before calling the broker.
+    pub async_only: bool,
+    /// `Retry-After` sent with `in progress` last-operation answers.
+    pub retry_after: Option<Duration>,
+}
+
+impl PlanPolicy {
+    /// A plan whose operations are all asynchronous.
+    #[must_use]
+    pub fn async_only() -> Self {
+        Self {
+            async_only: true,
+            retry_after: None,
+        }
+    }
+
+    /// Sets the `Retry-After` hint.
+    #[must_use]
+    pub fn retry_after(mut self, after: Duration) -> Self {
+        self.retry_after = Some(after);
+        self
+    }
+}
+
+/// An Open Service Broker. Implement it by hand, or let `#[broker]` write the impl.
+///
+/// Only [`catalog`](Broker::catalog), [`provision`](Broker::provision) and
+/// [`deprovision`](Broker::deprovision) are required. The defaults of the others answer the
+/// way the specification requires of a broker that does not support them, or let the runtime
+/// answer from its own records (fetch and last operation).
+///
+/// Every method receives the [`RequestContext`] and the typed request, already checked
+/// against the catalog (known service and plan, bindable, updateable, maintenance info,
+/// parameter schemas). Returning [`BrokerError`] fails the request with that error; returning
+/// `later(..)` makes it asynchronous.
+///
+/// ```
+/// use osb_server_mini::{Broker, BrokerError, RequestContext, reply::*, request::*};
+/// use osb_server_mini::types::{Catalog, ProvisionRequest, ServiceOffering, ServicePlan};
+///
+/// struct Hello;
+///
+/// impl Broker for Hello {
+///     fn catalog(&self) -> Catalog {
+///         Catalog::new(vec![ServiceOffering::new("svc", "hello", "Says hello",
+///             vec![ServicePlan::new("plan", "default", "The only plan")])])
+///     }
+///     async fn provision(&self, _: &RequestContext, _: ProvisionRequest) -> Result<Provisioned, BrokerError> {
+///         Ok(Provisioned::done())
+///     }
+///     async fn deprovision(&self, _: &RequestContext, _: DeprovisionRequest) -> Result<Deprovisioned, BrokerError> {
+///         Ok(Deprovisioned::done())
+///     }
+/// }
+/// ```
+pub trait Broker: Send + Sync + 'static {
+    /// The catalog. Called once when the server is built; it is validated then and served
+    /// from memory afterwards.
+    fn catalog(&self) -> Catalog;
+
+    /// Runtime policy of a plan (async-only, `Retry-After`). Default: synchronous allowed, no hint.
+    fn plan_policy(&self, offering: &ServiceOffering, plan: &ServicePlan) -> PlanPolicy {
+        let _ = (offering, plan);
+        PlanPolicy::default()
+    }
+
+    /// Creates a Service Instance.
+    fn provision(
+        &self,
+        ctx: &RequestContext,
+        request: ProvisionRequest,
+    ) -> impl Future<Output = Result<Provisioned, BrokerError>> + Send;
+
+    /// Updates a Service Instance (plan, parameters, context or maintenance info).
+    /// Default: 422 `UpdateNotSupported`.
+    fn update(
+        &self,
+        ctx: &RequestContext,
+        request: UpdateRequest,
+    ) -> impl Future<Output = Result<Updated, BrokerError>> + Send {
+        let _ = (ctx, request);
+        async {
+            Err(BrokerError::unprocessable(
+                "UpdateNotSupported",
+                "This service broker does not support updating Service Instances.",
+            ))
+        }
+    }
+
+    /// Deletes a Service Instance.
+    fn deprovision(
+        &self,
+        ctx: &RequestContext,
+        request: DeprovisionRequest,
+    ) -> impl Future<Output = Result<Deprovisioned, BrokerError>> + Send;
+
+    /// Answers `GET /v2/service_instances/:id` for a retrievable offering. Default `Ok(None)`:
+    /// the runtime answers from its record (service, plan, parameters, dashboard URL, metadata).
+    fn fetch_instance(
+        &self,
+        ctx: &RequestContext,
+    ) -> impl Future<Output = Result<Option<FetchInstanceResponse>, BrokerError>> + Send {
+        let _ = ctx;
+        async { Ok(None) }
+    }
+
+    /// Answers instance `last_operation`. Default `Ok(None)`: the runtime answers from the
+    /// operation it runs. Override only for operations tracked outside this process.
+    fn instance_last_operation(
+        &self,
+        ctx: &RequestContext,
+    ) -> impl Future<Output = Result<Option<LastOperationResponse>, BrokerError>> + Send {
+        let _ = ctx;
+        async { Ok(None) }
+    }
+
+    /// Creates a Service Binding. Default: 400, the offering is not bindable.
+    fn bind(
+        &self,
+        ctx: &RequestContext,
+        request: BindRequest,
+    ) -> impl Future<Output = Result<Bound, BrokerError>> + Send {
+        let _ = (ctx, request);
+        async {
+            Err(BrokerError::bad_request(
+                "This service broker does not support bindings.",
+            ))
+        }
+    }
+
+    /// Rotates a binding: creates `ctx.binding_id()` from `predecessor_binding_id`, which the
+    /// runtime has checked exists on the same instance and whose plan is `binding_rotatable`.
+    /// Default: 400, rotation not supported.
+    fn rotate_binding(
+        &self,
+        ctx: &RequestContext,
+        request: RotateBindingRequest,
+    ) -> impl Future<Output = Result<Bound, BrokerError>> + Send {
+        let _ = (ctx, request);
+        async {
+            Err(BrokerError::bad_request(
+                "This service broker does not support binding rotation.",
+            ))
+        }
+    }
+
+    /// Deletes a Service Binding. Default: nothing to clean up.
+    fn unbind(
+        &self,
+        ctx: &RequestContext,
+        request: UnbindRequest,
+    ) -> impl Future<Output = Result<Unbound, BrokerError>> + Send {
+        let _ = (ctx, request);
+        async { Ok(Unbound::done()) }
+    }
+
+    /// Answers `GET .../service_bindings/:id`. Default `Ok(None)`: the runtime answers from
+    /// the bind response and parameters it recorded.
+    fn fetch_binding(
+        &self,
+        ctx: &RequestContext,
+    ) -> impl Future<Output = Result<Option<FetchBindingResponse>, BrokerError>> + Send {
+        let _ = ctx;
+        async { Ok(None) }
+    }
+
+    /// Answers binding `last_operation`. Default `Ok(None)`: the runtime answers.
+    fn binding_last_operation(
+        &self,
+        ctx: &RequestContext,
+    ) -> impl Future<Output = Result<Option<LastOperationResponse>, BrokerError>> + Send {
+        let _ = ctx;
+        async { Ok(None) }
+    }
+}
