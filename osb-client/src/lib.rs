@@ -1,1 +1,86 @@
-//! Work in progress.
+//! # osb-client
+//!
+//! An async client for the [Open Service Broker API] v2.17, for platforms: every endpoint,
+//! answers as enums that keep the specification's meaning of each status, polling with
+//! `Retry-After` and maximum durations, orphan mitigation per the v2.17 table, and version
+//! gating.
+//!
+//! ```no_run
+//! use osb_client::types::{BindRequest, ProvisionRequest};
+//! use osb_client::{Client, ProvisionOutcome};
+//!
+//! # async fn tour() -> Result<(), osb_client::Error> {
+//! let client = Client::builder("http://127.0.0.1:8080")
+//!     .basic_auth("admin", "secret")
+//!     .build()?;
+//!
+//! // 1. catalog
+//! let catalog = client.catalog().await?;
+//! let offering = &catalog.services[0];
+//! let plan = &offering.plans[0];
+//!
+//! // 2. provision (accepts_incomplete=true by default)
+//! let instance = client.instance("inst-1");
+//! let outcome = instance.provision(&ProvisionRequest::new(offering.id.clone(), plan.id.clone())).await?;
+//! if let ProvisionOutcome::Accepted { operation, .. } = &outcome {
+//!     println!("provisioning asynchronously ({operation:?})");
+//! }
+//!
+//! // 3. wait: polls last_operation, honours Retry-After and the plan's maximum duration;
+//! //    a failed provision is deprovisioned (orphan mitigation) and reported in the error.
+//! let opts = osb_client::WaitOptions::default().plan(plan);
+//! instance.wait_with(&outcome, &opts).await?;
+//!
+//! // 4. bind
+//! let binding = instance.binding("bind-1");
+//! let bound = binding.bind(&BindRequest::new(offering.id.clone(), plan.id.clone())).await?;
+//! binding.wait(&bound).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Errors are one [`Error`] with predicates ([`Error::is_async_required`],
+//! [`Error::is_concurrency_error`], [`Error::is_gone`], ...). When a failure required orphan
+//! mitigation (see [`orphan`]), the DELETE has already been sent and
+//! [`Error::orphan_mitigation`] says how it went.
+//!
+//! ## Headers
+//!
+//! Every request carries `X-Broker-API-Version` and (from 2.15) a fresh
+//! `X-Broker-API-Request-Identity`; requests tied to a user action carry
+//! `X-Broker-API-Originating-Identity` when configured (never the catalog or mitigation).
+//!
+//! ## Features
+//!
+//! | Feature | Default | What |
+//! |---|---|---|
+//! | (rustls) | yes | TLS through `reqwest` with `rustls` |
+//!
+//! Bring your own `reqwest::Client` (native TLS, custom roots, proxies) with
+//! [`ClientBuilder::http_client`].
+//!
+//! [Open Service Broker API]: https://github.com/openservicebrokerapi/servicebroker
+
+#![deny(missing_docs)]
+
+mod binding;
+mod builder;
+mod client;
+mod error;
+mod instance;
+pub mod orphan;
+mod outcome;
+mod poll;
+pub mod version;
+
+pub use binding::BindingApi;
+pub use builder::{ClientBuilder, IdentityProvider, RequestIdGenerator};
+pub use client::{parse_retry_after, Client};
+pub use error::{Error, Result};
+pub use instance::InstanceApi;
+pub use orphan::{MitigationOutcome, MitigationResult, MitigationTarget, OperationKind, OrphanMitigation};
+pub use outcome::{
+    BindOutcome, DeprovisionOutcome, LastOperation, PendingOperation, Pollable, ProvisionOutcome,
+    UnbindOutcome, UpdateOutcome,
+};
+pub use poll::{Progress, ProgressFn, WaitOptions, WaitOutcome};
+pub use osb_types as types;

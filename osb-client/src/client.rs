@@ -1,0 +1,374 @@
+//! [`Client`]: the shared connection, headers, and the plumbing every endpoint uses.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use osb_types::version::{
+    API_VERSION_HEADER, ORIGINATING_IDENTITY_HEADER, REQUEST_IDENTITY_HEADER, RETRY_AFTER_HEADER,
+};
+use osb_types::{ApiVersion, Catalog, ErrorResponse, InstanceId};
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+
+use crate::builder::{ClientBuilder, IdentityProvider, RequestIdGenerator};
+use crate::orphan::{MitigationOutcome, MitigationResult, MitigationTarget, OrphanMitigation};
+use crate::version::Capability;
+use crate::{Error, InstanceApi, Result};
+
+#[derive(Clone)]
+pub(crate) enum Auth {
+    None,
+    Basic { username: String, password: String },
+    Bearer(String),
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::None => f.write_str("None"),
+            Self::Basic { username, .. } => f
+                .debug_struct("Basic")
+                .field("username", username)
+                .field("password", &osb_types::REDACTED)
+                .finish(),
+            Self::Bearer(_) => f.debug_tuple("Bearer").field(&osb_types::REDACTED).finish(),
+        }
+    }
+}
+
+pub(crate) struct Inner {
+    pub(crate) base: url::Url,
+    pub(crate) auth: Auth,
+    pub(crate) api_version: ApiVersion,
+    pub(crate) http: reqwest::Client,
+    pub(crate) per_request_timeout: Option<Duration>,
+    pub(crate) originating_identity: Option<IdentityProvider>,
+    pub(crate) request_identity: RequestIdGenerator,
+    pub(crate) accepts_incomplete: bool,
+    pub(crate) orphan_mitigation: OrphanMitigation,
+}
+
+/// An Open Service Broker API client. Cheap to clone (an `Arc` inside); share it freely.
+///
+/// ```no_run
+/// # async fn run() -> osb_client::Result<()> {
+/// let client = osb_client::Client::builder("http://127.0.0.1:8080").basic_auth("admin", "secret").build()?;
+/// let catalog = client.catalog().await?;
+/// println!("{} offerings", catalog.services.len());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base.as_str())
+            .field("auth", &self.inner.auth)
+            .field("api_version", &self.inner.api_version)
+            .field("accepts_incomplete", &self.inner.accepts_incomplete)
+            .field("orphan_mitigation", &self.inner.orphan_mitigation)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A raw broker answer.
+#[derive(Debug)]
+pub(crate) struct Raw {
+    pub(crate) status: u16,
+    pub(crate) retry_after: Option<Duration>,
+    pub(crate) body: Bytes,
+}
+
+impl Raw {
+    pub(crate) fn snippet(&self) -> String {
+        snippet(&self.body)
+    }
+
+    /// Decodes a JSON body; an empty body counts as `{}` (CHECKLIST V11).
+    pub(crate) fn decode<T: DeserializeOwned>(&self) -> std::result::Result<T, serde_json::Error> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            serde_json::from_slice(b"{}")
+        } else {
+            serde_json::from_slice(&self.body)
+        }
+    }
+
+    /// The error for a status this endpoint does not treat as success.
+    pub(crate) fn into_error(self) -> Error {
+        if self.status >= 400 {
+            let body = serde_json::from_slice::<ErrorResponse>(&self.body).ok().map(Box::new);
+            Error::Broker {
+                status: self.status,
+                body,
+                snippet: self.snippet(),
+                orphan_mitigation: None,
+            }
+        } else {
+            Error::UnexpectedStatus {
+                status: self.status,
+                snippet: self.snippet(),
+                orphan_mitigation: None,
+            }
+        }
+    }
+
+    pub(crate) fn decode_error(&self, source: serde_json::Error) -> Error {
+        Error::Decode {
+            status: self.status,
+            source,
+            snippet: self.snippet(),
+            orphan_mitigation: None,
+        }
+    }
+}
+
+pub(crate) fn snippet(body: &[u8]) -> String {
+    String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned()
+}
+
+/// Parses `Retry-After`: delta-seconds or an HTTP-date (B31).
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(osb_client::parse_retry_after("7"), Some(Duration::from_secs(7)));
+/// assert_eq!(osb_client::parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+/// assert_eq!(osb_client::parse_retry_after("soon"), None);
+/// ```
+#[must_use]
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let v = value.trim();
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        return v.parse::<u64>().ok().map(Duration::from_secs);
+    }
+    let when = httpdate::parse_http_date(v).ok()?;
+    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+}
+
+/// One request to send.
+pub(crate) struct Call<'a> {
+    pub(crate) method: Method,
+    pub(crate) path: &'a [&'a str],
+    pub(crate) query: String,
+    pub(crate) body: Option<Vec<u8>>,
+    /// Send the originating identity (user action); `false` for catalog and mitigation.
+    pub(crate) user_action: bool,
+}
+
+impl Client {
+    /// Starts configuring a client for the broker at `base_url` (a path prefix is kept).
+    pub fn builder(base_url: impl Into<String>) -> ClientBuilder {
+        ClientBuilder::new(base_url)
+    }
+
+    /// The API version this client sends.
+    #[must_use]
+    pub fn api_version(&self) -> ApiVersion {
+        self.inner.api_version
+    }
+
+    /// The base URL, without a trailing slash.
+    #[must_use]
+    pub fn base_url(&self) -> &url::Url {
+        &self.inner.base
+    }
+
+    /// The orphan-mitigation policy.
+    #[must_use]
+    pub fn orphan_mitigation_policy(&self) -> &OrphanMitigation {
+        &self.inner.orphan_mitigation
+    }
+
+    /// `GET /v2/catalog`.
+    ///
+    /// # Errors
+    /// A broker error status, a transport failure or timeout, or a body that is not a catalog.
+    pub async fn catalog(&self) -> Result<Catalog> {
+        let raw = self
+            .execute(Call {
+                method: Method::GET,
+                path: &["v2", "catalog"],
+                query: String::new(),
+                body: None,
+                user_action: false,
+            })
+            .await?;
+        if raw.status != 200 {
+            return Err(raw.into_error());
+        }
+        raw.decode().map_err(|e| raw.decode_error(e))
+    }
+
+    /// The Service Instance `id`: provision, update, deprovision, fetch, poll and its bindings.
+    pub fn instance(&self, id: impl Into<InstanceId>) -> InstanceApi {
+        InstanceApi::new(self.clone(), id.into())
+    }
+
+    pub(crate) fn require(&self, cap: Capability) -> Result<()> {
+        cap.require(self.inner.api_version)
+    }
+
+    pub(crate) fn url(&self, path: &[&str], query: &str) -> url::Url {
+        let mut url = self.inner.base.clone();
+        if let Ok(mut segs) = url.path_segments_mut() {
+            segs.pop_if_empty().extend(path);
+        }
+        if !query.is_empty() {
+            url.set_query(Some(query));
+        }
+        url
+    }
+
+    pub(crate) async fn execute(&self, call: Call<'_>) -> Result<Raw> {
+        let inner = &self.inner;
+        let version = inner.api_version;
+        let url = self.url(call.path, &call.query);
+        let mut rb = inner
+            .http
+            .request(call.method, url)
+            .header(API_VERSION_HEADER, version.to_string())
+            .header(reqwest::header::ACCEPT, "application/json");
+        if Capability::RequestIdentity.supported_by(version) {
+            rb = rb.header(REQUEST_IDENTITY_HEADER, (inner.request_identity)());
+        }
+        if call.user_action && Capability::OriginatingIdentity.supported_by(version) {
+            if let Some(identity) = inner.originating_identity.as_ref().and_then(|p| p()) {
+                rb = rb.header(ORIGINATING_IDENTITY_HEADER, identity.to_header_value());
+            }
+        }
+        rb = match &inner.auth {
+            Auth::None => rb,
+            Auth::Basic { username, password } => rb.basic_auth(username, Some(password)),
+            Auth::Bearer(token) => rb.bearer_auth(token),
+        };
+        if let Some(t) = inner.per_request_timeout {
+            rb = rb.timeout(t);
+        }
+        if let Some(body) = call.body {
+            rb = rb
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body);
+        }
+        let resp = rb.send().await.map_err(transport)?;
+        let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get(RETRY_AFTER_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        let body = resp.bytes().await.map_err(transport)?;
+        tracing::debug!(status, "osb response");
+        Ok(Raw {
+            status,
+            retry_after,
+            body,
+        })
+    }
+
+    /// Sends the mitigation DELETE (deprovision or unbind), retrying per the policy.
+    pub(crate) async fn mitigate(
+        &self,
+        target: MitigationTarget,
+        service_id: &str,
+        plan_id: &str,
+    ) -> MitigationOutcome {
+        let policy = &self.inner.orphan_mitigation;
+        let path: Vec<String> = match &target {
+            MitigationTarget::Instance(i) => {
+                vec!["v2".into(), "service_instances".into(), i.to_string()]
+            }
+            MitigationTarget::Binding { instance, binding } => vec![
+                "v2".into(),
+                "service_instances".into(),
+                instance.to_string(),
+                "service_bindings".into(),
+                binding.to_string(),
+            ],
+        };
+        let path: Vec<&str> = path.iter().map(String::as_str).collect();
+        let is_binding = matches!(target, MitigationTarget::Binding { .. });
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query.append_pair("service_id", service_id).append_pair("plan_id", plan_id);
+        if !is_binding || Capability::AsyncBindings.supported_by(self.inner.api_version) {
+            query.append_pair("accepts_incomplete", "true");
+        }
+        let query = query.finish();
+        let attempts = policy.max_attempts.max(1);
+        let mut last = String::new();
+        for attempt in 1..=attempts {
+            let res = self
+                .execute(Call {
+                    method: Method::DELETE,
+                    path: &path,
+                    query: query.clone(),
+                    body: None,
+                    user_action: false,
+                })
+                .await;
+            let result = match res {
+                Ok(raw) if raw.status == 200 => Some(MitigationResult::Deleted),
+                Ok(raw) if raw.status == 410 => Some(MitigationResult::AlreadyGone),
+                Ok(raw) if raw.status == 202 => {
+                    let op = raw
+                        .decode::<osb_types::DeprovisionResponse>()
+                        .ok()
+                        .and_then(|r| r.operation);
+                    Some(MitigationResult::Accepted { operation: op })
+                }
+                Ok(raw) => {
+                    last = raw.into_error().to_string();
+                    None
+                }
+                Err(e) => {
+                    last = e.to_string();
+                    None
+                }
+            };
+            if let Some(result) = result {
+                tracing::info!(?target, ?result, "orphan mitigation done");
+                return MitigationOutcome { target, result };
+            }
+            if attempt < attempts {
+                tokio::time::sleep(policy.retry_delay).await;
+            }
+        }
+        tracing::warn!(?target, %last, "orphan mitigation failed");
+        MitigationOutcome {
+            target,
+            result: MitigationResult::Failed {
+                message: last,
+                attempts,
+            },
+        }
+    }
+}
+
+fn transport(e: reqwest::Error) -> Error {
+    // A connect timeout means the request never reached the broker: not a "timeout" answer.
+    if e.is_timeout() && !e.is_connect() {
+        Error::Timeout {
+            orphan_mitigation: None,
+        }
+    } else {
+        Error::Transport(e)
+    }
+}
+
+impl Error {
+    pub(crate) fn with_mitigation(mut self, om: MitigationOutcome) -> Self {
+        match &mut self {
+            Self::Broker { orphan_mitigation, .. }
+            | Self::Timeout { orphan_mitigation }
+            | Self::Decode { orphan_mitigation, .. }
+            | Self::UnexpectedStatus { orphan_mitigation, .. }
+            | Self::PollingTimedOut { orphan_mitigation }
+            | Self::OperationFailed { orphan_mitigation, .. } => *orphan_mitigation = Some(Box::new(om)),
+            _ => {}
+        }
+        self
+    }
+}

@@ -1,0 +1,201 @@
+//! The one error type of this crate, with predicates for the OSB error codes.
+
+use osb_types::{ApiVersion, ErrorCode, ErrorResponse, LastOperationResponse};
+
+use crate::orphan::MitigationOutcome;
+
+/// A `Result` whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong talking to a broker.
+///
+/// Variants that can follow a request needing orphan mitigation (spec "Orphan Mitigation",
+/// CHECKLIST B.12) carry `orphan_mitigation`: what the client did about it, if anything.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The broker answered with a 4xx or 5xx status.
+    #[error("broker answered {status}: {}", describe(body.as_deref(), snippet))]
+    Broker {
+        /// The HTTP status.
+        status: u16,
+        /// The error body, when it was a JSON object.
+        body: Option<Box<ErrorResponse>>,
+        /// The start of the raw body (at most 512 characters).
+        snippet: String,
+        /// The orphan mitigation performed because of this answer.
+        orphan_mitigation: Option<Box<MitigationOutcome>>,
+    },
+    /// The request could not be sent or the answer not read (connection refused, TLS, ...).
+    #[error("transport error: {0}")]
+    Transport(#[source] reqwest::Error),
+    /// No answer before the configured timeout.
+    #[error("the broker did not answer before the timeout{}", om_suffix(orphan_mitigation.as_deref()))]
+    Timeout {
+        /// The orphan mitigation performed because of the timeout (provision and bind only).
+        orphan_mitigation: Option<Box<MitigationOutcome>>,
+    },
+    /// A success status whose body is not what the specification requires ("malformed").
+    #[error("malformed {status} response body: {source}{}", om_suffix(orphan_mitigation.as_deref()))]
+    Decode {
+        /// The HTTP status.
+        status: u16,
+        /// The JSON error.
+        #[source]
+        source: serde_json::Error,
+        /// The start of the raw body (at most 512 characters).
+        snippet: String,
+        /// The orphan mitigation performed because of this answer.
+        orphan_mitigation: Option<Box<MitigationOutcome>>,
+    },
+    /// A status the specification does not define for this endpoint (e.g. 204 or a redirect).
+    #[error("unexpected status {status}{}", om_suffix(orphan_mitigation.as_deref()))]
+    UnexpectedStatus {
+        /// The HTTP status.
+        status: u16,
+        /// The start of the raw body (at most 512 characters).
+        snippet: String,
+        /// The orphan mitigation performed because of this answer.
+        orphan_mitigation: Option<Box<MitigationOutcome>>,
+    },
+    /// Invalid client configuration (bad base URL, header value, ...), reported by `build()`.
+    #[error("invalid client configuration: {0}")]
+    Config(String),
+    /// The request needs a feature the configured API version does not have (CHECKLIST V24).
+    #[error("{feature} is not supported by OSB API version {version}")]
+    Unsupported {
+        /// The feature, e.g. `"binding rotation"`.
+        feature: &'static str,
+        /// The configured API version.
+        version: ApiVersion,
+    },
+    /// The maximum polling duration was reached: the operation is considered failed (B32).
+    #[error("maximum polling duration reached; the operation is considered failed{}", om_suffix(orphan_mitigation.as_deref()))]
+    PollingTimedOut {
+        /// The orphan mitigation performed because of it.
+        orphan_mitigation: Option<Box<MitigationOutcome>>,
+    },
+    /// `last_operation` reported `"state": "failed"`.
+    #[error("operation failed: {}{}", response.description.as_deref().unwrap_or("no description"), om_suffix(orphan_mitigation.as_deref()))]
+    OperationFailed {
+        /// The final `last_operation` body.
+        response: LastOperationResponse,
+        /// The orphan mitigation performed because of it.
+        orphan_mitigation: Option<Box<MitigationOutcome>>,
+    },
+}
+
+fn describe(body: Option<&ErrorResponse>, snippet: &str) -> String {
+    match body {
+        Some(b) if b.error.is_some() || b.description.is_some() => b.to_string(),
+        _ if snippet.is_empty() => "(empty body)".to_owned(),
+        _ => snippet.to_owned(),
+    }
+}
+
+fn om_suffix(om: Option<&MitigationOutcome>) -> String {
+    om.map(|o| format!(" ({o})")).unwrap_or_default()
+}
+
+impl Error {
+    /// The HTTP status of a broker answer, if there was one.
+    #[must_use]
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Broker { status, .. } | Self::Decode { status, .. } | Self::UnexpectedStatus { status, .. } => {
+                Some(*status)
+            }
+            Self::Transport(e) => e.status().map(|s| s.as_u16()),
+            _ => None,
+        }
+    }
+
+    /// The broker's error body, if it sent one.
+    #[must_use]
+    pub fn body(&self) -> Option<&ErrorResponse> {
+        match self {
+            Self::Broker { body, .. } => body.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The broker's `error` code, if it sent one.
+    #[must_use]
+    pub fn error_code(&self) -> Option<&ErrorCode> {
+        self.body().and_then(|b| b.error.as_ref())
+    }
+
+    /// The broker's `description`, if it sent one.
+    #[must_use]
+    pub fn description(&self) -> Option<&str> {
+        self.body().and_then(|b| b.description.as_deref())
+    }
+
+    /// What orphan mitigation was done because of this error, if any.
+    #[must_use]
+    pub fn orphan_mitigation(&self) -> Option<&MitigationOutcome> {
+        match self {
+            Self::Broker { orphan_mitigation, .. }
+            | Self::Timeout { orphan_mitigation }
+            | Self::Decode { orphan_mitigation, .. }
+            | Self::UnexpectedStatus { orphan_mitigation, .. }
+            | Self::PollingTimedOut { orphan_mitigation }
+            | Self::OperationFailed { orphan_mitigation, .. } => orphan_mitigation.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// `422 AsyncRequired`: repeat with `accepts_incomplete=true` (B70).
+    #[must_use]
+    pub fn is_async_required(&self) -> bool {
+        self.error_code() == Some(&ErrorCode::AsyncRequired)
+    }
+
+    /// `422 ConcurrencyError`: wait for the pending operation, then retry (B71).
+    #[must_use]
+    pub fn is_concurrency_error(&self) -> bool {
+        self.error_code() == Some(&ErrorCode::ConcurrencyError)
+    }
+
+    /// `422 RequiresApp`: include `app_guid` (B72).
+    #[must_use]
+    pub fn is_requires_app(&self) -> bool {
+        self.error_code() == Some(&ErrorCode::RequiresApp)
+    }
+
+    /// `422 MaintenanceInfoConflict`: fetch the catalog again (B73).
+    #[must_use]
+    pub fn is_maintenance_info_conflict(&self) -> bool {
+        self.error_code() == Some(&ErrorCode::MaintenanceInfoConflict)
+    }
+
+    /// The broker answered `410 Gone`.
+    #[must_use]
+    pub fn is_gone(&self) -> bool {
+        matches!(self, Self::Broker { status: 410, .. })
+    }
+
+    /// The broker answered `404 Not Found`.
+    #[must_use]
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Self::Broker { status: 404, .. })
+    }
+
+    /// The broker answered `409 Conflict`.
+    #[must_use]
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Self::Broker { status: 409, .. })
+    }
+
+    /// The broker answered `412 Precondition Failed` (it wants another API version).
+    #[must_use]
+    pub fn is_version_mismatch(&self) -> bool {
+        matches!(self, Self::Broker { status: 412, .. })
+    }
+
+    /// The request timed out, or polling reached its maximum duration.
+    #[must_use]
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Self::Timeout { .. } | Self::PollingTimedOut { .. })
+    }
+}

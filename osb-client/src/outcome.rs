@@ -1,0 +1,230 @@
+//! What each endpoint answered, keeping the specification's meaning of each status.
+
+use std::time::Duration;
+
+use osb_types::{
+    BindResponse, DeprovisionResponse, LastOperationResponse, OperationId, PlanId, ProvisionResponse,
+    ServiceId, UnbindResponse, UpdateResponse,
+};
+
+use crate::orphan::OperationKind;
+
+/// An asynchronous operation to poll: everything [`wait`](crate::InstanceApi::wait) needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingOperation {
+    /// The request that started it.
+    pub kind: OperationKind,
+    /// The broker's `operation` value, echoed verbatim when polling (B28).
+    pub operation: Option<OperationId>,
+    /// The offering (a polling hint, and needed for orphan mitigation).
+    pub service_id: Option<ServiceId>,
+    /// The plan from *before* an update (B29), needed for orphan mitigation.
+    pub plan_id: Option<PlanId>,
+}
+
+impl PendingOperation {
+    /// A pending operation of this kind with no hints.
+    #[must_use]
+    pub fn new(kind: OperationKind, operation: Option<OperationId>) -> Self {
+        Self {
+            kind,
+            operation,
+            service_id: None,
+            plan_id: None,
+        }
+    }
+
+    /// Sets the `service_id` and `plan_id` hints.
+    #[must_use]
+    pub fn with_ids(mut self, service_id: impl Into<ServiceId>, plan_id: impl Into<PlanId>) -> Self {
+        self.service_id = Some(service_id.into());
+        self.plan_id = Some(plan_id.into());
+        self
+    }
+}
+
+/// Anything that may leave an operation to poll: outcomes and [`PendingOperation`] itself.
+pub trait Pollable {
+    /// The operation to poll, or `None` when the request already completed synchronously.
+    fn pending(&self) -> Option<PendingOperation>;
+}
+
+impl Pollable for PendingOperation {
+    fn pending(&self) -> Option<PendingOperation> {
+        Some(self.clone())
+    }
+}
+
+impl<T: Pollable + ?Sized> Pollable for &T {
+    fn pending(&self) -> Option<PendingOperation> {
+        (**self).pending()
+    }
+}
+
+/// Answer of a provision (B24).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ProvisionOutcome {
+    /// `201 Created`.
+    Created(ProvisionResponse),
+    /// `200 OK`: the identical instance already existed.
+    AlreadyExists(ProvisionResponse),
+    /// `202 Accepted`: poll `last_operation`.
+    Accepted {
+        /// The `operation` value (may be absent).
+        operation: Option<OperationId>,
+        /// The dashboard URL: only delivered now, persist it (B26).
+        dashboard_url: Option<String>,
+        /// The whole body.
+        response: ProvisionResponse,
+        /// What to poll.
+        pending: PendingOperation,
+    },
+}
+
+impl ProvisionOutcome {
+    /// The dashboard URL, whichever the status.
+    #[must_use]
+    pub fn dashboard_url(&self) -> Option<&str> {
+        match self {
+            Self::Created(r) | Self::AlreadyExists(r) | Self::Accepted { response: r, .. } => {
+                r.dashboard_url.as_deref()
+            }
+        }
+    }
+}
+
+impl Pollable for ProvisionOutcome {
+    fn pending(&self) -> Option<PendingOperation> {
+        match self {
+            Self::Accepted { pending, .. } => Some(pending.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// Answer of an update (B48).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum UpdateOutcome {
+    /// `200 OK`: applied (or no effect).
+    Updated(UpdateResponse),
+    /// `202 Accepted`: poll `last_operation` (with the pre-update plan id).
+    Accepted {
+        /// The `operation` value (may be absent).
+        operation: Option<OperationId>,
+        /// The new dashboard URL; `None` means "keep the previous one" (B49).
+        dashboard_url: Option<String>,
+        /// The whole body.
+        response: UpdateResponse,
+        /// What to poll.
+        pending: PendingOperation,
+    },
+}
+
+impl Pollable for UpdateOutcome {
+    fn pending(&self) -> Option<PendingOperation> {
+        match self {
+            Self::Accepted { pending, .. } => Some(pending.clone()),
+            Self::Updated(_) => None,
+        }
+    }
+}
+
+/// Answer of a deprovision (B68).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum DeprovisionOutcome {
+    /// `200 OK`: deleted.
+    Deleted(DeprovisionResponse),
+    /// `202 Accepted`: poll `last_operation`; a `410` there means done.
+    Accepted {
+        /// The `operation` value (may be absent).
+        operation: Option<OperationId>,
+        /// What to poll.
+        pending: PendingOperation,
+    },
+    /// `410 Gone`: the instance does not exist; forget it. A success.
+    AlreadyGone,
+}
+
+impl Pollable for DeprovisionOutcome {
+    fn pending(&self) -> Option<PendingOperation> {
+        match self {
+            Self::Accepted { pending, .. } => Some(pending.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// Answer of a bind or rotation (B56).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum BindOutcome {
+    /// `201 Created`.
+    Created(BindResponse),
+    /// `200 OK`: the identical binding already existed.
+    AlreadyExists(BindResponse),
+    /// `202 Accepted`: poll the binding's `last_operation`, then `get` it for credentials.
+    Accepted {
+        /// The `operation` value (may be absent).
+        operation: Option<OperationId>,
+        /// The whole body.
+        response: BindResponse,
+        /// What to poll.
+        pending: PendingOperation,
+    },
+}
+
+impl Pollable for BindOutcome {
+    fn pending(&self) -> Option<PendingOperation> {
+        match self {
+            Self::Accepted { pending, .. } => Some(pending.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// Answer of an unbind (B65).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum UnbindOutcome {
+    /// `200 OK`: deleted.
+    Unbound(UnbindResponse),
+    /// `202 Accepted`: poll the binding's `last_operation`; a `410` there means done.
+    Accepted {
+        /// The `operation` value (may be absent).
+        operation: Option<OperationId>,
+        /// What to poll.
+        pending: PendingOperation,
+    },
+    /// `410 Gone`: the binding does not exist; forget it. A success.
+    AlreadyGone,
+}
+
+impl Pollable for UnbindOutcome {
+    fn pending(&self) -> Option<PendingOperation> {
+        match self {
+            Self::Accepted { pending, .. } => Some(pending.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// Answer of a `last_operation` request.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum LastOperation {
+    /// `200 OK` with the operation's state.
+    Reported {
+        /// The body.
+        response: LastOperationResponse,
+        /// The parsed `Retry-After` header (seconds or HTTP-date).
+        retry_after: Option<Duration>,
+    },
+    /// `410 Gone`: success while polling a delete; invalid (keep polling) otherwise (B33/B34).
+    Gone {
+        /// The parsed `Retry-After` header, if any.
+        retry_after: Option<Duration>,
+    },
+}

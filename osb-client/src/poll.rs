@@ -1,0 +1,265 @@
+//! Polling `last_operation` until an asynchronous operation ends (CHECKLIST B.4).
+//!
+//! Cancel by dropping the future. `Retry-After` (seconds or HTTP-date) replaces the interval
+//! for the next poll; the deadline is the smaller of [`WaitOptions::max_duration`] and the
+//! plan's `maximum_polling_duration`, after which the operation is failed (B32).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use osb_types::operation::LastOperationParams;
+use osb_types::{LastOperationResponse, OperationState, ServicePlan};
+
+use crate::orphan::{MitigationTarget, Trigger};
+use crate::outcome::{LastOperation, PendingOperation, Pollable};
+use crate::{BindingApi, Client, Error, InstanceApi, Result};
+
+/// A progress callback.
+pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
+
+/// One observation while polling, passed to [`WaitOptions::on_progress`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Progress {
+    /// The reported state.
+    pub state: OperationState,
+    /// The broker's description, if any.
+    pub description: Option<String>,
+    /// Time since waiting began.
+    pub elapsed: Duration,
+    /// Number of `last_operation` requests made so far.
+    pub polls: u32,
+}
+
+/// How [`InstanceApi::wait_with`] / [`BindingApi::wait_with`] poll.
+#[derive(Clone)]
+pub struct WaitOptions {
+    /// First pause between polls (default 2 s).
+    pub interval: Duration,
+    /// Factor applied to the pause after each poll (default 1.5; 1.0 = fixed interval).
+    pub backoff: f64,
+    /// Largest pause between polls (default 30 s).
+    pub max_interval: Duration,
+    /// The platform's maximum polling duration (default 24 h).
+    pub max_duration: Duration,
+    /// The plan's `maximum_polling_duration`, if it has one.
+    pub plan_max_duration: Option<Duration>,
+    /// Called after every `"in progress"` answer.
+    pub on_progress: Option<ProgressFn>,
+}
+
+impl fmt::Debug for WaitOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WaitOptions")
+            .field("interval", &self.interval)
+            .field("backoff", &self.backoff)
+            .field("max_interval", &self.max_interval)
+            .field("max_duration", &self.max_duration)
+            .field("plan_max_duration", &self.plan_max_duration)
+            .field("on_progress", &self.on_progress.is_some())
+            .finish()
+    }
+}
+
+impl Default for WaitOptions {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(2),
+            backoff: 1.5,
+            max_interval: Duration::from_secs(30),
+            max_duration: Duration::from_secs(24 * 3600),
+            plan_max_duration: None,
+            on_progress: None,
+        }
+    }
+}
+
+impl WaitOptions {
+    /// Sets the first interval.
+    #[must_use]
+    pub fn interval(mut self, interval: Duration) -> Self {
+        self.interval = interval;
+        self
+    }
+
+    /// Sets the backoff factor (values below 1.0 count as 1.0).
+    #[must_use]
+    pub fn backoff(mut self, factor: f64) -> Self {
+        self.backoff = factor;
+        self
+    }
+
+    /// Sets the platform's maximum polling duration.
+    #[must_use]
+    pub fn max_duration(mut self, d: Duration) -> Self {
+        self.max_duration = d;
+        self
+    }
+
+    /// Takes `maximum_polling_duration` from the plan (if set).
+    #[must_use]
+    pub fn plan(mut self, plan: &ServicePlan) -> Self {
+        self.plan_max_duration = plan
+            .maximum_polling_duration
+            .map(|s| Duration::from_secs(u64::try_from(s).unwrap_or(0)));
+        self
+    }
+
+    /// Calls `f` after every `"in progress"` answer.
+    #[must_use]
+    pub fn on_progress(mut self, f: impl Fn(&Progress) + Send + Sync + 'static) -> Self {
+        self.on_progress = Some(Arc::new(f));
+        self
+    }
+
+    fn limit(&self) -> Duration {
+        match self.plan_max_duration {
+            Some(p) => p.min(self.max_duration),
+            None => self.max_duration,
+        }
+    }
+}
+
+/// How a wait ended successfully.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum WaitOutcome {
+    /// Nothing to poll: the request had completed synchronously.
+    Completed,
+    /// `last_operation` reported `"succeeded"`.
+    Succeeded(LastOperationResponse),
+    /// `410 Gone` while polling a delete: the resource is gone (B33/B34).
+    Gone,
+}
+
+/// Statuses that polling cannot fix: stop instead of polling on (B35 asks to keep polling on
+/// "invalid" answers; these are answers about the request itself).
+fn is_final(e: &Error) -> bool {
+    matches!(e.status(), Some(400 | 401 | 403 | 404 | 412)) || matches!(e, Error::Unsupported { .. })
+}
+
+async fn wait_loop<F, Fut>(
+    client: &Client,
+    pending: PendingOperation,
+    opts: &WaitOptions,
+    target: MitigationTarget,
+    poll: F,
+) -> Result<WaitOutcome>
+where
+    F: Fn(LastOperationParams) -> Fut,
+    Fut: std::future::Future<Output = Result<LastOperation>>,
+{
+    let params = LastOperationParams {
+        service_id: pending.service_id.clone(),
+        plan_id: pending.plan_id.clone(),
+        operation: pending.operation.clone(),
+    };
+    let start = Instant::now();
+    let limit = opts.limit();
+    let mut interval = opts.interval;
+    let mut polls = 0u32;
+    let ids = pending.service_id.as_ref().zip(pending.plan_id.as_ref());
+    let ids = ids.map(|(s, p)| (s.as_str(), p.as_str()));
+    loop {
+        polls += 1;
+        let mut retry_after = None;
+        match poll(params.clone()).await {
+            Ok(LastOperation::Reported { response, retry_after: ra }) => match response.state {
+                OperationState::Succeeded => return Ok(WaitOutcome::Succeeded(response)),
+                OperationState::Failed => {
+                    let e = Error::OperationFailed {
+                        response,
+                        orphan_mitigation: None,
+                    };
+                    return client
+                        .finish::<WaitOutcome>(pending.kind, Err((e, Some(Trigger::LastOperationFailed))), target, ids)
+                        .await;
+                }
+                OperationState::InProgress => {
+                    retry_after = ra;
+                    if let Some(cb) = &opts.on_progress {
+                        cb(&Progress {
+                            state: response.state,
+                            description: response.description.clone(),
+                            elapsed: start.elapsed(),
+                            polls,
+                        });
+                    }
+                }
+            },
+            Ok(LastOperation::Gone { .. }) if pending.kind.is_delete() => return Ok(WaitOutcome::Gone),
+            Ok(LastOperation::Gone { retry_after: ra }) => {
+                tracing::warn!("410 Gone while polling a {}: invalid, polling on", pending.kind.as_str());
+                retry_after = ra;
+            }
+            Err(e) if is_final(&e) => return Err(e),
+            Err(e) => tracing::warn!(error = %e, "invalid last_operation answer, polling on"),
+        }
+        let delay = retry_after.unwrap_or(interval).max(Duration::from_millis(1));
+        let elapsed = start.elapsed();
+        if elapsed + delay >= limit {
+            tokio::time::sleep(limit.saturating_sub(elapsed)).await;
+            let e = Error::PollingTimedOut {
+                orphan_mitigation: None,
+            };
+            return client
+                .finish::<WaitOutcome>(pending.kind, Err((e, Some(Trigger::LastOperationFailed))), target, ids)
+                .await;
+        }
+        tokio::time::sleep(delay).await;
+        interval = interval.mul_f64(opts.backoff.max(1.0)).min(opts.max_interval.max(opts.interval));
+    }
+}
+
+impl InstanceApi {
+    /// Polls this instance's `last_operation` with default [`WaitOptions`] until `op` ends.
+    ///
+    /// # Errors
+    /// See [`wait_with`](Self::wait_with).
+    pub async fn wait(&self, op: &impl Pollable) -> Result<WaitOutcome> {
+        self.wait_with(op, &WaitOptions::default()).await
+    }
+
+    /// Polls this instance's `last_operation` until `op` ends.
+    ///
+    /// `410 Gone` ends a deprovision successfully and is ignored while provisioning or
+    /// updating (B33).
+    ///
+    /// # Errors
+    /// [`Error::OperationFailed`] on `"failed"`, [`Error::PollingTimedOut`] at the deadline
+    /// (both deprovision as orphan mitigation after a provision, B.12), or a 400/401/403/404/412.
+    pub async fn wait_with(&self, op: &impl Pollable, opts: &WaitOptions) -> Result<WaitOutcome> {
+        let Some(pending) = op.pending() else {
+            return Ok(WaitOutcome::Completed);
+        };
+        let target = MitigationTarget::Instance(self.id.clone());
+        wait_loop(&self.client, pending, opts, target, |p| async move { self.last_operation(&p).await }).await
+    }
+}
+
+impl BindingApi {
+    /// Polls this binding's `last_operation` with default [`WaitOptions`] until `op` ends.
+    ///
+    /// # Errors
+    /// See [`wait_with`](Self::wait_with).
+    pub async fn wait(&self, op: &impl Pollable) -> Result<WaitOutcome> {
+        self.wait_with(op, &WaitOptions::default()).await
+    }
+
+    /// Polls this binding's `last_operation` until `op` ends; after a bind succeeds, `get` the
+    /// binding for its credentials (B38).
+    ///
+    /// # Errors
+    /// As [`InstanceApi::wait_with`], with unbind as orphan mitigation (B34).
+    pub async fn wait_with(&self, op: &impl Pollable, opts: &WaitOptions) -> Result<WaitOutcome> {
+        let Some(pending) = op.pending() else {
+            return Ok(WaitOutcome::Completed);
+        };
+        let target = MitigationTarget::Binding {
+            instance: self.instance_id.clone(),
+            binding: self.id.clone(),
+        };
+        wait_loop(&self.client, pending, opts, target, |p| async move { self.last_operation(&p).await }).await
+    }
+}
