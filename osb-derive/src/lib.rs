@@ -1,1 +1,217 @@
-//! Work in progress.
+//! Macros for [`osb-server-mini`](https://docs.rs/osb-server-mini): declare an Open Service
+//! Broker catalog as Rust structs (`#[derive(Offering)]`, `#[derive(Plan)]`) and a broker as an
+//! annotated impl block (`#[broker]`).
+//!
+//! Use them through `osb_server_mini` (feature `macros`, on by default): generated code names
+//! only `::osb_server_mini::__private`, so this crate is never a direct dependency.
+//!
+//! The macros are sugar over the `Broker`, `Offering` and `Plan` traits: anything they write
+//! can be written by hand. Set `OSB_MACROS_DEBUG=1` to print the generated code to stderr.
+
+mod broker;
+mod catalog;
+mod crate_path;
+mod suggest;
+
+use proc_macro::TokenStream;
+
+/// Implements `osb_server_mini::Broker` for the type of an inherent impl block.
+///
+/// # Example
+///
+/// ```
+/// use osb_server_mini::{broker, BrokerError, Offering, Plan, RequestContext};
+/// use osb_server_mini::reply::{Deprovisioned, Provisioned};
+/// use osb_server_mini::request::DeprovisionRequest;
+/// use osb_server_mini::types::ProvisionRequest;
+///
+/// #[derive(Offering)]
+/// #[osb(id = "6c3e0a52-0000-4000-8000-000000000001", name = "echo",
+///       description = "Echoes what you send", bindable, plans(Small))]
+/// struct Echo;
+///
+/// #[derive(Plan)]
+/// #[osb(id = "1f0a0a52-0000-4000-8000-000000000002", name = "small", description = "Small")]
+/// struct Small;
+///
+/// struct EchoBroker;
+///
+/// #[broker(catalog(Echo))]
+/// impl EchoBroker {
+///     async fn provision(&self, _: &RequestContext, _: ProvisionRequest) -> Result<Provisioned, BrokerError> {
+///         Ok(Provisioned::done())
+///     }
+///     async fn deprovision(&self, _: &RequestContext, _: DeprovisionRequest) -> Result<Deprovisioned, BrokerError> {
+///         Ok(Deprovisioned::done())
+///     }
+/// }
+///
+/// use osb_server_mini::Broker;
+/// assert_eq!(EchoBroker.catalog().services[0].name, "echo");
+/// ```
+///
+/// # Attributes
+///
+/// ## `catalog(A, B, ..)` (required)
+///
+/// The `Offering` types served by `GET /v2/catalog`, in order. The generated
+/// `Broker::plan_policy` reads their plans' `async_only` and `retry_after_secs`.
+///
+/// ## `crate = "path"`
+///
+/// Where `osb_server_mini` is, when it is re-exported under another name
+/// (e.g. `crate = "my_sdk::osb"`).
+///
+/// # Operations
+///
+/// Every method of the impl block is an operation of the `Broker` trait, by name:
+/// `provision` and `deprovision` (required), `update`, `fetch_instance`,
+/// `instance_last_operation`, `bind`, `rotate_binding`, `unbind`, `fetch_binding`,
+/// `binding_last_operation`. Each is an `async fn` taking `&self`, `&RequestContext` and,
+/// where the trait has one, the request. Operations left out keep the trait's default.
+/// Helper methods go in a second, plain `impl` block.
+///
+/// Parameters are validated by the runtime against the schemas the plans advertise before
+/// the operation runs; read them with `serde_json::from_value(request.parameters)`.
+///
+/// # What it generates
+///
+/// The impl block unchanged, and in a `const _: () = { .. };` an `impl Broker` whose methods
+/// call the inherent ones and check that their futures are `Send`.
+///
+/// # Errors
+///
+/// Spanned compile errors for: a non-impl item, a trait impl, a generic impl, a missing
+/// `catalog(..)`, an unknown or repeated argument, an unknown operation (with a suggestion),
+/// a non-`async` operation, a receiver other than `&self`, a wrong number of parameters, and
+/// a missing `provision` or `deprovision`.
+///
+/// ```compile_fail
+/// # use osb_server_mini::{broker, BrokerError, RequestContext, reply::Provisioned, types::ProvisionRequest};
+/// # struct Echo;
+/// struct B;
+/// #[broker(catalog(Echo))]
+/// impl B {
+///     // error: unknown broker operation `provison`; did you mean `provision`?
+///     async fn provison(&self, _: &RequestContext, _: ProvisionRequest) -> Result<Provisioned, BrokerError> {
+///         Ok(Provisioned::done())
+///     }
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn broker(args: TokenStream, item: TokenStream) -> TokenStream {
+    broker::expand(args.into(), item.into()).into()
+}
+
+/// Implements `osb_server_mini::Offering`: a Service Offering of the catalog.
+///
+/// # Example
+///
+/// ```
+/// use osb_server_mini::{Offering, Plan};
+///
+/// #[derive(Offering)]
+/// #[osb(id = "6c3e0a52-0000-4000-8000-000000000001", name = "echo", description = "Echoes",
+///       bindable, instances_retrievable, tags("demo"),
+///       metadata(display_name = "Echo", shareable), plans(Small))]
+/// struct Echo;
+///
+/// #[derive(Plan)]
+/// #[osb(id = "1f0a0a52-0000-4000-8000-000000000002", name = "small", description = "Small")]
+/// struct Small;
+///
+/// assert_eq!(Echo::offering().plans[0].id, Small::ID);
+/// ```
+///
+/// # Attributes
+///
+/// All in `#[osb(...)]`; booleans are a bare key or `key = true|false`.
+///
+/// ## `id = "…"`, `name = "…"`, `description = "…"` (required, non-empty)
+/// ## `tags("a", ..)`, `requires("syslog_drain" | "route_forwarding" | "volume_mount", ..)`
+/// ## `bindable`, `instances_retrievable`, `bindings_retrievable`, `allow_context_updates`, `plan_updateable`
+/// ## `metadata(display_name, image_url, long_description, provider_display_name, documentation_url, support_url, shareable)`
+/// ## `dashboard_client(id = "…", secret = "…", redirect_uri = "…")`
+/// ## `plans(A, B, ..)` (at least one): types deriving `Plan`
+/// ## `crate = "path"`: where `osb_server_mini` is
+///
+/// # What it generates
+///
+/// `impl Offering` building the `ServiceOffering` and listing each plan's `PlanPolicy`.
+///
+/// # Errors
+///
+/// Missing or empty `id`/`name`/`description`, unknown keys (with a suggestion), repeated
+/// keys, literals of the wrong type, enums and unions, no plans. Rules across items (unique
+/// ids and names) are checked by `Catalog::validate()` when the server starts.
+///
+/// ```compile_fail
+/// use osb_server_mini::Offering;
+/// #[derive(Offering)]
+/// #[osb(id = "", name = "echo", description = "Echoes", plans(Small))] // error: `id` must be a non-empty string
+/// struct Echo;
+/// ```
+#[proc_macro_derive(Offering, attributes(osb))]
+pub fn derive_offering(input: TokenStream) -> TokenStream {
+    catalog::derive_offering(input.into()).into()
+}
+
+/// Implements `osb_server_mini::Plan`: a Service Plan, listed by an offering's `plans(..)`.
+///
+/// # Example
+///
+/// ```
+/// use osb_server_mini::Plan;
+///
+/// #[derive(serde::Deserialize, schemars::JsonSchema)]
+/// struct Params { size: u32 }
+///
+/// #[derive(Plan)]
+/// #[osb(id = "9d2b0a52-0000-4000-8000-000000000003", name = "large", description = "Large",
+///       free = false, async_only, retry_after_secs = 2,
+///       maintenance_info(version = "1.2.0", description = "New engine"),
+///       metadata(bullets("2 GB"), display_name = "Large",
+///                cost(unit = "MONTHLY", amount(usd = 9.5))),
+///       provision_params = Params)]
+/// struct Large;
+///
+/// let plan = Large::plan();
+/// assert_eq!(plan.instance_create_schema().unwrap()["$schema"],
+///            "http://json-schema.org/draft-04/schema#");
+/// assert!(Large::policy().async_only);
+/// ```
+///
+/// # Attributes
+///
+/// ## `id = "…"`, `name = "…"`, `description = "…"` (required, non-empty)
+/// ## `free`, `bindable`, `binding_rotatable`, `plan_updateable`
+/// ## `maximum_polling_duration = 600` (seconds)
+/// ## `maintenance_info(version = "1.2.3", description = "…")`: `version` must be SemVer 2.0
+/// ## `metadata(bullets("…", ..), display_name = "…", cost(unit = "…", amount(usd = 1.5)), ..)`
+/// ## `async_only`, `retry_after_secs = 5`: runtime policy (not in the catalog)
+/// ## `provision_params = T`, `update_params = T`, `bind_params = T`
+///
+/// `T: serde::de::DeserializeOwned + schemars::JsonSchema`; the plan advertises its schema,
+/// converted to JSON Schema draft-04 as the specification requires. The crate using these
+/// keys must depend on `schemars` (1.x).
+///
+/// ## `crate = "path"`: where `osb_server_mini` is
+///
+/// # What it generates
+///
+/// `impl Plan` with `ID`, `NAME`, `plan()` and `policy()`.
+///
+/// # Errors
+///
+/// As for `Offering`, plus a `maintenance_info` version that is not SemVer.
+///
+/// ```compile_fail
+/// use osb_server_mini::Plan;
+/// #[derive(Plan)]
+/// #[osb(id = "p", name = "n", description = "d", maintenance_info(version = "1.2"))]
+/// struct Small;
+/// ```
+#[proc_macro_derive(Plan, attributes(osb))]
+pub fn derive_plan(input: TokenStream) -> TokenStream {
+    catalog::derive_plan(input.into()).into()
+}

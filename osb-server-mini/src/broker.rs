@@ -8,7 +8,7 @@ use osb_types::binding::{FetchBindingResponse, RotateBindingRequest};
 use osb_types::catalog::{ServiceOffering, ServicePlan};
 use osb_types::instance::FetchInstanceResponse;
 use osb_types::operation::LastOperationResponse;
-use osb_types::{BindRequest, Catalog, ProvisionRequest, UpdateRequest};
+use osb_types::{BindRequest, Catalog, PlanId, ProvisionRequest, UpdateRequest};
 
 use crate::reply::{Bound, Deprovisioned, Provisioned, Unbound, Updated};
 use crate::request::{DeprovisionRequest, UnbindRequest};
@@ -200,4 +200,65 @@ pub trait Broker: Send + Sync + 'static {
         let _ = ctx;
         async { Ok(None) }
     }
+}
+
+/// A Service Offering declared as a Rust type; `#[derive(Offering)]` implements it.
+///
+/// List implementors in `#[broker(catalog(..))]`: the generated [`Broker::catalog`] is
+/// made of their [`offering`](Offering::offering)s and the generated
+/// [`Broker::plan_policy`] reads their [`plan_policies`](Offering::plan_policies).
+///
+/// ```
+/// use osb_server_mini::{Offering, PlanPolicy};
+/// use osb_server_mini::types::{PlanId, ServiceOffering, ServicePlan};
+///
+/// struct Echo;
+/// impl Offering for Echo {
+///     fn offering() -> ServiceOffering {
+///         ServiceOffering::new("svc", "echo", "Echoes", vec![ServicePlan::new("p", "small", "Small")])
+///     }
+///     fn plan_policies() -> Vec<(PlanId, PlanPolicy)> {
+///         vec![(PlanId::from("p"), PlanPolicy::default())]
+///     }
+/// }
+/// assert_eq!(Echo::offering().plans.len(), 1);
+/// ```
+pub trait Offering {
+    /// The catalog entry, with its plans.
+    fn offering() -> ServiceOffering;
+
+    /// The runtime policy of each plan of this offering, by plan id.
+    fn plan_policies() -> Vec<(PlanId, PlanPolicy)>;
+}
+
+/// A Service Plan declared as a Rust type; `#[derive(Plan)]` implements it.
+///
+/// ```
+/// use osb_server_mini::{Plan, PlanPolicy};
+/// use osb_server_mini::types::ServicePlan;
+///
+/// struct Small;
+/// impl Plan for Small {
+///     const ID: &'static str = "p";
+///     const NAME: &'static str = "small";
+///     fn plan() -> ServicePlan {
+///         ServicePlan::new(Self::ID, Self::NAME, "Small")
+///     }
+///     fn policy() -> PlanPolicy {
+///         PlanPolicy::default()
+///     }
+/// }
+/// assert_eq!(Small::plan().id, Small::ID);
+/// ```
+pub trait Plan {
+    /// The plan id (`plans[].id`), e.g. to compare with `request.plan_id`.
+    const ID: &'static str;
+    /// The plan name (`plans[].name`).
+    const NAME: &'static str;
+
+    /// The catalog entry.
+    fn plan() -> ServicePlan;
+
+    /// How the runtime treats this plan (async-only, `Retry-After`).
+    fn policy() -> PlanPolicy;
 }

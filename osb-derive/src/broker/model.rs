@@ -1,0 +1,152 @@
+//! The `#[broker]` impl block as the macro sees it: the self type and its operations.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{ImplItem, ItemImpl, Signature, Type};
+
+/// One OSB operation of the `Broker` trait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OpKind {
+    Provision,
+    Update,
+    Deprovision,
+    FetchInstance,
+    InstanceLastOperation,
+    Bind,
+    RotateBinding,
+    Unbind,
+    FetchBinding,
+    BindingLastOperation,
+}
+
+impl OpKind {
+    pub(crate) const ALL: [OpKind; 10] = [
+        OpKind::Provision,
+        OpKind::Update,
+        OpKind::Deprovision,
+        OpKind::FetchInstance,
+        OpKind::InstanceLastOperation,
+        OpKind::Bind,
+        OpKind::RotateBinding,
+        OpKind::Unbind,
+        OpKind::FetchBinding,
+        OpKind::BindingLastOperation,
+    ];
+
+    /// Operations without a default body in the trait.
+    pub(crate) const REQUIRED: [OpKind; 2] = [OpKind::Provision, OpKind::Deprovision];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            OpKind::Provision => "provision",
+            OpKind::Update => "update",
+            OpKind::Deprovision => "deprovision",
+            OpKind::FetchInstance => "fetch_instance",
+            OpKind::InstanceLastOperation => "instance_last_operation",
+            OpKind::Bind => "bind",
+            OpKind::RotateBinding => "rotate_binding",
+            OpKind::Unbind => "unbind",
+            OpKind::FetchBinding => "fetch_binding",
+            OpKind::BindingLastOperation => "binding_last_operation",
+        }
+    }
+
+    pub(crate) fn from_name(name: &str) -> Option<OpKind> {
+        OpKind::ALL.into_iter().find(|op| op.name() == name)
+    }
+
+    /// The request type name under `__private`, for operations that take one.
+    pub(crate) fn request(self) -> Option<&'static str> {
+        match self {
+            OpKind::Provision => Some("ProvisionRequest"),
+            OpKind::Update => Some("UpdateRequest"),
+            OpKind::Deprovision => Some("DeprovisionRequest"),
+            OpKind::Bind => Some("BindRequest"),
+            OpKind::RotateBinding => Some("RotateBindingRequest"),
+            OpKind::Unbind => Some("UnbindRequest"),
+            OpKind::FetchInstance
+            | OpKind::InstanceLastOperation
+            | OpKind::FetchBinding
+            | OpKind::BindingLastOperation => None,
+        }
+    }
+
+    /// The success type, relative to the `__private` path `p`.
+    pub(crate) fn response(self, p: &TokenStream) -> TokenStream {
+        match self {
+            OpKind::Provision => quote!(#p::Provisioned),
+            OpKind::Update => quote!(#p::Updated),
+            OpKind::Deprovision => quote!(#p::Deprovisioned),
+            OpKind::Bind | OpKind::RotateBinding => quote!(#p::Bound),
+            OpKind::Unbind => quote!(#p::Unbound),
+            OpKind::FetchInstance => {
+                quote!(#p::core::option::Option<#p::FetchInstanceResponse>)
+            }
+            OpKind::FetchBinding => quote!(#p::core::option::Option<#p::FetchBindingResponse>),
+            OpKind::InstanceLastOperation | OpKind::BindingLastOperation => {
+                quote!(#p::core::option::Option<#p::LastOperationResponse>)
+            }
+        }
+    }
+
+    /// How the operation is declared, for messages.
+    pub(crate) fn signature(self) -> String {
+        let name = self.name();
+        match self.request() {
+            Some(request) => format!("async fn {name}(&self, ctx: &RequestContext, request: {request})"),
+            None => format!("async fn {name}(&self, ctx: &RequestContext)"),
+        }
+    }
+}
+
+/// An operation found in the impl block.
+#[derive(Debug, Clone)]
+pub(crate) struct Op {
+    pub(crate) kind: OpKind,
+    pub(crate) sig: Signature,
+}
+
+/// The `#[broker]` impl block.
+#[derive(Debug, Clone)]
+pub(crate) struct BrokerImpl {
+    pub(crate) item: ItemImpl,
+    pub(crate) self_ty: Box<Type>,
+    pub(crate) ops: Vec<Op>,
+    /// Methods whose name is no operation (reported by `validate`).
+    pub(crate) unknown: Vec<Signature>,
+    /// Items that are not methods (reported by `validate`).
+    pub(crate) others: Vec<ImplItem>,
+}
+
+impl BrokerImpl {
+    /// Splits an impl block into operations; shape errors (not an inherent impl) are returned.
+    pub(crate) fn from_item(item: ItemImpl) -> BrokerImpl {
+        let mut ops = Vec::new();
+        let mut unknown = Vec::new();
+        let mut others = Vec::new();
+        for impl_item in &item.items {
+            match impl_item {
+                ImplItem::Fn(f) => match OpKind::from_name(&f.sig.ident.to_string()) {
+                    Some(kind) => ops.push(Op {
+                        kind,
+                        sig: f.sig.clone(),
+                    }),
+                    None => unknown.push(f.sig.clone()),
+                },
+                other => others.push(other.clone()),
+            }
+        }
+        BrokerImpl {
+            self_ty: item.self_ty.clone(),
+            item,
+            ops,
+            unknown,
+            others,
+        }
+    }
+
+    /// The operation of this kind, if defined.
+    pub(crate) fn op(&self, kind: OpKind) -> Option<&Op> {
+        self.ops.iter().find(|op| op.kind == kind)
+    }
+}

@@ -1,0 +1,152 @@
+//! Checks of the `#[broker]` impl block: shape, operation names, `async`, `&self`, arity,
+//! required operations. Every problem is reported in one run.
+
+use syn::spanned::Spanned;
+use syn::{FnArg, ImplItem, Item, ItemImpl};
+
+use super::model::{BrokerImpl, OpKind};
+use crate::suggest::suggest;
+
+fn push(errors: &mut Option<syn::Error>, error: syn::Error) {
+    match errors {
+        Some(e) => e.combine(error),
+        None => *errors = Some(error),
+    }
+}
+
+/// The item must be a non-generic inherent impl block.
+pub(crate) fn check_item(item: Item) -> Result<ItemImpl, Box<(Item, syn::Error)>> {
+    let item_impl = match item {
+        Item::Impl(item_impl) => item_impl,
+        other => {
+            let err = syn::Error::new(
+                first_token_span(&other),
+                "expected an `impl` block: `#[broker]` goes on `impl MyBroker { .. }`",
+            );
+            return Err(Box::new((other, err)));
+        }
+    };
+    if let Some((_, path, _)) = &item_impl.trait_ {
+        let err = syn::Error::new_spanned(
+            path,
+            "expected an inherent impl (`impl MyBroker { .. }`); `#[broker]` writes the `Broker` impl itself",
+        );
+        return Err(Box::new((Item::Impl(item_impl), err)));
+    }
+    if !item_impl.generics.params.is_empty() || item_impl.generics.where_clause.is_some() {
+        let err = syn::Error::new_spanned(
+            &item_impl.generics,
+            "`#[broker]` does not support generic impl blocks",
+        );
+        return Err(Box::new((Item::Impl(item_impl), err)));
+    }
+    Ok(item_impl)
+}
+
+fn first_token_span(item: &Item) -> proc_macro2::Span {
+    match item {
+        Item::Fn(f) => f.sig.fn_token.span,
+        Item::Struct(s) => s.struct_token.span,
+        Item::Enum(e) => e.enum_token.span,
+        Item::Trait(t) => t.trait_token.span,
+        Item::Mod(m) => m.mod_token.span,
+        other => other.span(),
+    }
+}
+
+/// Checks every operation and the required ones.
+pub(crate) fn check(model: &BrokerImpl) -> Result<(), syn::Error> {
+    let mut errors = None;
+    let names: Vec<&str> = OpKind::ALL.iter().map(|op| op.name()).collect();
+    for sig in &model.unknown {
+        let name = sig.ident.to_string();
+        let message = match suggest(&name, &names) {
+            Some(candidate) => format!("unknown broker operation `{name}`; did you mean `{candidate}`?"),
+            None => format!(
+                "unknown broker operation `{name}`: every method of a `#[broker]` impl is an operation (expected one of {}); move helpers to a separate `impl` block",
+                names
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        push(&mut errors, syn::Error::new_spanned(&sig.ident, message));
+    }
+    for other in &model.others {
+        let span = match other {
+            ImplItem::Const(c) => c.const_token.span,
+            ImplItem::Type(t) => t.type_token.span,
+            other => other.span(),
+        };
+        push(
+            &mut errors,
+            syn::Error::new(
+                span,
+                "a `#[broker]` impl holds only operations (`async fn`); move other items to a separate `impl` block",
+            ),
+        );
+    }
+    for op in &model.ops {
+        let sig = &op.sig;
+        if sig.asyncness.is_none() {
+            push(
+                &mut errors,
+                syn::Error::new(sig.fn_token.span, "broker operations must be `async fn`"),
+            );
+        }
+        if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+            push(
+                &mut errors,
+                syn::Error::new_spanned(&sig.generics, "broker operations cannot be generic"),
+            );
+        }
+        let receiver_ok = matches!(
+            sig.inputs.first(),
+            Some(FnArg::Receiver(r)) if r.reference.is_some() && r.mutability.is_none() && r.colon_token.is_none()
+        );
+        if !receiver_ok {
+            let error = match sig.inputs.first() {
+                Some(FnArg::Receiver(r)) => syn::Error::new_spanned(r, "broker operations take `&self`"),
+                _ => syn::Error::new_spanned(&sig.ident, "broker operations take `&self`"),
+            };
+            push(&mut errors, error);
+        } else {
+            let expected = if op.kind.request().is_some() { 3 } else { 2 };
+            if sig.inputs.len() != expected {
+                push(
+                    &mut errors,
+                    syn::Error::new(
+                        sig.paren_token.span.join(),
+                        format!("expected `{}`", op.kind.signature()),
+                    ),
+                );
+            }
+        }
+        if sig.variadic.is_some() {
+            push(
+                &mut errors,
+                syn::Error::new_spanned(&sig.variadic, "broker operations cannot be variadic"),
+            );
+        }
+    }
+    for required in OpKind::REQUIRED {
+        if model.op(required).is_none() {
+            push(
+                &mut errors,
+                syn::Error::new_spanned(
+                    &model.self_ty,
+                    format!(
+                        "missing broker operation `{}`: add `{}`",
+                        required.name(),
+                        required.signature()
+                    ),
+                ),
+            );
+        }
+    }
+    match errors {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
