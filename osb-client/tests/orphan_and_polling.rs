@@ -1,0 +1,372 @@
+//! Orphan mitigation (CHECKLIST B.12) and polling (B.4) against a stub broker.
+
+mod support;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use osb_client::types::{BindRequest, ProvisionRequest, UpdateRequest};
+use osb_client::{
+    DeprovisionOutcome, Error, MitigationResult, MitigationTarget, OperationKind, PendingOperation,
+    ProvisionOutcome, UnbindOutcome, WaitOptions, WaitOutcome,
+};
+use support::{Recorded, Reply, Stub};
+
+fn deletes(stub: &Stub) -> Vec<Recorded> {
+    stub.requests().into_iter().filter(|r| r.method == "DELETE").collect()
+}
+
+/// PUT answers with `first`, DELETE with 200.
+async fn put_then_delete_ok(first: Reply) -> Stub {
+    Stub::start(move |r, _| if r.method == "DELETE" { Reply::json(200, "{}") } else { first.clone() }).await
+}
+
+fn fast() -> WaitOptions {
+    WaitOptions::default().interval(Duration::from_millis(10)).backoff(1.0)
+}
+
+#[tokio::test]
+async fn b79_provision_5xx_triggers_deprovision() {
+    let stub = put_then_delete_ok(Reply::json(500, r#"{"description":"boom"}"#)).await;
+    let err = stub
+        .client()
+        .originating_identity(osb_client::types::OriginatingIdentity::CloudFoundry(
+            osb_client::types::identity::CloudFoundryIdentity::new("u"),
+        ))
+        .build()
+        .unwrap()
+        .instance("i-1")
+        .provision(&ProvisionRequest::new("svc-1", "plan-1"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(500));
+    let om = err.orphan_mitigation().expect("mitigation done");
+    assert_eq!(om.target, MitigationTarget::Instance("i-1".into()));
+    assert_eq!(om.result, MitigationResult::Deleted);
+    let d = deletes(&stub);
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].path, "/v2/service_instances/i-1");
+    assert_eq!(d[0].param("service_id").as_deref(), Some("svc-1"));
+    assert_eq!(d[0].param("plan_id").as_deref(), Some("plan-1"));
+    assert!(d[0].header("x-broker-api-originating-identity").is_none(), "B78: omitted on mitigation");
+    assert!(err.to_string().contains("boom"));
+}
+
+#[tokio::test]
+async fn b79_provision_timeout_triggers_deprovision() {
+    let stub = put_then_delete_ok(Reply::json(201, "{}").delay(Duration::from_millis(600))).await;
+    let client = stub.client().timeout(Duration::from_millis(150)).build().unwrap();
+    let err = client.instance("i-1").provision(&ProvisionRequest::new("s", "p")).await.unwrap_err();
+    assert!(err.is_timeout(), "{err}");
+    assert!(err.orphan_mitigation().is_some());
+    // the mitigation DELETE itself is answered quickly
+    assert_eq!(deletes(&stub).len(), 1);
+}
+
+#[tokio::test]
+async fn b79_provision_malformed_201_and_202_trigger_deprovision() {
+    for status in [201, 202] {
+        let stub = put_then_delete_ok(Reply::json(status, "this is not json")).await;
+        let err = stub.client().build().unwrap().instance("i").provision(&ProvisionRequest::new("s", "p")).await.unwrap_err();
+        assert!(matches!(err, Error::Decode { .. }), "{err}");
+        assert!(err.orphan_mitigation().is_some(), "{status}");
+        assert_eq!(deletes(&stub).len(), 1, "{status}");
+    }
+}
+
+#[tokio::test]
+async fn b79_provision_malformed_200_no_mitigation() {
+    let stub = put_then_delete_ok(Reply::json(200, "[1,2")).await;
+    let err = stub.client().build().unwrap().instance("i").provision(&ProvisionRequest::new("s", "p")).await.unwrap_err();
+    assert!(matches!(err, Error::Decode { status: 200, .. }));
+    assert!(err.orphan_mitigation().is_none());
+    assert!(deletes(&stub).is_empty());
+}
+
+#[tokio::test]
+async fn b79_provision_other_2xx_triggers_deprovision() {
+    let stub = put_then_delete_ok(Reply::json(204, "")).await;
+    let err = stub.client().build().unwrap().instance("i").provision(&ProvisionRequest::new("s", "p")).await.unwrap_err();
+    assert!(matches!(err, Error::UnexpectedStatus { status: 204, .. }));
+    assert_eq!(deletes(&stub).len(), 1);
+}
+
+#[tokio::test]
+async fn b79_provision_4xx_and_408_no_mitigation() {
+    for status in [400, 401, 408, 409, 410, 412, 422] {
+        let stub = put_then_delete_ok(Reply::json(status, "{}")).await;
+        let err = stub.client().build().unwrap().instance("i").provision(&ProvisionRequest::new("s", "p")).await.unwrap_err();
+        assert_eq!(err.status(), Some(status));
+        assert!(err.orphan_mitigation().is_none());
+        assert!(deletes(&stub).is_empty(), "{status}");
+    }
+}
+
+#[tokio::test]
+async fn b80_concurrency_error_never_mitigated() {
+    let stub = put_then_delete_ok(Reply::json(422, r#"{"error":"ConcurrencyError","description":"busy"}"#)).await;
+    let client = stub.client().build().unwrap();
+    let e = client.instance("i").provision(&ProvisionRequest::new("s", "p")).await.unwrap_err();
+    assert!(e.is_concurrency_error());
+    let e = client.instance("i").binding("b").bind(&BindRequest::new("s", "p")).await.unwrap_err();
+    assert!(e.is_concurrency_error());
+    assert!(deletes(&stub).is_empty());
+}
+
+#[tokio::test]
+async fn b79_update_never_mitigated() {
+    for reply in [Reply::json(500, "{}"), Reply::json(204, ""), Reply::json(200, "garbage").delay(Duration::from_millis(400))] {
+        let stub = Stub::start(move |r, _| if r.method == "PATCH" { reply.clone() } else { Reply::json(200, "{}") }).await;
+        let client = stub.client().timeout(Duration::from_millis(200)).build().unwrap();
+        let err = client.instance("i").update(&UpdateRequest::new("s")).await.unwrap_err();
+        assert!(err.orphan_mitigation().is_none());
+        assert!(deletes(&stub).is_empty(), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn b79_bind_5xx_timeout_malformed_trigger_unbind() {
+    for reply in [
+        Reply::json(503, "{}"),
+        Reply::json(201, "nope"),
+        Reply::json(201, "{}").delay(Duration::from_millis(600)),
+    ] {
+        let stub = put_then_delete_ok(reply).await;
+        let client = stub.client().timeout(Duration::from_millis(150)).build().unwrap();
+        let err = client.instance("i").binding("b").bind(&BindRequest::new("s", "p")).await.unwrap_err();
+        let om = err.orphan_mitigation().expect("mitigated");
+        assert!(matches!(om.target, MitigationTarget::Binding { .. }));
+        let d = deletes(&stub);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].path, "/v2/service_instances/i/service_bindings/b");
+        assert_eq!(d[0].param("plan_id").as_deref(), Some("p"));
+    }
+}
+
+#[tokio::test]
+async fn b79_deprovision_5xx_retries_delete_but_timeout_does_not() {
+    let stub = Stub::script(vec![Reply::json(500, "{}"), Reply::json(410, "{}")]).await;
+    let err = stub.client().build().unwrap().instance("i").deprovision("s", "p").await.unwrap_err();
+    assert_eq!(err.orphan_mitigation().unwrap().result, MitigationResult::AlreadyGone);
+    assert_eq!(deletes(&stub).len(), 2);
+
+    let stub = Stub::script(vec![Reply::json(200, "{}").delay(Duration::from_millis(500))]).await;
+    let err = stub.client().timeout(Duration::from_millis(100)).build().unwrap().instance("i").deprovision("s", "p").await.unwrap_err();
+    assert!(err.is_timeout());
+    assert!(err.orphan_mitigation().is_none());
+}
+
+#[tokio::test]
+async fn b76_mitigation_keeps_trying_then_reports_failure() {
+    let stub = Stub::start(|r, _| if r.method == "DELETE" { Reply::json(500, "{}") } else { Reply::json(500, "{}") }).await;
+    let policy = osb_client::OrphanMitigation {
+        max_attempts: 3,
+        retry_delay: Duration::from_millis(5),
+        ..Default::default()
+    };
+    let err = stub.client().orphan_mitigation(policy).build().unwrap().instance("i").provision(&ProvisionRequest::new("s", "p")).await.unwrap_err();
+    assert!(matches!(err.orphan_mitigation().unwrap().result, MitigationResult::Failed { attempts: 3, .. }));
+    assert_eq!(deletes(&stub).len(), 3);
+}
+
+#[tokio::test]
+async fn b76_mitigation_can_be_turned_off() {
+    let stub = put_then_delete_ok(Reply::json(500, "{}")).await;
+    let client = stub.client().orphan_mitigation(osb_client::OrphanMitigation::disabled()).build().unwrap();
+    let err = client.instance("i").provision(&ProvisionRequest::new("s", "p")).await.unwrap_err();
+    assert!(err.orphan_mitigation().is_none());
+    assert!(deletes(&stub).is_empty());
+}
+
+/// Provision answers 202; last_operation answers by index from `lo` (last repeats).
+async fn async_broker(lo: Vec<Reply>) -> Stub {
+    let n = Arc::new(AtomicU32::new(0));
+    Stub::start(move |r, _| {
+        if r.path.ends_with("/last_operation") {
+            let i = n.fetch_add(1, Ordering::SeqCst) as usize;
+            lo[i.min(lo.len() - 1)].clone()
+        } else if r.method == "DELETE" {
+            Reply::json(200, "{}")
+        } else {
+            Reply::json(202, r#"{"operation":"op 1/2"}"#)
+        }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn b30_wait_polls_until_succeeded_with_progress_and_b29_hints() {
+    let stub = async_broker(vec![
+        Reply::json(200, r#"{"state":"in progress","description":"1/2"}"#),
+        Reply::json(200, r#"{"state":"succeeded"}"#),
+    ])
+    .await;
+    let inst = stub.client().build().unwrap().instance("i");
+    let out = inst.provision(&ProvisionRequest::new("s", "p")).await.unwrap();
+    let seen = Arc::new(AtomicU32::new(0));
+    let s2 = seen.clone();
+    let r = inst.wait_with(&out, &fast().on_progress(move |p| {
+        assert_eq!(p.description.as_deref(), Some("1/2"));
+        s2.fetch_add(1, Ordering::SeqCst);
+    })).await.unwrap();
+    assert!(matches!(r, WaitOutcome::Succeeded(_)));
+    assert_eq!(seen.load(Ordering::SeqCst), 1);
+    let polls: Vec<_> = stub.requests().into_iter().filter(|r| r.path.ends_with("last_operation")).collect();
+    assert_eq!(polls.len(), 2);
+    assert_eq!(polls[0].param("operation").as_deref(), Some("op 1/2"));
+    assert_eq!(polls[0].param("service_id").as_deref(), Some("s"));
+    assert_eq!(polls[0].param("plan_id").as_deref(), Some("p"));
+    // synchronous outcomes need no polling
+    assert_eq!(inst.wait(&ProvisionOutcome::Created(Default::default())).await.unwrap(), WaitOutcome::Completed);
+}
+
+#[tokio::test]
+async fn b31_retry_after_seconds_honoured() {
+    let stub = async_broker(vec![
+        Reply::json(200, r#"{"state":"in progress"}"#).header("Retry-After", "1"),
+        Reply::json(200, r#"{"state":"succeeded"}"#),
+    ])
+    .await;
+    let inst = stub.client().build().unwrap().instance("i");
+    let out = inst.provision(&ProvisionRequest::new("s", "p")).await.unwrap();
+    let t = Instant::now();
+    inst.wait_with(&out, &fast()).await.unwrap();
+    assert!(t.elapsed() >= Duration::from_millis(950), "{:?}", t.elapsed());
+}
+
+#[tokio::test]
+async fn b31_retry_after_http_date_honoured() {
+    let when = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(2));
+    let stub = async_broker(vec![
+        Reply::json(200, r#"{"state":"in progress"}"#).header("Retry-After", &when),
+        Reply::json(200, r#"{"state":"succeeded"}"#),
+    ])
+    .await;
+    let inst = stub.client().build().unwrap().instance("i");
+    let out = inst.provision(&ProvisionRequest::new("s", "p")).await.unwrap();
+    let t = Instant::now();
+    inst.wait_with(&out, &fast()).await.unwrap();
+    // HTTP-dates have one-second resolution
+    assert!(t.elapsed() >= Duration::from_millis(900), "{:?}", t.elapsed());
+}
+
+#[tokio::test]
+async fn b32_maximum_polling_duration_means_failed_and_mitigates_provision() {
+    let stub = async_broker(vec![Reply::json(200, r#"{"state":"in progress"}"#)]).await;
+    let inst = stub.client().build().unwrap().instance("i");
+    let out = inst.provision(&ProvisionRequest::new("s", "p")).await.unwrap();
+    let mut plan: osb_client::types::ServicePlan = serde_json::from_str(r#"{"id":"p","name":"n","description":"d"}"#).unwrap();
+    plan.maximum_polling_duration = Some(1);
+    let t = Instant::now();
+    let err = inst.wait_with(&out, &fast().max_duration(Duration::from_secs(30)).plan(&plan)).await.unwrap_err();
+    assert!(matches!(err, Error::PollingTimedOut { .. }), "{err}");
+    assert!(t.elapsed() >= Duration::from_millis(950) && t.elapsed() < Duration::from_secs(5));
+    assert!(err.orphan_mitigation().is_some());
+    // platform limit smaller than the plan's wins
+    let t = Instant::now();
+    plan.maximum_polling_duration = Some(100);
+    let err = inst.wait_with(&out, &fast().max_duration(Duration::from_millis(200)).plan(&plan)).await.unwrap_err();
+    assert!(err.is_timeout());
+    assert!(t.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn b37_failed_provision_triggers_deprovision() {
+    let stub = async_broker(vec![Reply::json(200, r#"{"state":"failed","description":"no capacity"}"#)]).await;
+    let inst = stub.client().build().unwrap().instance("i");
+    let out = inst.provision(&ProvisionRequest::new("s", "p")).await.unwrap();
+    let err = inst.wait_with(&out, &fast()).await.unwrap_err();
+    match &err {
+        Error::OperationFailed { response, orphan_mitigation } => {
+            assert_eq!(response.description.as_deref(), Some("no capacity"));
+            assert_eq!(orphan_mitigation.as_ref().unwrap().result, MitigationResult::Deleted);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(err.to_string().contains("no capacity"));
+    assert_eq!(deletes(&stub).len(), 1);
+}
+
+#[tokio::test]
+async fn b37_failed_update_is_not_mitigated() {
+    let stub = async_broker(vec![Reply::json(200, r#"{"state":"failed","instance_usable":true}"#)]).await;
+    let inst = stub.client().build().unwrap().instance("i");
+    let pending = PendingOperation::new(OperationKind::Update, Some("u".into())).with_ids("s", "p");
+    let err = inst.wait_with(&pending, &fast()).await.unwrap_err();
+    assert!(err.orphan_mitigation().is_none());
+    assert!(deletes(&stub).is_empty());
+}
+
+#[tokio::test]
+async fn b33_410_while_polling_delete_is_success() {
+    let stub = Stub::start(|r, _| {
+        if r.path.ends_with("last_operation") {
+            Reply::json(410, "{}")
+        } else {
+            Reply::json(202, r#"{"operation":"d"}"#)
+        }
+    })
+    .await;
+    let inst = stub.client().build().unwrap().instance("i");
+    let out = inst.deprovision("s", "p").await.unwrap();
+    assert!(matches!(out, DeprovisionOutcome::Accepted { .. }));
+    assert_eq!(inst.wait_with(&out, &fast()).await.unwrap(), WaitOutcome::Gone);
+}
+
+#[tokio::test]
+async fn b33_410_while_polling_create_keeps_polling() {
+    let stub = async_broker(vec![Reply::json(410, "{}"), Reply::json(410, "{}"), Reply::json(200, r#"{"state":"succeeded"}"#)]).await;
+    let inst = stub.client().build().unwrap().instance("i");
+    let out = inst.provision(&ProvisionRequest::new("s", "p")).await.unwrap();
+    assert!(matches!(inst.wait_with(&out, &fast()).await.unwrap(), WaitOutcome::Succeeded(_)));
+    assert_eq!(stub.requests().iter().filter(|r| r.path.ends_with("last_operation")).count(), 3);
+}
+
+#[tokio::test]
+async fn b35_invalid_answers_while_polling_keep_polling() {
+    let stub = async_broker(vec![Reply::json(500, "{}"), Reply::json(200, "not json"), Reply::json(200, r#"{"state":"succeeded"}"#)]).await;
+    let inst = stub.client().build().unwrap().instance("i");
+    let out = inst.provision(&ProvisionRequest::new("s", "p")).await.unwrap();
+    assert!(matches!(inst.wait_with(&out, &fast()).await.unwrap(), WaitOutcome::Succeeded(_)));
+}
+
+#[tokio::test]
+async fn b34_binding_410_while_polling_unbind_is_success_and_failed_bind_unbinds() {
+    let stub = Stub::start(|r, _| {
+        if r.path.ends_with("last_operation") {
+            if r.param("operation").as_deref() == Some("unbind-op") {
+                Reply::json(410, "{}")
+            } else {
+                Reply::json(200, r#"{"state":"failed"}"#)
+            }
+        } else if r.method == "DELETE" {
+            Reply::json(202, r#"{"operation":"unbind-op"}"#)
+        } else {
+            Reply::json(202, r#"{"operation":"bind-op"}"#)
+        }
+    })
+    .await;
+    let b = stub.client().build().unwrap().instance("i").binding("b");
+    let out = b.unbind("s", "p").await.unwrap();
+    assert!(matches!(out, UnbindOutcome::Accepted { .. }));
+    assert_eq!(b.wait_with(&out, &fast()).await.unwrap(), WaitOutcome::Gone);
+
+    let out = b.bind(&BindRequest::new("s", "p")).await.unwrap();
+    let err = b.wait_with(&out, &fast()).await.unwrap_err();
+    let om = err.orphan_mitigation().unwrap();
+    assert!(matches!(om.target, MitigationTarget::Binding { .. }));
+    assert!(matches!(om.result, MitigationResult::Accepted { .. }));
+}
+
+#[tokio::test]
+async fn wait_is_cancelled_by_dropping_the_future() {
+    let stub = async_broker(vec![Reply::json(200, r#"{"state":"in progress"}"#)]).await;
+    let inst = stub.client().build().unwrap().instance("i");
+    let out = inst.provision(&ProvisionRequest::new("s", "p")).await.unwrap();
+    let r = tokio::time::timeout(Duration::from_millis(100), inst.wait_with(&out, &fast())).await;
+    assert!(r.is_err());
+    let n = stub.requests().len();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(stub.requests().len(), n, "no polling after drop");
+}
