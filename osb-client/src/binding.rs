@@ -9,7 +9,7 @@ use osb_types::{
 use reqwest::Method;
 
 use crate::client::Call;
-use crate::instance::{judge_decode, judge_send, judge_status, last_operation_answer, to_json, Judged};
+use crate::instance::{Judged, judge_decode, judge_send, judge_status, last_operation_answer, to_json};
 use crate::orphan::{MitigationTarget, OperationKind};
 use crate::outcome::{BindOutcome, LastOperation, PendingOperation, UnbindOutcome};
 use crate::version::Capability;
@@ -26,7 +26,12 @@ pub struct BindingApi {
 }
 
 impl BindingApi {
-    pub(crate) fn new(client: Client, instance_id: InstanceId, id: BindingId, accepts_incomplete: Option<bool>) -> Self {
+    pub(crate) fn new(
+        client: Client,
+        instance_id: InstanceId,
+        id: BindingId,
+        accepts_incomplete: Option<bool>,
+    ) -> Self {
         Self {
             client,
             instance_id,
@@ -56,7 +61,9 @@ impl BindingApi {
 
     /// `accepts_incomplete=true` is only sent to brokers with asynchronous bindings (≥ 2.14).
     fn incomplete(&self) -> Option<bool> {
-        let yes = self.accepts_incomplete.unwrap_or(self.client.inner.accepts_incomplete);
+        let yes = self
+            .accepts_incomplete
+            .unwrap_or(self.client.inner.accepts_incomplete);
         (yes && Capability::AsyncBindings.supported_by(self.client.api_version())).then_some(true)
     }
 
@@ -100,7 +107,12 @@ impl BindingApi {
         let ids = (request.service_id.clone(), request.plan_id.clone());
         let judged = self.put(to_json(request)?, params, Some(ids.clone())).await;
         self.client
-            .finish(OperationKind::Bind, judged, self.target(), Some((ids.0.as_str(), ids.1.as_str())))
+            .finish(
+                OperationKind::Bind,
+                judged,
+                self.target(),
+                Some((ids.0.as_str(), ids.1.as_str())),
+            )
             .await
     }
 
@@ -127,20 +139,32 @@ impl BindingApi {
         service_id: impl Into<ServiceId>,
         plan_id: impl Into<PlanId>,
     ) -> Result<BindOutcome> {
-        self.rotate_inner(request, Some((service_id.into(), plan_id.into()))).await
+        self.rotate_inner(request, Some((service_id.into(), plan_id.into())))
+            .await
     }
 
-    async fn rotate_inner(&self, request: &RotateBindingRequest, ids: Option<(ServiceId, PlanId)>) -> Result<BindOutcome> {
+    async fn rotate_inner(
+        &self,
+        request: &RotateBindingRequest,
+        ids: Option<(ServiceId, PlanId)>,
+    ) -> Result<BindOutcome> {
         self.client.require(Capability::BindingRotation)?;
         let params = BindParams {
             accepts_incomplete: self.incomplete(),
         };
         let judged = self.put(to_json(request)?, &params, ids.clone()).await;
         let ids_ref = ids.as_ref().map(|(s, p)| (s.as_str(), p.as_str()));
-        self.client.finish(OperationKind::Bind, judged, self.target(), ids_ref).await
+        self.client
+            .finish(OperationKind::Bind, judged, self.target(), ids_ref)
+            .await
     }
 
-    async fn put(&self, body: Vec<u8>, params: &BindParams, ids: Option<(ServiceId, PlanId)>) -> Judged<BindOutcome> {
+    async fn put(
+        &self,
+        body: Vec<u8>,
+        params: &BindParams,
+        ids: Option<(ServiceId, PlanId)>,
+    ) -> Judged<BindOutcome> {
         let res = self
             .client
             .execute(Call {
@@ -179,7 +203,11 @@ impl BindingApi {
     /// # Errors
     /// Any other status (a 5xx or "other 2xx" triggers a repeated unbind as orphan
     /// mitigation), a malformed body, a transport failure or timeout.
-    pub async fn unbind(&self, service_id: impl Into<ServiceId>, plan_id: impl Into<PlanId>) -> Result<UnbindOutcome> {
+    pub async fn unbind(
+        &self,
+        service_id: impl Into<ServiceId>,
+        plan_id: impl Into<PlanId>,
+    ) -> Result<UnbindOutcome> {
         let service_id = service_id.into();
         let plan_id = plan_id.into();
         let params = UnbindParams {

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use osb_types::{ApiVersion, OriginatingIdentity};
 
+use crate::Error;
 use crate::client::{Auth, Client, Inner};
 use crate::orphan::OrphanMitigation;
-use crate::Error;
 
 /// Produces the originating identity of the current request (or `None` to omit the header).
 pub type IdentityProvider = Arc<dyn Fn() -> Option<OriginatingIdentity> + Send + Sync>;
@@ -163,17 +163,23 @@ impl ClientBuilder {
             )));
         }
         if base.query().is_some() || base.fragment().is_some() {
-            return Err(Error::Config("the base URL must not have a query or fragment".to_owned()));
+            return Err(Error::Config(
+                "the base URL must not have a query or fragment".to_owned(),
+            ));
         }
         if let Ok(mut segs) = base.path_segments_mut() {
             segs.pop_if_empty();
         }
         match &self.auth {
             Auth::Basic { username, .. } if username.contains(':') => {
-                return Err(Error::Config("a Basic auth username must not contain ':'".to_owned()));
+                return Err(Error::Config(
+                    "a Basic auth username must not contain ':'".to_owned(),
+                ));
             }
             Auth::Bearer(t) if reqwest::header::HeaderValue::from_str(&format!("Bearer {t}")).is_err() => {
-                return Err(Error::Config("the bearer token is not a valid header value".to_owned()));
+                return Err(Error::Config(
+                    "the bearer token is not a valid header value".to_owned(),
+                ));
             }
             _ => {}
         }

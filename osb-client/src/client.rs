@@ -101,7 +101,9 @@ impl Raw {
     /// The error for a status this endpoint does not treat as success.
     pub(crate) fn into_error(self) -> Error {
         if self.status >= 400 {
-            let body = serde_json::from_slice::<ErrorResponse>(&self.body).ok().map(Box::new);
+            let body = serde_json::from_slice::<ErrorResponse>(&self.body)
+                .ok()
+                .map(Box::new);
             Error::Broker {
                 status: self.status,
                 body,
@@ -292,7 +294,9 @@ impl Client {
         let path: Vec<&str> = path.iter().map(String::as_str).collect();
         let is_binding = matches!(target, MitigationTarget::Binding { .. });
         let mut query = url::form_urlencoded::Serializer::new(String::new());
-        query.append_pair("service_id", service_id).append_pair("plan_id", plan_id);
+        query
+            .append_pair("service_id", service_id)
+            .append_pair("plan_id", plan_id);
         if !is_binding || Capability::AsyncBindings.supported_by(self.inner.api_version) {
             query.append_pair("accepts_incomplete", "true");
         }
@@ -361,12 +365,20 @@ fn transport(e: reqwest::Error) -> Error {
 impl Error {
     pub(crate) fn with_mitigation(mut self, om: MitigationOutcome) -> Self {
         match &mut self {
-            Self::Broker { orphan_mitigation, .. }
+            Self::Broker {
+                orphan_mitigation, ..
+            }
             | Self::Timeout { orphan_mitigation }
-            | Self::Decode { orphan_mitigation, .. }
-            | Self::UnexpectedStatus { orphan_mitigation, .. }
+            | Self::Decode {
+                orphan_mitigation, ..
+            }
+            | Self::UnexpectedStatus {
+                orphan_mitigation, ..
+            }
             | Self::PollingTimedOut { orphan_mitigation }
-            | Self::OperationFailed { orphan_mitigation, .. } => *orphan_mitigation = Some(Box::new(om)),
+            | Self::OperationFailed {
+                orphan_mitigation, ..
+            } => *orphan_mitigation = Some(Box::new(om)),
             _ => {}
         }
         self

@@ -102,9 +102,9 @@ impl Error {
     #[must_use]
     pub fn status(&self) -> Option<u16> {
         match self {
-            Self::Broker { status, .. } | Self::Decode { status, .. } | Self::UnexpectedStatus { status, .. } => {
-                Some(*status)
-            }
+            Self::Broker { status, .. }
+            | Self::Decode { status, .. }
+            | Self::UnexpectedStatus { status, .. } => Some(*status),
             Self::Transport(e) => e.status().map(|s| s.as_u16()),
             _ => None,
         }
@@ -135,12 +135,20 @@ impl Error {
     #[must_use]
     pub fn orphan_mitigation(&self) -> Option<&MitigationOutcome> {
         match self {
-            Self::Broker { orphan_mitigation, .. }
+            Self::Broker {
+                orphan_mitigation, ..
+            }
             | Self::Timeout { orphan_mitigation }
-            | Self::Decode { orphan_mitigation, .. }
-            | Self::UnexpectedStatus { orphan_mitigation, .. }
+            | Self::Decode {
+                orphan_mitigation, ..
+            }
+            | Self::UnexpectedStatus {
+                orphan_mitigation, ..
+            }
             | Self::PollingTimedOut { orphan_mitigation }
-            | Self::OperationFailed { orphan_mitigation, .. } => orphan_mitigation.as_deref(),
+            | Self::OperationFailed {
+                orphan_mitigation, ..
+            } => orphan_mitigation.as_deref(),
             _ => None,
         }
     }

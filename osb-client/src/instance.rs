@@ -63,7 +63,11 @@ impl Client {
         }
     }
 
-    pub(crate) async fn mitigate_with(&self, target: MitigationTarget, ids: Option<(&str, &str)>) -> MitigationOutcome {
+    pub(crate) async fn mitigate_with(
+        &self,
+        target: MitigationTarget,
+        ids: Option<(&str, &str)>,
+    ) -> MitigationOutcome {
         match ids {
             Some((s, p)) => self.mitigate(target, s, p).await,
             None => MitigationOutcome {
@@ -100,11 +104,17 @@ impl InstanceApi {
 
     /// The binding `id` of this instance.
     pub fn binding(&self, id: impl Into<BindingId>) -> BindingApi {
-        BindingApi::new(self.client.clone(), self.id.clone(), id.into(), self.accepts_incomplete)
+        BindingApi::new(
+            self.client.clone(),
+            self.id.clone(),
+            id.into(),
+            self.accepts_incomplete,
+        )
     }
 
     fn incomplete(&self) -> bool {
-        self.accepts_incomplete.unwrap_or(self.client.inner.accepts_incomplete)
+        self.accepts_incomplete
+            .unwrap_or(self.client.inner.accepts_incomplete)
     }
 
     fn path(&self) -> [&str; 3] {
@@ -138,7 +148,11 @@ impl InstanceApi {
     /// Any 4xx/5xx ([`Error::Broker`]), another status, a malformed 201/202, a timeout; when
     /// the orphan-mitigation table says so, a deprovision is sent first and reported in the
     /// error. [`Error::Unsupported`] for fields newer than the configured version.
-    pub async fn provision_with(&self, request: &ProvisionRequest, params: &ProvisionParams) -> Result<ProvisionOutcome> {
+    pub async fn provision_with(
+        &self,
+        request: &ProvisionRequest,
+        params: &ProvisionParams,
+    ) -> Result<ProvisionOutcome> {
         self.check_body(request.context.is_some(), request.maintenance_info.is_some())?;
         let res = self
             .client
@@ -201,7 +215,10 @@ impl InstanceApi {
             .previous_values
             .as_ref()
             .is_some_and(|p| p.maintenance_info.is_some());
-        self.check_body(request.context.is_some(), request.maintenance_info.is_some() || prev_mi)?;
+        self.check_body(
+            request.context.is_some(),
+            request.maintenance_info.is_some() || prev_mi,
+        )?;
         let raw = self
             .client
             .execute(Call {
@@ -213,7 +230,10 @@ impl InstanceApi {
             })
             .await?;
         match raw.status {
-            200 => raw.decode().map(UpdateOutcome::Updated).map_err(|e| raw.decode_error(e)),
+            200 => raw
+                .decode()
+                .map(UpdateOutcome::Updated)
+                .map_err(|e| raw.decode_error(e)),
             202 => {
                 let r: UpdateResponse = raw.decode().map_err(|e| raw.decode_error(e))?;
                 let pending = PendingOperation {

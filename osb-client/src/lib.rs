@@ -74,13 +74,13 @@ pub mod version;
 
 pub use binding::BindingApi;
 pub use builder::{ClientBuilder, IdentityProvider, RequestIdGenerator};
-pub use client::{parse_retry_after, Client};
+pub use client::{Client, parse_retry_after};
 pub use error::{Error, Result};
 pub use instance::InstanceApi;
 pub use orphan::{MitigationOutcome, MitigationResult, MitigationTarget, OperationKind, OrphanMitigation};
+pub use osb_types as types;
 pub use outcome::{
     BindOutcome, DeprovisionOutcome, LastOperation, PendingOperation, Pollable, ProvisionOutcome,
     UnbindOutcome, UpdateOutcome,
 };
 pub use poll::{Progress, ProgressFn, WaitOptions, WaitOutcome};
-pub use osb_types as types;

@@ -165,7 +165,10 @@ where
         polls += 1;
         let mut retry_after = None;
         match poll(params.clone()).await {
-            Ok(LastOperation::Reported { response, retry_after: ra }) => match response.state {
+            Ok(LastOperation::Reported {
+                response,
+                retry_after: ra,
+            }) => match response.state {
                 OperationState::Succeeded => return Ok(WaitOutcome::Succeeded(response)),
                 OperationState::Failed => {
                     let e = Error::OperationFailed {
@@ -173,7 +176,12 @@ where
                         orphan_mitigation: None,
                     };
                     return client
-                        .finish::<WaitOutcome>(pending.kind, Err((e, Some(Trigger::LastOperationFailed))), target, ids)
+                        .finish::<WaitOutcome>(
+                            pending.kind,
+                            Err((e, Some(Trigger::LastOperationFailed))),
+                            target,
+                            ids,
+                        )
                         .await;
                 }
                 OperationState::InProgress => {
@@ -190,7 +198,10 @@ where
             },
             Ok(LastOperation::Gone { .. }) if pending.kind.is_delete() => return Ok(WaitOutcome::Gone),
             Ok(LastOperation::Gone { retry_after: ra }) => {
-                tracing::warn!("410 Gone while polling a {}: invalid, polling on", pending.kind.as_str());
+                tracing::warn!(
+                    "410 Gone while polling a {}: invalid, polling on",
+                    pending.kind.as_str()
+                );
                 retry_after = ra;
             }
             Err(e) if is_final(&e) => return Err(e),
@@ -204,11 +215,18 @@ where
                 orphan_mitigation: None,
             };
             return client
-                .finish::<WaitOutcome>(pending.kind, Err((e, Some(Trigger::LastOperationFailed))), target, ids)
+                .finish::<WaitOutcome>(
+                    pending.kind,
+                    Err((e, Some(Trigger::LastOperationFailed))),
+                    target,
+                    ids,
+                )
                 .await;
         }
         tokio::time::sleep(delay).await;
-        interval = interval.mul_f64(opts.backoff.max(1.0)).min(opts.max_interval.max(opts.interval));
+        interval = interval
+            .mul_f64(opts.backoff.max(1.0))
+            .min(opts.max_interval.max(opts.interval));
     }
 }
 
@@ -234,7 +252,10 @@ impl InstanceApi {
             return Ok(WaitOutcome::Completed);
         };
         let target = MitigationTarget::Instance(self.id.clone());
-        wait_loop(&self.client, pending, opts, target, |p| async move { self.last_operation(&p).await }).await
+        wait_loop(&self.client, pending, opts, target, |p| async move {
+            self.last_operation(&p).await
+        })
+        .await
     }
 }
 
@@ -260,6 +281,9 @@ impl BindingApi {
             instance: self.instance_id.clone(),
             binding: self.id.clone(),
         };
-        wait_loop(&self.client, pending, opts, target, |p| async move { self.last_operation(&p).await }).await
+        wait_loop(&self.client, pending, opts, target, |p| async move {
+            self.last_operation(&p).await
+        })
+        .await
     }
 }

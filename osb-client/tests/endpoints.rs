@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use osb_client::types::identity::CloudFoundryIdentity;
 use osb_client::types::{ApiVersion, BindRequest, OriginatingIdentity, ProvisionRequest, UpdateRequest};
-use osb_client::{BindOutcome, DeprovisionOutcome, Error, LastOperation, ProvisionOutcome, UnbindOutcome, UpdateOutcome};
+use osb_client::{
+    BindOutcome, DeprovisionOutcome, Error, LastOperation, ProvisionOutcome, UnbindOutcome, UpdateOutcome,
+};
 use support::{Reply, Stub};
 
 const CATALOG: &str = r#"{"services":[{"id":"svc-1","name":"echo","description":"d","bindable":true,
@@ -17,11 +19,17 @@ async fn b1_b6_b7_headers_sent_on_provision() {
     let stub = Stub::script(vec![Reply::json(201, "{}")]).await;
     let client = stub
         .client()
-        .originating_identity(OriginatingIdentity::CloudFoundry(CloudFoundryIdentity::new("user-1")))
+        .originating_identity(OriginatingIdentity::CloudFoundry(CloudFoundryIdentity::new(
+            "user-1",
+        )))
         .request_identity(|| "req-42".to_owned())
         .build()
         .unwrap();
-    client.instance("i-1").provision(&ProvisionRequest::new("svc-1", "plan-1")).await.unwrap();
+    client
+        .instance("i-1")
+        .provision(&ProvisionRequest::new("svc-1", "plan-1"))
+        .await
+        .unwrap();
     let r = &stub.requests()[0];
     assert_eq!(r.method, "PUT");
     assert_eq!(r.path, "/v2/service_instances/i-1");
@@ -82,13 +90,26 @@ fn builder_reports_bad_config_and_debug_hides_secrets() {
     let err = osb_client::Client::builder("not a url").build().unwrap_err();
     assert!(matches!(err, Error::Config(_)), "{err}");
     assert!(osb_client::Client::builder("ftp://x").build().is_err());
-    assert!(osb_client::Client::builder("http://x").basic_auth("a:b", "p").build().is_err());
-    assert!(osb_client::Client::builder("http://x").bearer_auth("bad\ntoken").build().is_err());
+    assert!(
+        osb_client::Client::builder("http://x")
+            .basic_auth("a:b", "p")
+            .build()
+            .is_err()
+    );
+    assert!(
+        osb_client::Client::builder("http://x")
+            .bearer_auth("bad\ntoken")
+            .build()
+            .is_err()
+    );
     let b = osb_client::Client::builder("http://x").basic_auth("admin", "hunter2");
     assert!(!format!("{b:?}").contains("hunter2"));
     let c = b.build().unwrap();
     assert!(!format!("{c:?}").contains("hunter2"));
-    let c = osb_client::Client::builder("http://x").bearer_auth("tok-secret").build().unwrap();
+    let c = osb_client::Client::builder("http://x")
+        .bearer_auth("tok-secret")
+        .build()
+        .unwrap();
     assert!(!format!("{c:?}").contains("tok-secret"));
 }
 
@@ -96,7 +117,12 @@ fn builder_reports_bad_config_and_debug_hides_secrets() {
 async fn b8_ids_are_percent_encoded_in_paths() {
     let stub = Stub::script(vec![Reply::json(200, "{}")]).await;
     let client = stub.client().build().unwrap();
-    client.instance("a b/c").binding("x?y").unbind("s", "p").await.unwrap();
+    client
+        .instance("a b/c")
+        .binding("x?y")
+        .unbind("s", "p")
+        .await
+        .unwrap();
     let r = &stub.requests()[0];
     assert_eq!(r.path, "/v2/service_instances/a%20b%2Fc/service_bindings/x%3Fy");
 }
@@ -114,9 +140,17 @@ async fn b24_provision_status_mapping() {
     let created = inst.provision(&req).await.unwrap();
     assert!(matches!(&created, ProvisionOutcome::Created(_)));
     assert_eq!(created.dashboard_url(), Some("http://d/1"));
-    assert!(matches!(inst.provision(&req).await.unwrap(), ProvisionOutcome::AlreadyExists(_)));
+    assert!(matches!(
+        inst.provision(&req).await.unwrap(),
+        ProvisionOutcome::AlreadyExists(_)
+    ));
     match inst.provision(&req).await.unwrap() {
-        ProvisionOutcome::Accepted { operation, dashboard_url, pending, .. } => {
+        ProvisionOutcome::Accepted {
+            operation,
+            dashboard_url,
+            pending,
+            ..
+        } => {
             assert_eq!(operation.unwrap(), "op-1");
             assert_eq!(dashboard_url, None);
             assert_eq!(pending.service_id.unwrap(), "svc-1");
@@ -127,11 +161,21 @@ async fn b24_provision_status_mapping() {
 
 #[tokio::test]
 async fn b48_update_status_mapping() {
-    let stub = Stub::script(vec![Reply::json(200, "{}"), Reply::json(202, r#"{"operation":"u-1"}"#)]).await;
+    let stub = Stub::script(vec![
+        Reply::json(200, "{}"),
+        Reply::json(202, r#"{"operation":"u-1"}"#),
+    ])
+    .await;
     let inst = stub.client().build().unwrap().instance("i-1");
     let req = UpdateRequest::new("svc-1").with_plan("plan-2");
-    assert!(matches!(inst.update(&req).await.unwrap(), UpdateOutcome::Updated(_)));
-    assert!(matches!(inst.update(&req).await.unwrap(), UpdateOutcome::Accepted { .. }));
+    assert!(matches!(
+        inst.update(&req).await.unwrap(),
+        UpdateOutcome::Updated(_)
+    ));
+    assert!(matches!(
+        inst.update(&req).await.unwrap(),
+        UpdateOutcome::Accepted { .. }
+    ));
     assert_eq!(stub.requests()[0].method, "PATCH");
 }
 
@@ -144,11 +188,20 @@ async fn b33_deprovision_410_is_success_and_b67_ids_sent() {
     ])
     .await;
     let inst = stub.client().build().unwrap().instance("i-1");
-    assert_eq!(inst.deprovision("svc-1", "plan-1").await.unwrap(), DeprovisionOutcome::AlreadyGone);
-    assert!(matches!(inst.deprovision("svc-1", "plan-1").await.unwrap(), DeprovisionOutcome::Deleted(_)));
+    assert_eq!(
+        inst.deprovision("svc-1", "plan-1").await.unwrap(),
+        DeprovisionOutcome::AlreadyGone
+    );
     assert!(matches!(
         inst.deprovision("svc-1", "plan-1").await.unwrap(),
-        DeprovisionOutcome::Accepted { operation: Some(_), .. }
+        DeprovisionOutcome::Deleted(_)
+    ));
+    assert!(matches!(
+        inst.deprovision("svc-1", "plan-1").await.unwrap(),
+        DeprovisionOutcome::Accepted {
+            operation: Some(_),
+            ..
+        }
     ));
     let r = &stub.requests()[0];
     assert_eq!(r.method, "DELETE");
@@ -170,18 +223,41 @@ async fn b56_bind_status_mapping() {
         BindOutcome::Created(r) => assert_eq!(r.credentials.unwrap()["uri"], "x"),
         other => panic!("{other:?}"),
     }
-    assert!(matches!(b.bind(&req).await.unwrap(), BindOutcome::AlreadyExists(_)));
-    assert!(matches!(b.bind(&req).await.unwrap(), BindOutcome::Accepted { .. }));
-    assert_eq!(stub.requests()[0].path, "/v2/service_instances/i-1/service_bindings/b-1");
+    assert!(matches!(
+        b.bind(&req).await.unwrap(),
+        BindOutcome::AlreadyExists(_)
+    ));
+    assert!(matches!(
+        b.bind(&req).await.unwrap(),
+        BindOutcome::Accepted { .. }
+    ));
+    assert_eq!(
+        stub.requests()[0].path,
+        "/v2/service_instances/i-1/service_bindings/b-1"
+    );
 }
 
 #[tokio::test]
 async fn b65_unbind_410_is_success_and_b64_ids_sent() {
-    let stub = Stub::script(vec![Reply::json(410, "{}"), Reply::json(200, "{}"), Reply::json(202, "{}")]).await;
+    let stub = Stub::script(vec![
+        Reply::json(410, "{}"),
+        Reply::json(200, "{}"),
+        Reply::json(202, "{}"),
+    ])
+    .await;
     let b = stub.client().build().unwrap().instance("i-1").binding("b-1");
-    assert_eq!(b.unbind("svc-1", "plan-1").await.unwrap(), UnbindOutcome::AlreadyGone);
-    assert!(matches!(b.unbind("svc-1", "plan-1").await.unwrap(), UnbindOutcome::Unbound(_)));
-    assert!(matches!(b.unbind("svc-1", "plan-1").await.unwrap(), UnbindOutcome::Accepted { operation: None, .. }));
+    assert_eq!(
+        b.unbind("svc-1", "plan-1").await.unwrap(),
+        UnbindOutcome::AlreadyGone
+    );
+    assert!(matches!(
+        b.unbind("svc-1", "plan-1").await.unwrap(),
+        UnbindOutcome::Unbound(_)
+    ));
+    assert!(matches!(
+        b.unbind("svc-1", "plan-1").await.unwrap(),
+        UnbindOutcome::Accepted { operation: None, .. }
+    ));
     assert_eq!(stub.requests()[0].param("plan_id").as_deref(), Some("plan-1"));
 }
 
@@ -198,7 +274,15 @@ async fn b42_b62_get_and_get_opt() {
     assert_eq!(inst.get().await.unwrap().service_id.unwrap(), "svc-1");
     assert!(inst.get_opt().await.unwrap().is_none());
     assert!(inst.get().await.unwrap_err().is_not_found());
-    assert!(inst.binding("b").get_opt().await.unwrap().unwrap().credentials.is_some());
+    assert!(
+        inst.binding("b")
+            .get_opt()
+            .await
+            .unwrap()
+            .unwrap()
+            .credentials
+            .is_some()
+    );
 }
 
 #[tokio::test]
@@ -212,15 +296,24 @@ async fn b36_last_operation_mapping() {
     let inst = stub.client().build().unwrap().instance("i-1");
     let p = Default::default();
     match inst.last_operation(&p).await.unwrap() {
-        LastOperation::Reported { response, retry_after } => {
+        LastOperation::Reported {
+            response,
+            retry_after,
+        } => {
             assert_eq!(response.description.as_deref(), Some("10%"));
             assert_eq!(retry_after, Some(Duration::from_secs(7)));
         }
         other => panic!("{other:?}"),
     }
-    assert!(matches!(inst.last_operation(&p).await.unwrap(), LastOperation::Gone { .. }));
+    assert!(matches!(
+        inst.last_operation(&p).await.unwrap(),
+        LastOperation::Gone { .. }
+    ));
     assert!(inst.last_operation(&p).await.unwrap_err().is_not_found());
-    assert_eq!(stub.requests()[0].path, "/v2/service_instances/i-1/last_operation");
+    assert_eq!(
+        stub.requests()[0].path,
+        "/v2/service_instances/i-1/last_operation"
+    );
 }
 
 #[tokio::test]
@@ -263,13 +356,23 @@ async fn b70_b72_b73_error_code_predicates() {
         Reply::json(500, "not json at all"),
     ])
     .await;
-    let inst = stub.client().orphan_mitigation(osb_client::OrphanMitigation::disabled()).build().unwrap().instance("i");
+    let inst = stub
+        .client()
+        .orphan_mitigation(osb_client::OrphanMitigation::disabled())
+        .build()
+        .unwrap()
+        .instance("i");
     let req = ProvisionRequest::new("s", "p");
     let e = inst.provision(&req).await.unwrap_err();
     assert!(e.is_async_required());
     assert_eq!(e.description(), Some("async only"));
     assert!(inst.provision(&req).await.unwrap_err().is_requires_app());
-    assert!(inst.provision(&req).await.unwrap_err().is_maintenance_info_conflict());
+    assert!(
+        inst.provision(&req)
+            .await
+            .unwrap_err()
+            .is_maintenance_info_conflict()
+    );
     assert!(inst.provision(&req).await.unwrap_err().is_conflict());
     let e = inst.provision(&req).await.unwrap_err();
     assert_eq!(e.status(), Some(500));
@@ -282,10 +385,22 @@ async fn v24_version_gating_fails_before_sending() {
     let stub = Stub::script(vec![Reply::json(200, "{}")]).await;
     let old = stub.client().api_version(ApiVersion::V2_13).build().unwrap();
     let inst = old.instance("i");
-    assert!(matches!(inst.get().await.unwrap_err(), Error::Unsupported { feature: "fetching a service instance", .. }));
-    assert!(matches!(inst.binding("b").get().await.unwrap_err(), Error::Unsupported { .. }));
     assert!(matches!(
-        inst.binding("b").last_operation(&Default::default()).await.unwrap_err(),
+        inst.get().await.unwrap_err(),
+        Error::Unsupported {
+            feature: "fetching a service instance",
+            ..
+        }
+    ));
+    assert!(matches!(
+        inst.binding("b").get().await.unwrap_err(),
+        Error::Unsupported { .. }
+    ));
+    assert!(matches!(
+        inst.binding("b")
+            .last_operation(&Default::default())
+            .await
+            .unwrap_err(),
         Error::Unsupported { .. }
     ));
     let v16 = stub.client().api_version(ApiVersion::V2_16).build().unwrap();
@@ -293,8 +408,12 @@ async fn v24_version_gating_fails_before_sending() {
     let e = v16.instance("i").binding("b").rotate(&rot).await.unwrap_err();
     assert!(e.to_string().contains("binding rotation"), "{e}");
     let v14 = stub.client().api_version(ApiVersion::V2_14).build().unwrap();
-    let req = ProvisionRequest::new("s", "p").with_maintenance_info(osb_client::types::catalog::MaintenanceInfo::new("1.0"));
-    assert!(matches!(v14.instance("i").provision(&req).await.unwrap_err(), Error::Unsupported { .. }));
+    let req = ProvisionRequest::new("s", "p")
+        .with_maintenance_info(osb_client::types::catalog::MaintenanceInfo::new("1.0"));
+    assert!(matches!(
+        v14.instance("i").provision(&req).await.unwrap_err(),
+        Error::Unsupported { .. }
+    ));
     assert!(stub.requests().is_empty(), "nothing may be sent");
 }
 
@@ -307,11 +426,18 @@ async fn v2_v25_old_versions_get_old_headers_and_sync_bindings() {
         .originating_identity(OriginatingIdentity::CloudFoundry(CloudFoundryIdentity::new("u")))
         .build()
         .unwrap();
-    old.instance("i").binding("b").bind(&BindRequest::new("s", "p")).await.unwrap();
+    old.instance("i")
+        .binding("b")
+        .bind(&BindRequest::new("s", "p"))
+        .await
+        .unwrap();
     let r = &stub.requests()[0];
     assert_eq!(r.header("x-broker-api-version"), Some("2.13"));
     assert!(r.param("accepts_incomplete").is_none(), "async bindings are 2.14");
-    assert!(r.header("x-broker-api-request-identity").is_none(), "request identity is 2.15");
+    assert!(
+        r.header("x-broker-api-request-identity").is_none(),
+        "request identity is 2.15"
+    );
     assert!(r.header("x-broker-api-originating-identity").is_some());
 }
 
@@ -319,8 +445,17 @@ async fn v2_v25_old_versions_get_old_headers_and_sync_bindings() {
 async fn b23_accepts_incomplete_can_be_turned_off() {
     let stub = Stub::script(vec![Reply::json(201, "{}")]).await;
     let client = stub.client().accepts_incomplete(false).build().unwrap();
-    client.instance("i").provision(&ProvisionRequest::new("s", "p")).await.unwrap();
-    client.instance("i").accepts_incomplete(true).provision(&ProvisionRequest::new("s", "p")).await.unwrap();
+    client
+        .instance("i")
+        .provision(&ProvisionRequest::new("s", "p"))
+        .await
+        .unwrap();
+    client
+        .instance("i")
+        .accepts_incomplete(true)
+        .provision(&ProvisionRequest::new("s", "p"))
+        .await
+        .unwrap();
     let reqs = stub.requests();
     assert!(reqs[0].query.is_none());
     assert_eq!(reqs[1].param("accepts_incomplete").as_deref(), Some("true"));

@@ -2,8 +2,8 @@
 
 mod support;
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use osb_client::types::{BindRequest, ProvisionRequest, UpdateRequest};
@@ -14,16 +14,28 @@ use osb_client::{
 use support::{Recorded, Reply, Stub};
 
 fn deletes(stub: &Stub) -> Vec<Recorded> {
-    stub.requests().into_iter().filter(|r| r.method == "DELETE").collect()
+    stub.requests()
+        .into_iter()
+        .filter(|r| r.method == "DELETE")
+        .collect()
 }
 
 /// PUT answers with `first`, DELETE with 200.
 async fn put_then_delete_ok(first: Reply) -> Stub {
-    Stub::start(move |r, _| if r.method == "DELETE" { Reply::json(200, "{}") } else { first.clone() }).await
+    Stub::start(move |r, _| {
+        if r.method == "DELETE" {
+            Reply::json(200, "{}")
+        } else {
+            first.clone()
+        }
+    })
+    .await
 }
 
 fn fast() -> WaitOptions {
-    WaitOptions::default().interval(Duration::from_millis(10)).backoff(1.0)
+    WaitOptions::default()
+        .interval(Duration::from_millis(10))
+        .backoff(1.0)
 }
 
 #[tokio::test]
@@ -49,7 +61,10 @@ async fn b79_provision_5xx_triggers_deprovision() {
     assert_eq!(d[0].path, "/v2/service_instances/i-1");
     assert_eq!(d[0].param("service_id").as_deref(), Some("svc-1"));
     assert_eq!(d[0].param("plan_id").as_deref(), Some("plan-1"));
-    assert!(d[0].header("x-broker-api-originating-identity").is_none(), "B78: omitted on mitigation");
+    assert!(
+        d[0].header("x-broker-api-originating-identity").is_none(),
+        "B78: omitted on mitigation"
+    );
     assert!(err.to_string().contains("boom"));
 }
 
@@ -57,7 +72,11 @@ async fn b79_provision_5xx_triggers_deprovision() {
 async fn b79_provision_timeout_triggers_deprovision() {
     let stub = put_then_delete_ok(Reply::json(201, "{}").delay(Duration::from_millis(600))).await;
     let client = stub.client().timeout(Duration::from_millis(150)).build().unwrap();
-    let err = client.instance("i-1").provision(&ProvisionRequest::new("s", "p")).await.unwrap_err();
+    let err = client
+        .instance("i-1")
+        .provision(&ProvisionRequest::new("s", "p"))
+        .await
+        .unwrap_err();
     assert!(err.is_timeout(), "{err}");
     assert!(err.orphan_mitigation().is_some());
     // the mitigation DELETE itself is answered quickly
@@ -68,7 +87,14 @@ async fn b79_provision_timeout_triggers_deprovision() {
 async fn b79_provision_malformed_201_and_202_trigger_deprovision() {
     for status in [201, 202] {
         let stub = put_then_delete_ok(Reply::json(status, "this is not json")).await;
-        let err = stub.client().build().unwrap().instance("i").provision(&ProvisionRequest::new("s", "p")).await.unwrap_err();
+        let err = stub
+            .client()
+            .build()
+            .unwrap()
+            .instance("i")
+            .provision(&ProvisionRequest::new("s", "p"))
+            .await
+            .unwrap_err();
         assert!(matches!(err, Error::Decode { .. }), "{err}");
         assert!(err.orphan_mitigation().is_some(), "{status}");
         assert_eq!(deletes(&stub).len(), 1, "{status}");
@@ -78,7 +104,14 @@ async fn b79_provision_malformed_201_and_202_trigger_deprovision() {
 #[tokio::test]
 async fn b79_provision_malformed_200_no_mitigation() {
     let stub = put_then_delete_ok(Reply::json(200, "[1,2")).await;
-    let err = stub.client().build().unwrap().instance("i").provision(&ProvisionRequest::new("s", "p")).await.unwrap_err();
+    let err = stub
+        .client()
+        .build()
+        .unwrap()
+        .instance("i")
+        .provision(&ProvisionRequest::new("s", "p"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Decode { status: 200, .. }));
     assert!(err.orphan_mitigation().is_none());
     assert!(deletes(&stub).is_empty());
@@ -87,7 +120,14 @@ async fn b79_provision_malformed_200_no_mitigation() {
 #[tokio::test]
 async fn b79_provision_other_2xx_triggers_deprovision() {
     let stub = put_then_delete_ok(Reply::json(204, "")).await;
-    let err = stub.client().build().unwrap().instance("i").provision(&ProvisionRequest::new("s", "p")).await.unwrap_err();
+    let err = stub
+        .client()
+        .build()
+        .unwrap()
+        .instance("i")
+        .provision(&ProvisionRequest::new("s", "p"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::UnexpectedStatus { status: 204, .. }));
     assert_eq!(deletes(&stub).len(), 1);
 }
@@ -96,7 +136,14 @@ async fn b79_provision_other_2xx_triggers_deprovision() {
 async fn b79_provision_4xx_and_408_no_mitigation() {
     for status in [400, 401, 408, 409, 410, 412, 422] {
         let stub = put_then_delete_ok(Reply::json(status, "{}")).await;
-        let err = stub.client().build().unwrap().instance("i").provision(&ProvisionRequest::new("s", "p")).await.unwrap_err();
+        let err = stub
+            .client()
+            .build()
+            .unwrap()
+            .instance("i")
+            .provision(&ProvisionRequest::new("s", "p"))
+            .await
+            .unwrap_err();
         assert_eq!(err.status(), Some(status));
         assert!(err.orphan_mitigation().is_none());
         assert!(deletes(&stub).is_empty(), "{status}");
@@ -105,21 +152,49 @@ async fn b79_provision_4xx_and_408_no_mitigation() {
 
 #[tokio::test]
 async fn b80_concurrency_error_never_mitigated() {
-    let stub = put_then_delete_ok(Reply::json(422, r#"{"error":"ConcurrencyError","description":"busy"}"#)).await;
+    let stub = put_then_delete_ok(Reply::json(
+        422,
+        r#"{"error":"ConcurrencyError","description":"busy"}"#,
+    ))
+    .await;
     let client = stub.client().build().unwrap();
-    let e = client.instance("i").provision(&ProvisionRequest::new("s", "p")).await.unwrap_err();
+    let e = client
+        .instance("i")
+        .provision(&ProvisionRequest::new("s", "p"))
+        .await
+        .unwrap_err();
     assert!(e.is_concurrency_error());
-    let e = client.instance("i").binding("b").bind(&BindRequest::new("s", "p")).await.unwrap_err();
+    let e = client
+        .instance("i")
+        .binding("b")
+        .bind(&BindRequest::new("s", "p"))
+        .await
+        .unwrap_err();
     assert!(e.is_concurrency_error());
     assert!(deletes(&stub).is_empty());
 }
 
 #[tokio::test]
 async fn b79_update_never_mitigated() {
-    for reply in [Reply::json(500, "{}"), Reply::json(204, ""), Reply::json(200, "garbage").delay(Duration::from_millis(400))] {
-        let stub = Stub::start(move |r, _| if r.method == "PATCH" { reply.clone() } else { Reply::json(200, "{}") }).await;
+    for reply in [
+        Reply::json(500, "{}"),
+        Reply::json(204, ""),
+        Reply::json(200, "garbage").delay(Duration::from_millis(400)),
+    ] {
+        let stub = Stub::start(move |r, _| {
+            if r.method == "PATCH" {
+                reply.clone()
+            } else {
+                Reply::json(200, "{}")
+            }
+        })
+        .await;
         let client = stub.client().timeout(Duration::from_millis(200)).build().unwrap();
-        let err = client.instance("i").update(&UpdateRequest::new("s")).await.unwrap_err();
+        let err = client
+            .instance("i")
+            .update(&UpdateRequest::new("s"))
+            .await
+            .unwrap_err();
         assert!(err.orphan_mitigation().is_none());
         assert!(deletes(&stub).is_empty(), "{err}");
     }
@@ -134,7 +209,12 @@ async fn b79_bind_5xx_timeout_malformed_trigger_unbind() {
     ] {
         let stub = put_then_delete_ok(reply).await;
         let client = stub.client().timeout(Duration::from_millis(150)).build().unwrap();
-        let err = client.instance("i").binding("b").bind(&BindRequest::new("s", "p")).await.unwrap_err();
+        let err = client
+            .instance("i")
+            .binding("b")
+            .bind(&BindRequest::new("s", "p"))
+            .await
+            .unwrap_err();
         let om = err.orphan_mitigation().expect("mitigated");
         assert!(matches!(om.target, MitigationTarget::Binding { .. }));
         let d = deletes(&stub);
@@ -147,34 +227,71 @@ async fn b79_bind_5xx_timeout_malformed_trigger_unbind() {
 #[tokio::test]
 async fn b79_deprovision_5xx_retries_delete_but_timeout_does_not() {
     let stub = Stub::script(vec![Reply::json(500, "{}"), Reply::json(410, "{}")]).await;
-    let err = stub.client().build().unwrap().instance("i").deprovision("s", "p").await.unwrap_err();
-    assert_eq!(err.orphan_mitigation().unwrap().result, MitigationResult::AlreadyGone);
+    let err = stub
+        .client()
+        .build()
+        .unwrap()
+        .instance("i")
+        .deprovision("s", "p")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.orphan_mitigation().unwrap().result,
+        MitigationResult::AlreadyGone
+    );
     assert_eq!(deletes(&stub).len(), 2);
 
     let stub = Stub::script(vec![Reply::json(200, "{}").delay(Duration::from_millis(500))]).await;
-    let err = stub.client().timeout(Duration::from_millis(100)).build().unwrap().instance("i").deprovision("s", "p").await.unwrap_err();
+    let err = stub
+        .client()
+        .timeout(Duration::from_millis(100))
+        .build()
+        .unwrap()
+        .instance("i")
+        .deprovision("s", "p")
+        .await
+        .unwrap_err();
     assert!(err.is_timeout());
     assert!(err.orphan_mitigation().is_none());
 }
 
 #[tokio::test]
 async fn b76_mitigation_keeps_trying_then_reports_failure() {
-    let stub = Stub::start(|r, _| if r.method == "DELETE" { Reply::json(500, "{}") } else { Reply::json(500, "{}") }).await;
+    let stub = Stub::script(vec![Reply::json(500, "{}")]).await;
     let policy = osb_client::OrphanMitigation {
         max_attempts: 3,
         retry_delay: Duration::from_millis(5),
         ..Default::default()
     };
-    let err = stub.client().orphan_mitigation(policy).build().unwrap().instance("i").provision(&ProvisionRequest::new("s", "p")).await.unwrap_err();
-    assert!(matches!(err.orphan_mitigation().unwrap().result, MitigationResult::Failed { attempts: 3, .. }));
+    let err = stub
+        .client()
+        .orphan_mitigation(policy)
+        .build()
+        .unwrap()
+        .instance("i")
+        .provision(&ProvisionRequest::new("s", "p"))
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        err.orphan_mitigation().unwrap().result,
+        MitigationResult::Failed { attempts: 3, .. }
+    ));
     assert_eq!(deletes(&stub).len(), 3);
 }
 
 #[tokio::test]
 async fn b76_mitigation_can_be_turned_off() {
     let stub = put_then_delete_ok(Reply::json(500, "{}")).await;
-    let client = stub.client().orphan_mitigation(osb_client::OrphanMitigation::disabled()).build().unwrap();
-    let err = client.instance("i").provision(&ProvisionRequest::new("s", "p")).await.unwrap_err();
+    let client = stub
+        .client()
+        .orphan_mitigation(osb_client::OrphanMitigation::disabled())
+        .build()
+        .unwrap();
+    let err = client
+        .instance("i")
+        .provision(&ProvisionRequest::new("s", "p"))
+        .await
+        .unwrap_err();
     assert!(err.orphan_mitigation().is_none());
     assert!(deletes(&stub).is_empty());
 }
@@ -206,19 +323,34 @@ async fn b30_wait_polls_until_succeeded_with_progress_and_b29_hints() {
     let out = inst.provision(&ProvisionRequest::new("s", "p")).await.unwrap();
     let seen = Arc::new(AtomicU32::new(0));
     let s2 = seen.clone();
-    let r = inst.wait_with(&out, &fast().on_progress(move |p| {
-        assert_eq!(p.description.as_deref(), Some("1/2"));
-        s2.fetch_add(1, Ordering::SeqCst);
-    })).await.unwrap();
+    let r = inst
+        .wait_with(
+            &out,
+            &fast().on_progress(move |p| {
+                assert_eq!(p.description.as_deref(), Some("1/2"));
+                s2.fetch_add(1, Ordering::SeqCst);
+            }),
+        )
+        .await
+        .unwrap();
     assert!(matches!(r, WaitOutcome::Succeeded(_)));
     assert_eq!(seen.load(Ordering::SeqCst), 1);
-    let polls: Vec<_> = stub.requests().into_iter().filter(|r| r.path.ends_with("last_operation")).collect();
+    let polls: Vec<_> = stub
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("last_operation"))
+        .collect();
     assert_eq!(polls.len(), 2);
     assert_eq!(polls[0].param("operation").as_deref(), Some("op 1/2"));
     assert_eq!(polls[0].param("service_id").as_deref(), Some("s"));
     assert_eq!(polls[0].param("plan_id").as_deref(), Some("p"));
     // synchronous outcomes need no polling
-    assert_eq!(inst.wait(&ProvisionOutcome::Created(Default::default())).await.unwrap(), WaitOutcome::Completed);
+    assert_eq!(
+        inst.wait(&ProvisionOutcome::Created(Default::default()))
+            .await
+            .unwrap(),
+        WaitOutcome::Completed
+    );
 }
 
 #[tokio::test]
@@ -256,31 +388,48 @@ async fn b32_maximum_polling_duration_means_failed_and_mitigates_provision() {
     let stub = async_broker(vec![Reply::json(200, r#"{"state":"in progress"}"#)]).await;
     let inst = stub.client().build().unwrap().instance("i");
     let out = inst.provision(&ProvisionRequest::new("s", "p")).await.unwrap();
-    let mut plan: osb_client::types::ServicePlan = serde_json::from_str(r#"{"id":"p","name":"n","description":"d"}"#).unwrap();
+    let mut plan: osb_client::types::ServicePlan =
+        serde_json::from_str(r#"{"id":"p","name":"n","description":"d"}"#).unwrap();
     plan.maximum_polling_duration = Some(1);
     let t = Instant::now();
-    let err = inst.wait_with(&out, &fast().max_duration(Duration::from_secs(30)).plan(&plan)).await.unwrap_err();
+    let err = inst
+        .wait_with(&out, &fast().max_duration(Duration::from_secs(30)).plan(&plan))
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::PollingTimedOut { .. }), "{err}");
     assert!(t.elapsed() >= Duration::from_millis(950) && t.elapsed() < Duration::from_secs(5));
     assert!(err.orphan_mitigation().is_some());
     // platform limit smaller than the plan's wins
     let t = Instant::now();
     plan.maximum_polling_duration = Some(100);
-    let err = inst.wait_with(&out, &fast().max_duration(Duration::from_millis(200)).plan(&plan)).await.unwrap_err();
+    let err = inst
+        .wait_with(&out, &fast().max_duration(Duration::from_millis(200)).plan(&plan))
+        .await
+        .unwrap_err();
     assert!(err.is_timeout());
     assert!(t.elapsed() < Duration::from_secs(2));
 }
 
 #[tokio::test]
 async fn b37_failed_provision_triggers_deprovision() {
-    let stub = async_broker(vec![Reply::json(200, r#"{"state":"failed","description":"no capacity"}"#)]).await;
+    let stub = async_broker(vec![Reply::json(
+        200,
+        r#"{"state":"failed","description":"no capacity"}"#,
+    )])
+    .await;
     let inst = stub.client().build().unwrap().instance("i");
     let out = inst.provision(&ProvisionRequest::new("s", "p")).await.unwrap();
     let err = inst.wait_with(&out, &fast()).await.unwrap_err();
     match &err {
-        Error::OperationFailed { response, orphan_mitigation } => {
+        Error::OperationFailed {
+            response,
+            orphan_mitigation,
+        } => {
             assert_eq!(response.description.as_deref(), Some("no capacity"));
-            assert_eq!(orphan_mitigation.as_ref().unwrap().result, MitigationResult::Deleted);
+            assert_eq!(
+                orphan_mitigation.as_ref().unwrap().result,
+                MitigationResult::Deleted
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -290,7 +439,11 @@ async fn b37_failed_provision_triggers_deprovision() {
 
 #[tokio::test]
 async fn b37_failed_update_is_not_mitigated() {
-    let stub = async_broker(vec![Reply::json(200, r#"{"state":"failed","instance_usable":true}"#)]).await;
+    let stub = async_broker(vec![Reply::json(
+        200,
+        r#"{"state":"failed","instance_usable":true}"#,
+    )])
+    .await;
     let inst = stub.client().build().unwrap().instance("i");
     let pending = PendingOperation::new(OperationKind::Update, Some("u".into())).with_ids("s", "p");
     let err = inst.wait_with(&pending, &fast()).await.unwrap_err();
@@ -316,19 +469,41 @@ async fn b33_410_while_polling_delete_is_success() {
 
 #[tokio::test]
 async fn b33_410_while_polling_create_keeps_polling() {
-    let stub = async_broker(vec![Reply::json(410, "{}"), Reply::json(410, "{}"), Reply::json(200, r#"{"state":"succeeded"}"#)]).await;
+    let stub = async_broker(vec![
+        Reply::json(410, "{}"),
+        Reply::json(410, "{}"),
+        Reply::json(200, r#"{"state":"succeeded"}"#),
+    ])
+    .await;
     let inst = stub.client().build().unwrap().instance("i");
     let out = inst.provision(&ProvisionRequest::new("s", "p")).await.unwrap();
-    assert!(matches!(inst.wait_with(&out, &fast()).await.unwrap(), WaitOutcome::Succeeded(_)));
-    assert_eq!(stub.requests().iter().filter(|r| r.path.ends_with("last_operation")).count(), 3);
+    assert!(matches!(
+        inst.wait_with(&out, &fast()).await.unwrap(),
+        WaitOutcome::Succeeded(_)
+    ));
+    assert_eq!(
+        stub.requests()
+            .iter()
+            .filter(|r| r.path.ends_with("last_operation"))
+            .count(),
+        3
+    );
 }
 
 #[tokio::test]
 async fn b35_invalid_answers_while_polling_keep_polling() {
-    let stub = async_broker(vec![Reply::json(500, "{}"), Reply::json(200, "not json"), Reply::json(200, r#"{"state":"succeeded"}"#)]).await;
+    let stub = async_broker(vec![
+        Reply::json(500, "{}"),
+        Reply::json(200, "not json"),
+        Reply::json(200, r#"{"state":"succeeded"}"#),
+    ])
+    .await;
     let inst = stub.client().build().unwrap().instance("i");
     let out = inst.provision(&ProvisionRequest::new("s", "p")).await.unwrap();
-    assert!(matches!(inst.wait_with(&out, &fast()).await.unwrap(), WaitOutcome::Succeeded(_)));
+    assert!(matches!(
+        inst.wait_with(&out, &fast()).await.unwrap(),
+        WaitOutcome::Succeeded(_)
+    ));
 }
 
 #[tokio::test]

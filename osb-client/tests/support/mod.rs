@@ -40,7 +40,10 @@ impl Recorded {
     }
 
     pub fn param(&self, name: &str) -> Option<String> {
-        self.query_pairs().into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+        self.query_pairs()
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
     }
 }
 
@@ -92,7 +95,9 @@ impl Stub {
         let log2 = log.clone();
         tokio::spawn(async move {
             loop {
-                let Ok((tcp, _)) = listener.accept().await else { return };
+                let Ok((tcp, _)) = listener.accept().await else {
+                    return;
+                };
                 let log = log2.clone();
                 let handler = handler.clone();
                 tokio::spawn(async move {
@@ -130,7 +135,9 @@ impl Stub {
                             Ok::<_, Infallible>(resp.body(Full::new(Bytes::from(reply.body))).unwrap())
                         }
                     });
-                    let _ = http1::Builder::new().serve_connection(TokioIo::new(tcp), svc).await;
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(tcp), svc)
+                        .await;
                 });
             }
         });
