@@ -15,7 +15,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// The broker answered with a 4xx or 5xx status.
-    #[error("broker answered {status}: {}", describe(body.as_deref(), snippet))]
+    #[error("broker answered {status}: {}{}", describe(body.as_deref(), snippet), om_suffix(orphan_mitigation.as_deref()))]
     Broker {
         /// The HTTP status.
         status: u16,

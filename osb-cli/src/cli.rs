@@ -1,0 +1,176 @@
+//! Command-line arguments.
+
+use clap::{Args, Parser, Subcommand};
+
+/// Talk to an Open Service Broker (API v2.17) from a terminal.
+#[derive(Debug, Parser)]
+#[command(name = "osb", version, about)]
+pub(crate) struct Cli {
+    /// Base URL of the broker (a path prefix is kept).
+    #[arg(long, env = "OSB_BROKER_URL", global = true)]
+    pub(crate) url: Option<String>,
+    /// Basic auth username.
+    #[arg(short = 'u', long, env = "OSB_USERNAME", global = true)]
+    pub(crate) username: Option<String>,
+    /// Basic auth password.
+    #[arg(
+        short = 'p',
+        long,
+        env = "OSB_PASSWORD",
+        global = true,
+        hide_env_values = true
+    )]
+    pub(crate) password: Option<String>,
+    /// X-Broker-API-Version to send.
+    #[arg(long, default_value = "2.17", global = true)]
+    pub(crate) api_version: String,
+    /// Print JSON instead of tables.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+    /// Request timeout in seconds.
+    #[arg(long, default_value_t = 60, global = true)]
+    pub(crate) timeout: u64,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Show the broker's catalog.
+    Catalog,
+    /// Create a service instance.
+    Provision(Provision),
+    /// Update a service instance (plan and/or parameters).
+    Update(Update),
+    /// Delete a service instance.
+    Deprovision(Target),
+    /// Fetch a service instance.
+    Instance {
+        /// Instance id.
+        instance: String,
+    },
+    /// Create a service binding.
+    Bind(Bind),
+    /// Delete a service binding.
+    Unbind(BindingTarget),
+    /// Fetch a service binding.
+    Binding {
+        /// Instance id.
+        instance: String,
+        /// Binding id.
+        binding: String,
+    },
+    /// Show the last operation of an instance (or of a binding with --binding).
+    LastOperation(LastOp),
+}
+
+/// Offering and plan, by name or id.
+#[derive(Debug, Args)]
+pub(crate) struct ServicePlan {
+    /// Service offering name or id.
+    #[arg(long)]
+    pub(crate) service: String,
+    /// Plan name or id.
+    #[arg(long)]
+    pub(crate) plan: String,
+}
+
+/// `provision`.
+#[derive(Debug, Args)]
+pub(crate) struct Provision {
+    /// Instance id.
+    pub(crate) instance: String,
+    #[command(flatten)]
+    pub(crate) sp: ServicePlan,
+    /// Parameters as a JSON object.
+    #[arg(long)]
+    pub(crate) params: Option<String>,
+    /// Wait for an asynchronous operation to finish.
+    #[arg(long)]
+    pub(crate) wait: bool,
+}
+
+/// `update`.
+#[derive(Debug, Args)]
+pub(crate) struct Update {
+    /// Instance id.
+    pub(crate) instance: String,
+    /// Service offering name or id.
+    #[arg(long)]
+    pub(crate) service: String,
+    /// New plan name or id.
+    #[arg(long)]
+    pub(crate) plan: Option<String>,
+    /// Current plan name or id (sent as previous_values.plan_id and used when polling).
+    #[arg(long)]
+    pub(crate) current_plan: Option<String>,
+    /// Parameters as a JSON object.
+    #[arg(long)]
+    pub(crate) params: Option<String>,
+    /// Wait for an asynchronous operation to finish.
+    #[arg(long)]
+    pub(crate) wait: bool,
+}
+
+/// `deprovision`.
+#[derive(Debug, Args)]
+pub(crate) struct Target {
+    /// Instance id.
+    pub(crate) instance: String,
+    #[command(flatten)]
+    pub(crate) sp: ServicePlan,
+    /// Wait for an asynchronous operation to finish.
+    #[arg(long)]
+    pub(crate) wait: bool,
+}
+
+/// `bind`.
+#[derive(Debug, Args)]
+pub(crate) struct Bind {
+    /// Instance id.
+    pub(crate) instance: String,
+    /// Binding id.
+    pub(crate) binding: String,
+    #[command(flatten)]
+    pub(crate) sp: ServicePlan,
+    /// Parameters as a JSON object.
+    #[arg(long)]
+    pub(crate) params: Option<String>,
+    /// Wait for an asynchronous bind, then fetch the binding.
+    #[arg(long)]
+    pub(crate) wait: bool,
+}
+
+/// `unbind`.
+#[derive(Debug, Args)]
+pub(crate) struct BindingTarget {
+    /// Instance id.
+    pub(crate) instance: String,
+    /// Binding id.
+    pub(crate) binding: String,
+    #[command(flatten)]
+    pub(crate) sp: ServicePlan,
+    /// Wait for an asynchronous operation to finish.
+    #[arg(long)]
+    pub(crate) wait: bool,
+}
+
+/// `last-operation`.
+#[derive(Debug, Args)]
+pub(crate) struct LastOp {
+    /// Instance id.
+    pub(crate) instance: String,
+    /// Binding id (polls the binding instead).
+    #[arg(long)]
+    pub(crate) binding: Option<String>,
+    /// The operation value the broker returned.
+    #[arg(long)]
+    pub(crate) operation: Option<String>,
+    /// Service offering id (hint).
+    #[arg(long)]
+    pub(crate) service_id: Option<String>,
+    /// Plan id (hint).
+    #[arg(long)]
+    pub(crate) plan_id: Option<String>,
+}

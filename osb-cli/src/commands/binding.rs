@@ -1,0 +1,132 @@
+//! `osb bind | unbind | binding`.
+
+use std::time::Instant;
+
+use osb_client::types::{BindRequest, FetchBindingResponse};
+use osb_client::{BindOutcome, UnbindOutcome, WaitOutcome};
+use serde_json::json;
+
+use crate::Failure;
+use crate::cli::{Bind, BindingTarget};
+use crate::commands::{Ctx, parse_params, resolve, secs, spinner};
+use crate::render::fields;
+
+/// `osb bind`: prints the credentials.
+pub(crate) async fn bind(ctx: &Ctx, args: &Bind) -> Result<(), Failure> {
+    let params = parse_params(args.params.as_deref())?;
+    let catalog = ctx.client.catalog().await?;
+    let (offering, plan) = resolve(&catalog, &args.sp.service, &args.sp.plan)?;
+    let mut req = BindRequest::new(offering.id.clone(), plan.id.clone());
+    req.parameters = params;
+    let start = Instant::now();
+    let binding = ctx
+        .client
+        .instance(args.instance.as_str())
+        .binding(args.binding.as_str());
+    let outcome = binding.bind(&req).await?;
+    let (status, body, operation): (_, Option<FetchBindingResponse>, _) = match &outcome {
+        BindOutcome::Created(r) => ("created", Some(r.clone().into()), None),
+        BindOutcome::AlreadyExists(r) => ("already exists", Some(r.clone().into()), None),
+        BindOutcome::Accepted { operation, .. } => {
+            ("accepted", None, operation.as_ref().map(ToString::to_string))
+        }
+        _ => ("unknown", None, None),
+    };
+    let mut body = body;
+    if args.wait && body.is_none() {
+        let label = format!("binding {}/{}", args.instance, args.binding);
+        let (pb, opts) = spinner(&label, Some(plan));
+        let r = binding.wait_with(&outcome, &opts).await;
+        pb.finish_and_clear();
+        r?;
+        // B38: an asynchronous bind delivers its credentials through GET.
+        body = Some(binding.get().await?);
+    }
+    let done = body.is_some();
+    ctx.emit(
+        || {
+            let head = if done {
+                format!("✔ {}/{} bound in {} ({status})\n", args.instance, args.binding, secs(start))
+            } else {
+                format!("… {}/{} is being bound asynchronously\n", args.instance, args.binding)
+            };
+            head + &binding_fields(body.as_ref(), operation.clone())
+        },
+        || json!({"instance_id": args.instance, "binding_id": args.binding, "status": status, "operation": operation, "binding": body}),
+    );
+    Ok(())
+}
+
+fn binding_fields(b: Option<&FetchBindingResponse>, operation: Option<String>) -> String {
+    let Some(b) = b else {
+        return fields(&[("operation", operation)]);
+    };
+    fields(&[
+        (
+            "credentials",
+            b.credentials
+                .as_ref()
+                .map(|c| serde_json::to_string(c).unwrap_or_default()),
+        ),
+        ("syslog_drain_url", b.syslog_drain_url.clone()),
+        ("route_service_url", b.route_service_url.clone()),
+        (
+            "expires_at",
+            b.metadata.as_ref().and_then(|m| m.expires_at.clone()),
+        ),
+        ("operation", operation),
+    ])
+}
+
+/// `osb unbind`.
+pub(crate) async fn unbind(ctx: &Ctx, args: &BindingTarget) -> Result<(), Failure> {
+    let catalog = ctx.client.catalog().await?;
+    let (offering, plan) = resolve(&catalog, &args.sp.service, &args.sp.plan)?;
+    let start = Instant::now();
+    let binding = ctx
+        .client
+        .instance(args.instance.as_str())
+        .binding(args.binding.as_str());
+    let outcome = binding.unbind(offering.id.clone(), plan.id.clone()).await?;
+    let (status, operation) = match &outcome {
+        UnbindOutcome::Unbound(_) => ("deleted", None),
+        UnbindOutcome::AlreadyGone => ("gone", None),
+        UnbindOutcome::Accepted { operation, .. } => {
+            ("accepted", operation.as_ref().map(ToString::to_string))
+        }
+        _ => ("unknown", None),
+    };
+    let mut state = None;
+    if args.wait && matches!(outcome, UnbindOutcome::Accepted { .. }) {
+        let (pb, opts) = spinner(
+            &format!("unbinding {}/{}", args.instance, args.binding),
+            Some(plan),
+        );
+        let r = binding.wait_with(&outcome, &opts).await;
+        pb.finish_and_clear();
+        state = Some(match r? {
+            WaitOutcome::Gone => "gone",
+            _ => "succeeded",
+        });
+    }
+    let done = !matches!(outcome, UnbindOutcome::Accepted { .. }) || state.is_some();
+    ctx.emit(
+        || {
+            let verb = if done { "✔ unbound" } else { "… unbind accepted for" };
+            format!("{verb} {}/{} in {} ({status})\n", args.instance, args.binding, secs(start))
+                + &fields(&[("operation", operation.clone())])
+        },
+        || json!({"instance_id": args.instance, "binding_id": args.binding, "status": status, "operation": operation, "state": state}),
+    );
+    Ok(())
+}
+
+/// `osb binding`.
+pub(crate) async fn get(ctx: &Ctx, instance: &str, binding: &str) -> Result<(), Failure> {
+    let r = ctx.client.instance(instance).binding(binding).get().await?;
+    ctx.emit(
+        || binding_fields(Some(&r), None),
+        || serde_json::to_value(&r).unwrap_or_default(),
+    );
+    Ok(())
+}

@@ -1,0 +1,250 @@
+//! `osb provision | update | deprovision | instance | last-operation`.
+
+use std::time::Instant;
+
+use osb_client::types::instance::PreviousValues;
+use osb_client::types::operation::LastOperationParams;
+use osb_client::types::{LastOperationResponse, ProvisionRequest, UpdateRequest};
+use osb_client::{DeprovisionOutcome, LastOperation, ProvisionOutcome, UpdateOutcome, WaitOutcome};
+use serde_json::json;
+
+use crate::Failure;
+use crate::cli::{LastOp, Provision, Target, Update};
+use crate::commands::{Ctx, parse_params, resolve, resolve_service, secs, spinner};
+use crate::render::fields;
+
+/// `osb provision`.
+pub(crate) async fn provision(ctx: &Ctx, args: &Provision) -> Result<(), Failure> {
+    let params = parse_params(args.params.as_deref())?;
+    let catalog = ctx.client.catalog().await?;
+    let (offering, plan) = resolve(&catalog, &args.sp.service, &args.sp.plan)?;
+    let mut req = ProvisionRequest::new(offering.id.clone(), plan.id.clone());
+    req.parameters = params;
+    let start = Instant::now();
+    let instance = ctx.client.instance(args.instance.as_str());
+    let outcome = instance.provision(&req).await?;
+    let (status, operation) = match &outcome {
+        ProvisionOutcome::Created(_) => ("created", None),
+        ProvisionOutcome::AlreadyExists(_) => ("already exists", None),
+        ProvisionOutcome::Accepted { operation, .. } => {
+            ("accepted", operation.as_ref().map(ToString::to_string))
+        }
+        _ => ("unknown", None),
+    };
+    let dashboard = outcome.dashboard_url().map(str::to_owned);
+    let mut state = None;
+    if args.wait && matches!(outcome, ProvisionOutcome::Accepted { .. }) {
+        let label = format!("provisioning {} ({}/{})", args.instance, offering.name, plan.name);
+        let (pb, opts) = spinner(&label, Some(plan));
+        let r = instance.wait_with(&outcome, &opts).await;
+        pb.finish_and_clear();
+        state = Some(final_state(r?));
+    }
+    let done = !matches!(outcome, ProvisionOutcome::Accepted { .. }) || state.is_some();
+    ctx.emit(
+        || {
+            let head = if done {
+                format!("✔ {} provisioned in {} ({status})\n", args.instance, secs(start))
+            } else {
+                format!(
+                    "… {} is being provisioned asynchronously; poll with `osb last-operation {}{}`\n",
+                    args.instance,
+                    args.instance,
+                    operation
+                        .as_ref()
+                        .map(|o| format!(" --operation '{o}'"))
+                        .unwrap_or_default()
+                )
+            };
+            head + &fields(&[
+                ("service", Some(format!("{} ({})", offering.name, offering.id))),
+                ("plan", Some(format!("{} ({})", plan.name, plan.id))),
+                ("operation", operation.clone()),
+                ("dashboard_url", dashboard.clone()),
+            ])
+        },
+        || {
+            json!({
+                "instance_id": args.instance, "status": status, "operation": operation,
+                "dashboard_url": dashboard, "state": state,
+                "service_id": offering.id, "plan_id": plan.id,
+            })
+        },
+    );
+    Ok(())
+}
+
+fn final_state(w: WaitOutcome) -> String {
+    match w {
+        WaitOutcome::Succeeded(_) | WaitOutcome::Completed => "succeeded".to_owned(),
+        WaitOutcome::Gone => "gone".to_owned(),
+        _ => "done".to_owned(),
+    }
+}
+
+/// `osb update`.
+pub(crate) async fn update(ctx: &Ctx, args: &Update) -> Result<(), Failure> {
+    let params = parse_params(args.params.as_deref())?;
+    let catalog = ctx.client.catalog().await?;
+    let offering = resolve_service(&catalog, &args.service)?;
+    let mut req = UpdateRequest::new(offering.id.clone());
+    req.parameters = params;
+    let mut plan_for_wait = None;
+    if let Some(p) = &args.plan {
+        let (_, plan) = resolve(&catalog, offering.id.as_str(), p)?;
+        req.plan_id = Some(plan.id.clone());
+    }
+    if let Some(p) = &args.current_plan {
+        let (_, plan) = resolve(&catalog, offering.id.as_str(), p)?;
+        req.previous_values = Some(PreviousValues {
+            plan_id: Some(plan.id.clone()),
+            ..PreviousValues::default()
+        });
+        plan_for_wait = Some(plan);
+    }
+    let start = Instant::now();
+    let instance = ctx.client.instance(args.instance.as_str());
+    let outcome = instance.update(&req).await?;
+    let (status, operation, dashboard) = match &outcome {
+        UpdateOutcome::Updated(r) => ("updated", None, r.dashboard_url.clone()),
+        UpdateOutcome::Accepted {
+            operation,
+            dashboard_url,
+            ..
+        } => (
+            "accepted",
+            operation.as_ref().map(ToString::to_string),
+            dashboard_url.clone(),
+        ),
+        _ => ("unknown", None, None),
+    };
+    let mut state = None;
+    if args.wait && matches!(outcome, UpdateOutcome::Accepted { .. }) {
+        let (pb, opts) = spinner(&format!("updating {}", args.instance), plan_for_wait);
+        let r = instance.wait_with(&outcome, &opts).await;
+        pb.finish_and_clear();
+        state = Some(final_state(r?));
+    }
+    let done = !matches!(outcome, UpdateOutcome::Accepted { .. }) || state.is_some();
+    ctx.emit(
+        || {
+            let verb = if done { "✔ updated" } else { "… update accepted for" };
+            format!("{verb} {} in {} ({status})\n", args.instance, secs(start))
+                + &fields(&[("operation", operation.clone()), ("dashboard_url", dashboard.clone())])
+        },
+        || json!({"instance_id": args.instance, "status": status, "operation": operation, "dashboard_url": dashboard, "state": state}),
+    );
+    Ok(())
+}
+
+/// `osb deprovision`.
+pub(crate) async fn deprovision(ctx: &Ctx, args: &Target) -> Result<(), Failure> {
+    let catalog = ctx.client.catalog().await?;
+    let (offering, plan) = resolve(&catalog, &args.sp.service, &args.sp.plan)?;
+    let start = Instant::now();
+    let instance = ctx.client.instance(args.instance.as_str());
+    let outcome = instance.deprovision(offering.id.clone(), plan.id.clone()).await?;
+    let (status, operation) = match &outcome {
+        DeprovisionOutcome::Deleted(_) => ("deleted", None),
+        DeprovisionOutcome::AlreadyGone => ("gone", None),
+        DeprovisionOutcome::Accepted { operation, .. } => {
+            ("accepted", operation.as_ref().map(ToString::to_string))
+        }
+        _ => ("unknown", None),
+    };
+    let mut state = None;
+    if args.wait && matches!(outcome, DeprovisionOutcome::Accepted { .. }) {
+        let (pb, opts) = spinner(&format!("deprovisioning {}", args.instance), Some(plan));
+        let r = instance.wait_with(&outcome, &opts).await;
+        pb.finish_and_clear();
+        state = Some(final_state(r?));
+    }
+    let done = !matches!(outcome, DeprovisionOutcome::Accepted { .. }) || state.is_some();
+    ctx.emit(
+        || {
+            let verb = if done {
+                "✔ deprovisioned"
+            } else {
+                "… deprovision accepted for"
+            };
+            format!("{verb} {} in {} ({status})\n", args.instance, secs(start))
+                + &fields(&[("operation", operation.clone())])
+        },
+        || json!({"instance_id": args.instance, "status": status, "operation": operation, "state": state}),
+    );
+    Ok(())
+}
+
+/// `osb instance`.
+pub(crate) async fn get(ctx: &Ctx, instance: &str) -> Result<(), Failure> {
+    let r = ctx.client.instance(instance).get().await?;
+    ctx.emit(
+        || {
+            fields(&[
+                ("instance", Some(instance.to_owned())),
+                ("service_id", r.service_id.as_ref().map(ToString::to_string)),
+                ("plan_id", r.plan_id.as_ref().map(ToString::to_string)),
+                ("dashboard_url", r.dashboard_url.clone()),
+                (
+                    "parameters",
+                    r.parameters
+                        .as_ref()
+                        .map(|p| serde_json::Value::Object(p.clone()).to_string()),
+                ),
+                (
+                    "maintenance",
+                    r.maintenance_info.as_ref().and_then(|m| m.version.clone()),
+                ),
+            ])
+        },
+        || serde_json::to_value(&r).unwrap_or_default(),
+    );
+    Ok(())
+}
+
+/// `osb last-operation`.
+pub(crate) async fn last_operation(ctx: &Ctx, args: &LastOp) -> Result<(), Failure> {
+    let params = LastOperationParams {
+        service_id: args.service_id.clone().map(Into::into),
+        plan_id: args.plan_id.clone().map(Into::into),
+        operation: args.operation.clone().map(Into::into),
+    };
+    let instance = ctx.client.instance(args.instance.as_str());
+    let r = match &args.binding {
+        Some(b) => instance.binding(b.as_str()).last_operation(&params).await?,
+        None => instance.last_operation(&params).await?,
+    };
+    print_last_operation(ctx, &r);
+    Ok(())
+}
+
+fn print_last_operation(ctx: &Ctx, r: &LastOperation) {
+    let (resp, retry): (Option<&LastOperationResponse>, _) = match r {
+        LastOperation::Reported {
+            response,
+            retry_after,
+        } => (Some(response), *retry_after),
+        LastOperation::Gone { retry_after } => (None, *retry_after),
+        _ => (None, None),
+    };
+    ctx.emit(
+        || match resp {
+            Some(resp) => fields(&[
+                ("state", Some(resp.state.to_string())),
+                ("description", resp.description.clone()),
+                ("instance_usable", resp.instance_usable.map(|b| b.to_string())),
+                ("update_repeatable", resp.update_repeatable.map(|b| b.to_string())),
+                ("retry_after", retry.map(|d| format!("{}s", d.as_secs()))),
+            ]),
+            None => "gone (410)\n".to_owned(),
+        },
+        || match resp {
+            Some(resp) => {
+                let mut v = serde_json::to_value(resp).unwrap_or_default();
+                v["retry_after_secs"] = json!(retry.map(|d| d.as_secs()));
+                v
+            }
+            None => json!({"gone": true}),
+        },
+    );
+}
