@@ -2,15 +2,23 @@
 //!
 //! A minimal hyper 1.x runtime for Open Service Broker API v2.17 brokers (work in progress).
 
+mod app;
 pub mod auth;
 pub mod broker;
 mod config;
 pub mod context;
 pub mod error;
+mod headers;
+mod operation;
+mod ops;
 pub mod reply;
 pub mod request;
 mod response;
+mod router;
+mod schema;
 pub mod store;
+#[doc(hidden)]
+pub mod test_support;
 
 pub use broker::{Broker, Offering, Plan, PlanPolicy};
 pub use context::RequestContext;

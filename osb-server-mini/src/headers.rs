@@ -1,0 +1,98 @@
+//! Checks of the OSB headers: authentication, `X-Broker-API-Version`, originating identity.
+
+// Error answers are whole responses, built at most once per request: boxing them buys nothing.
+#![allow(clippy::result_large_err)]
+
+use http::{HeaderMap, StatusCode, header};
+use osb_types::version::{API_VERSION_HEADER, ORIGINATING_IDENTITY_HEADER};
+use osb_types::{ApiVersion, OriginatingIdentity};
+
+use crate::auth::Authenticator;
+use crate::response::{self, HttpResponse};
+
+/// 401 with the authenticator's challenge when the request is not authenticated.
+pub(crate) fn check_auth(auth: Option<&dyn Authenticator>, headers: &HeaderMap) -> Result<(), HttpResponse> {
+    let Some(auth) = auth else { return Ok(()) };
+    let value = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    if auth.authenticate(value) {
+        return Ok(());
+    }
+    let mut res = response::error(
+        StatusCode::UNAUTHORIZED,
+        "Unauthorized",
+        "The request could not be authenticated.",
+    );
+    if let Ok(v) = http::HeaderValue::from_str(&auth.challenge()) {
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    Err(res)
+}
+
+/// The API version, or 412 naming the supported range.
+pub(crate) fn check_version(min: ApiVersion, headers: &HeaderMap) -> Result<ApiVersion, HttpResponse> {
+    let supported = format!("this service broker supports Open Service Broker API version {min} or later (2.x)");
+    let fail = |what: String| {
+        response::error(
+            StatusCode::PRECONDITION_FAILED,
+            "PreconditionFailed",
+            format!("{what}; {supported}."),
+        )
+    };
+    let raw = match headers.get(API_VERSION_HEADER).map(|v| v.to_str()) {
+        None => return Err(fail(format!("the {API_VERSION_HEADER} header is required"))),
+        Some(Err(_)) => return Err(fail(format!("the {API_VERSION_HEADER} header is not valid text"))),
+        Some(Ok(v)) if v.trim().is_empty() => {
+            return Err(fail(format!("the {API_VERSION_HEADER} header is empty")));
+        }
+        Some(Ok(v)) => v,
+    };
+    let version: ApiVersion = raw
+        .parse()
+        .map_err(|_| fail(format!("{API_VERSION_HEADER} {:?} is not of the form MAJOR.MINOR", raw.chars().take(64).collect::<String>())))?;
+    if version.major != 2 || version < min {
+        return Err(fail(format!("{API_VERSION_HEADER} {version} is not supported")));
+    }
+    Ok(version)
+}
+
+/// The parsed originating identity, or 400 naming the problem.
+pub(crate) fn check_identity(headers: &HeaderMap) -> Result<Option<OriginatingIdentity>, HttpResponse> {
+    let Some(value) = headers.get(ORIGINATING_IDENTITY_HEADER) else {
+        return Ok(None);
+    };
+    let bad = |reason: String| {
+        response::error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            format!("invalid {ORIGINATING_IDENTITY_HEADER} header: {reason}"),
+        )
+    };
+    let text = value.to_str().map_err(|_| bad("not valid text".to_owned()))?;
+    OriginatingIdentity::parse(text)
+        .map(Some)
+        .map_err(|e| bad(e.to_string()))
+}
+
+/// 400 when a body is present with a Content-Type other than JSON (a missing one is accepted).
+pub(crate) fn check_content_type(headers: &HeaderMap, body_present: bool) -> Result<(), HttpResponse> {
+    if !body_present {
+        return Ok(());
+    }
+    let Some(ct) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let essence = ct
+        .to_str()
+        .ok()
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    match essence.as_deref() {
+        Some("application/json") => Ok(()),
+        Some(e) if e.starts_with("application/") && e.ends_with("+json") => Ok(()),
+        _ => Err(response::error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "the request body must be JSON (Content-Type: application/json)",
+        )),
+    }
+}

@@ -1,0 +1,108 @@
+//! Validation of `parameters` against the plans' JSON schemas, compiled once at start-up.
+
+use std::collections::HashMap;
+
+use jsonschema::{Draft, Validator};
+use osb_types::Catalog;
+use serde_json::Value;
+
+use crate::ServeError;
+
+/// Which schema of a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum SchemaKind {
+    InstanceCreate,
+    InstanceUpdate,
+    BindingCreate,
+}
+
+impl SchemaKind {
+    fn path(self) -> &'static str {
+        match self {
+            Self::InstanceCreate => "schemas.service_instance.create.parameters",
+            Self::InstanceUpdate => "schemas.service_instance.update.parameters",
+            Self::BindingCreate => "schemas.service_binding.create.parameters",
+        }
+    }
+}
+
+/// Every compiled plan schema, by plan id and kind.
+#[derive(Default)]
+pub(crate) struct Schemas {
+    validators: HashMap<(String, SchemaKind), Validator>,
+}
+
+/// Compiles one schema with the draft its `$schema` names (draft-04 when absent or unknown,
+/// as the specification requires draft-04).
+fn compile(schema: &Value) -> Result<Validator, String> {
+    let draft = match schema.get("$schema").and_then(Value::as_str) {
+        Some(uri) => match Draft::from_schema_uri(uri) {
+            Draft::Unknown => Draft::Draft4,
+            d => d,
+        },
+        None => Draft::Draft4,
+    };
+    jsonschema::options()
+        .with_draft(draft)
+        .build(schema)
+        .map_err(|e| e.to_string())
+}
+
+impl Schemas {
+    /// Compiles the schemas of every plan.
+    pub(crate) fn compile(catalog: &Catalog) -> Result<Self, ServeError> {
+        let mut validators = HashMap::new();
+        for offering in &catalog.services {
+            for plan in &offering.plans {
+                for (kind, schema) in [
+                    (SchemaKind::InstanceCreate, plan.instance_create_schema()),
+                    (SchemaKind::InstanceUpdate, plan.instance_update_schema()),
+                    (SchemaKind::BindingCreate, plan.binding_create_schema()),
+                ] {
+                    let Some(schema) = schema else { continue };
+                    let validator = compile(schema).map_err(|message| ServeError::InvalidSchema {
+                        location: format!(
+                            "offering {:?}, plan {:?}, {}",
+                            offering.name,
+                            plan.name,
+                            kind.path()
+                        ),
+                        message,
+                    })?;
+                    validators.insert((plan.id.as_str().to_owned(), kind), validator);
+                }
+            }
+        }
+        Ok(Self { validators })
+    }
+
+    /// Checks `parameters` (absent = `{}`) against the plan's schema of this kind, if any.
+    /// The error lists every violation, with its location.
+    pub(crate) fn check(
+        &self,
+        plan_id: &str,
+        kind: SchemaKind,
+        parameters: Option<&serde_json::Map<String, Value>>,
+    ) -> Result<(), String> {
+        let Some(validator) = self.validators.get(&(plan_id.to_owned(), kind)) else {
+            return Ok(());
+        };
+        let value = Value::Object(parameters.cloned().unwrap_or_default());
+        let problems: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| {
+                let at = e.instance_path().to_string();
+                if at.is_empty() {
+                    e.to_string()
+                } else {
+                    format!("{e} (at `{at}`)")
+                }
+            })
+            .collect();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("invalid parameters: {}", problems.join("; ")))
+        }
+    }
+}
