@@ -5,7 +5,7 @@
 mod app;
 pub mod auth;
 pub mod broker;
-mod config;
+pub mod config;
 pub mod context;
 pub mod error;
 mod headers;
@@ -16,6 +16,9 @@ pub mod request;
 mod response;
 mod router;
 mod schema;
+mod serve;
+mod server;
+mod service;
 pub mod store;
 #[doc(hidden)]
 pub mod test_support;
@@ -25,6 +28,9 @@ pub use context::RequestContext;
 pub use error::{BrokerError, ServeError};
 /// The OSB wire model, re-exported.
 pub use osb_types as types;
+pub use serve::Running;
+pub use server::{Server, serve};
+pub use service::{BrokerService, ResponseBody};
 
 /// `#[broker]`, `#[derive(Offering)]` and `#[derive(Plan)]`: see the `osb-derive` crate.
 #[cfg(feature = "macros")]

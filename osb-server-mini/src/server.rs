@@ -1,0 +1,193 @@
+//! `Server`: the builder that turns a [`Broker`] into a running, spec-compliant HTTP server.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use osb_types::ApiVersion;
+use tokio::net::{TcpListener, ToSocketAddrs};
+
+use crate::ServeError;
+use crate::app::App;
+use crate::auth::{Authenticator, BasicAuth};
+use crate::broker::Broker;
+use crate::config::Config;
+use crate::serve::{self, Running};
+use crate::service::BrokerService;
+use crate::store::Store;
+
+/// Configures and runs a broker server.
+///
+/// ```no_run
+/// # use osb_server_mini::{Broker, BrokerError, RequestContext, Server, reply::*, request::*};
+/// # use osb_server_mini::types::{Catalog, ProvisionRequest};
+/// # struct MyBroker;
+/// # impl Broker for MyBroker {
+/// #   fn catalog(&self) -> Catalog { Catalog::default() }
+/// #   async fn provision(&self, _: &RequestContext, _: ProvisionRequest) -> Result<Provisioned, BrokerError> { Ok(Provisioned::done()) }
+/// #   async fn deprovision(&self, _: &RequestContext, _: DeprovisionRequest) -> Result<Deprovisioned, BrokerError> { Ok(Deprovisioned::done()) }
+/// # }
+/// # #[tokio::main] async fn main() -> Result<(), osb_server_mini::ServeError> {
+/// Server::new(MyBroker)
+///     .basic_auth("admin", "secret")
+///     .serve("127.0.0.1:8080") // until SIGINT/SIGTERM, then drains in-flight requests
+///     .await
+/// # }
+/// ```
+#[must_use = "a Server does nothing until `serve`, `spawn` or `into_service` is called"]
+pub struct Server<B: Broker> {
+    broker: B,
+    config: Config,
+    basic: Option<BasicAuth>,
+    shutdown_grace: Duration,
+}
+
+impl<B: Broker> std::fmt::Debug for Server<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("min_api_version", &self.config.min_api_version)
+            .field("body_limit", &self.config.body_limit)
+            .field("basic_auth", &self.basic)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<B: Broker> Server<B> {
+    /// A server for this broker, with no authentication, API 2.13 or later, a 1 MiB body
+    /// limit, a 10 s header-read timeout and an in-memory store.
+    pub fn new(broker: B) -> Self {
+        Self {
+            broker,
+            config: Config::default(),
+            basic: None,
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+
+    /// Accepts HTTP Basic credentials; call again to accept several users.
+    pub fn basic_auth(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
+        let basic = self.basic.take().unwrap_or_default();
+        self.basic = Some(basic.user(username, password));
+        self
+    }
+
+    /// Uses another authentication scheme (bearer tokens, mTLS identities, ...); replaces
+    /// any `basic_auth` users.
+    pub fn authenticator(mut self, authenticator: impl Authenticator) -> Self {
+        self.basic = None;
+        self.config.authenticator = Some(Arc::new(authenticator));
+        self
+    }
+
+    /// The lowest `X-Broker-API-Version` accepted (default 2.13); every later 2.x is accepted.
+    pub fn min_api_version(mut self, version: ApiVersion) -> Self {
+        self.config.min_api_version = version;
+        self
+    }
+
+    /// Largest request body in bytes (default 1 MiB); larger bodies get 413.
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.config.body_limit = bytes;
+        self
+    }
+
+    /// Time a client has to send its request headers (default 10 s).
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.config.header_read_timeout = timeout;
+        self
+    }
+
+    /// Time a client has to send its request body (default 30 s); slower bodies get 408.
+    pub fn body_read_timeout(mut self, timeout: Duration) -> Self {
+        self.config.body_read_timeout = timeout;
+        self
+    }
+
+    /// Most connections served at once (default 1024); further ones get 503.
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.config.max_connections = max.max(1);
+        self
+    }
+
+    /// How long shutdown waits for in-flight requests (default 30 s).
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.shutdown_grace = grace;
+        self
+    }
+
+    /// Keeps the runtime's records in this store instead of memory.
+    pub fn store(mut self, store: impl Store) -> Self {
+        self.config.store = Arc::new(store);
+        self
+    }
+
+    fn finish(mut self) -> Result<(BrokerService<B>, serve::Limits), ServeError> {
+        if let Some(basic) = self.basic.take() {
+            self.config.authenticator = Some(Arc::new(basic));
+        }
+        let limits = serve::Limits {
+            header_read_timeout: self.config.header_read_timeout,
+            max_connections: self.config.max_connections,
+            shutdown_grace: self.shutdown_grace,
+        };
+        let service = BrokerService {
+            body_limit: self.config.body_limit,
+            body_read_timeout: self.config.body_read_timeout,
+            app: Arc::new(App::new(self.broker, self.config)?),
+        };
+        Ok((service, limits))
+    }
+
+    /// Builds the service without serving it, to mount in another hyper or tower stack.
+    ///
+    /// # Errors
+    /// [`ServeError::InvalidCatalog`] / [`ServeError::InvalidSchema`] if the catalog breaks the spec.
+    pub fn into_service(self) -> Result<BrokerService<B>, ServeError> {
+        self.finish().map(|(s, _)| s)
+    }
+
+    /// Binds `addr` and serves until SIGINT or SIGTERM, then shuts down gracefully.
+    ///
+    /// # Errors
+    /// An invalid catalog, or an I/O error binding the address.
+    pub async fn serve(self, addr: impl ToSocketAddrs) -> Result<(), ServeError> {
+        let listener = TcpListener::bind(addr).await?;
+        self.serve_with_shutdown(listener, serve::shutdown_signal()).await
+    }
+
+    /// Serves on `listener` until `signal` completes, then shuts down gracefully.
+    ///
+    /// # Errors
+    /// An invalid catalog.
+    pub async fn serve_with_shutdown(
+        self,
+        listener: TcpListener,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        let (service, limits) = self.finish()?;
+        serve::run(listener, service, limits, signal).await;
+        Ok(())
+    }
+
+    /// Binds `addr` (use `127.0.0.1:0` for a free port) and serves in a background task.
+    /// The returned handle knows the URL and stops the server when asked or dropped.
+    ///
+    /// # Errors
+    /// An invalid catalog, or an I/O error binding the address.
+    pub async fn spawn(self, addr: impl ToSocketAddrs) -> Result<Running, ServeError> {
+        let listener = TcpListener::bind(addr).await?;
+        let local_addr = listener.local_addr()?;
+        let (service, limits) = self.finish()?;
+        Ok(serve::spawn(listener, local_addr, service, limits))
+    }
+}
+
+/// Serves `broker` on `listener` with default settings until SIGINT/SIGTERM.
+///
+/// # Errors
+/// An invalid catalog.
+pub async fn serve<B: Broker>(listener: TcpListener, broker: B) -> Result<(), ServeError> {
+    Server::new(broker)
+        .serve_with_shutdown(listener, serve::shutdown_signal())
+        .await
+}
