@@ -160,10 +160,13 @@ impl<B: Broker> App<B> {
         let catalog = broker.catalog();
         catalog.validate()?;
         let schemas = Schemas::compile(&catalog)?;
-        let catalog_bytes = Bytes::from(serde_json::to_vec(&catalog).map_err(|e| ServeError::InvalidSchema {
-            location: "catalog".to_owned(),
-            message: format!("the catalog could not be serialized: {e}"),
-        })?);
+        let catalog_bytes =
+            Bytes::from(
+                serde_json::to_vec(&catalog).map_err(|e| ServeError::InvalidSchema {
+                    location: "catalog".to_owned(),
+                    message: format!("the catalog could not be serialized: {e}"),
+                })?,
+            );
         let plans = PlanIndex::new(&catalog);
         let mut policies = HashMap::new();
         for offering in &catalog.services {
@@ -201,7 +204,9 @@ impl<B: Broker> App<B> {
         plan_id: &str,
     ) -> Result<(ServiceOffering, ServicePlan), HttpResponse> {
         if self.catalog.offering(service_id).is_none() {
-            return Err(bad_request(format!("unknown service_id {service_id:?}: not in this broker's catalog")));
+            return Err(bad_request(format!(
+                "unknown service_id {service_id:?}: not in this broker's catalog"
+            )));
         }
         self.plan(service_id, plan_id)
             .map(|(o, p)| (o.clone(), p.clone()))
@@ -225,7 +230,10 @@ impl<B: Broker> App<B> {
 
     /// Remembers that an id was deleted by an asynchronous delete.
     pub(crate) fn mark_gone(&self, instance: &str, binding: &str) {
-        let mut gone = self.gone.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut gone = self
+            .gone
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if gone.len() >= MAX_TOMBSTONES {
             gone.clear();
         }
@@ -366,10 +374,10 @@ impl<B: Broker> App<B> {
 ///
 /// A request that finds the gate taken waits if the request inside is identical to it (it
 /// then sees the outcome: 200 or 202 with the same operation), and otherwise gets 422
-/// `ConcurrencyError`.
+/// `ConcurrencyError`. A gate is removed from the map when its last user leaves.
 #[derive(Default)]
 pub(crate) struct Gates {
-    map: Mutex<HashMap<String, Arc<Gate>>>,
+    map: Arc<Mutex<HashMap<String, Arc<Gate>>>>,
 }
 
 #[derive(Default)]
@@ -380,7 +388,21 @@ struct Gate {
 
 /// Held while a mutation of an instance is being processed.
 pub(crate) struct GateGuard {
-    _guard: tokio::sync::OwnedMutexGuard<()>,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+    gate: Arc<Gate>,
+    key: String,
+    map: Arc<Mutex<HashMap<String, Arc<Gate>>>>,
+}
+
+impl Drop for GateGuard {
+    fn drop(&mut self) {
+        let mut map = self.map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.guard = None;
+        // Only the map and this guard hold the gate (others clone it under the map lock).
+        if Arc::strong_count(&self.gate) == 2 {
+            map.remove(&self.key);
+        }
+    }
 }
 
 impl Gates {
@@ -397,19 +419,64 @@ impl Gates {
                 .entry(instance.to_owned())
                 .or_default(),
         );
+        let mut held = GateGuard {
+            guard: None,
+            gate: Arc::clone(&gate),
+            key: instance.to_owned(),
+            map: Arc::clone(&self.map),
+        };
         {
-            let mut inflight = gate.inflight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut inflight = gate
+                .inflight
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             match Arc::clone(&gate.lock).try_lock_owned() {
                 Ok(guard) => {
                     *inflight = Some(fingerprint);
-                    return Some(GateGuard { _guard: guard });
+                    held.guard = Some(guard);
+                    return Some(held);
                 }
                 Err(_) if inflight.as_deref() != Some(fingerprint.as_str()) => return None,
                 Err(_) => {}
             }
         }
-        let guard = Arc::clone(&gate.lock).lock_owned().await;
-        *gate.inflight.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(fingerprint);
-        Some(GateGuard { _guard: guard })
+        held.guard = Some(Arc::clone(&gate.lock).lock_owned().await);
+        *gate
+            .inflight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(fingerprint);
+        Some(held)
+    }
+
+    /// How many instances have a gate (for tests).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.map
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn gates_wait_for_identical_and_refuse_different_requests() {
+        let gates = Arc::new(Gates::default());
+        let first = gates.enter("i", "a".to_owned()).await.unwrap();
+        assert!(gates.enter("i", "b".to_owned()).await.is_none());
+        assert!(
+            gates.enter("j", "b".to_owned()).await.is_some(),
+            "other instances are independent"
+        );
+        let g2 = Arc::clone(&gates);
+        let waiter = tokio::spawn(async move { g2.enter("i", "a".to_owned()).await.is_some() });
+        tokio::task::yield_now().await;
+        assert!(!waiter.is_finished());
+        drop(first);
+        assert!(waiter.await.unwrap());
+        assert_eq!(gates.len(), 0, "gates are removed when unused");
     }
 }

@@ -8,12 +8,16 @@ use bytes::Bytes;
 use http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use osb_server_mini::auth::BasicAuth;
-use osb_server_mini::reply::{Bound, Deprovisioned, Provisioned, Updated};
-use osb_server_mini::request::DeprovisionRequest;
+use osb_server_mini::reply::{Bound, Deprovisioned, Provisioned, Unbound, Updated};
+use osb_server_mini::request::{DeprovisionRequest, UnbindRequest};
 use osb_server_mini::test_support::{Handler, handler};
 use osb_server_mini::types::binding::{BindResponse, RotateBindingRequest};
-use osb_server_mini::types::catalog::{InputParametersSchema, MaintenanceInfo, Schemas, ServiceInstanceSchema};
-use osb_server_mini::types::{ApiVersion, BindRequest, Catalog, ProvisionRequest, ServiceOffering, ServicePlan, UpdateRequest};
+use osb_server_mini::types::catalog::{
+    InputParametersSchema, MaintenanceInfo, Schemas, ServiceInstanceSchema,
+};
+use osb_server_mini::types::{
+    ApiVersion, BindRequest, Catalog, ProvisionRequest, ServiceOffering, ServicePlan, UpdateRequest,
+};
 use osb_server_mini::{Broker, BrokerError, PlanPolicy, RequestContext};
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
@@ -61,7 +65,8 @@ impl Broker for TestBroker {
         });
         let mut nobind = ServicePlan::new("nobind", "nobind", "Not bindable");
         nobind.bindable = Some(false);
-        let mut svc = ServiceOffering::new("svc", "svc", "Test offering", vec![sync, asyn, schema, nobind]).bindable(true);
+        let mut svc = ServiceOffering::new("svc", "svc", "Test offering", vec![sync, asyn, schema, nobind])
+            .bindable(true);
         svc.instances_retrievable = Some(true);
         svc.bindings_retrievable = Some(true);
         svc.plan_updateable = Some(true);
@@ -69,7 +74,10 @@ impl Broker for TestBroker {
             "fixed",
             "fixed",
             "Fixed offering",
-            vec![ServicePlan::new("fixed-a", "a", "A"), ServicePlan::new("fixed-b", "b", "B")],
+            vec![
+                ServicePlan::new("fixed-a", "a", "A"),
+                ServicePlan::new("fixed-b", "b", "B"),
+            ],
         );
         fixed.plan_updateable = Some(false);
         fixed.allow_context_updates = Some(false);
@@ -84,7 +92,11 @@ impl Broker for TestBroker {
         }
     }
 
-    async fn provision(&self, ctx: &RequestContext, req: ProvisionRequest) -> Result<Provisioned, BrokerError> {
+    async fn provision(
+        &self,
+        ctx: &RequestContext,
+        req: ProvisionRequest,
+    ) -> Result<Provisioned, BrokerError> {
         self.0.provisions.fetch_add(1, Ordering::SeqCst);
         let p = req.parameters.as_ref();
         if has(p, "panic") {
@@ -140,7 +152,11 @@ impl Broker for TestBroker {
         Ok(Updated::done())
     }
 
-    async fn deprovision(&self, _: &RequestContext, req: DeprovisionRequest) -> Result<Deprovisioned, BrokerError> {
+    async fn deprovision(
+        &self,
+        _: &RequestContext,
+        req: DeprovisionRequest,
+    ) -> Result<Deprovisioned, BrokerError> {
         if req.plan_id == "async" {
             let shared = Arc::clone(&self.0);
             return Ok(Deprovisioned::later(async move {
@@ -166,8 +182,26 @@ impl Broker for TestBroker {
         Ok(Bound::credentials(creds))
     }
 
-    async fn rotate_binding(&self, _: &RequestContext, req: RotateBindingRequest) -> Result<Bound, BrokerError> {
-        Ok(Bound::credentials(json!({ "rotated_from": req.predecessor_binding_id.as_str() })))
+    async fn unbind(&self, _: &RequestContext, req: UnbindRequest) -> Result<Unbound, BrokerError> {
+        if req.plan_id == "async" {
+            let shared = Arc::clone(&self.0);
+            return Ok(Unbound::later(async move {
+                shared.release.acquire().await.expect("open").forget();
+                Ok(())
+            })
+            .retry_after(Duration::from_millis(1500)));
+        }
+        Ok(Unbound::done())
+    }
+
+    async fn rotate_binding(
+        &self,
+        _: &RequestContext,
+        req: RotateBindingRequest,
+    ) -> Result<Bound, BrokerError> {
+        Ok(Bound::credentials(
+            json!({ "rotated_from": req.predecessor_binding_id.as_str() }),
+        ))
     }
 }
 
@@ -197,14 +231,22 @@ async fn send(h: &Handler<TestBroker>, req: Request<Bytes>) -> (StatusCode, Head
     let value: Value = serde_json::from_slice(&bytes).expect("every response is JSON");
     assert!(value.is_object(), "every response body is an object: {value}");
     assert_eq!(
-        parts.headers.get("X-Broker-API-Request-Identity").map(|v| v.to_str().unwrap()),
+        parts
+            .headers
+            .get("X-Broker-API-Request-Identity")
+            .map(|v| v.to_str().unwrap()),
         Some("rid-1"),
         "request identity echoed"
     );
     (parts.status, parts.headers, value)
 }
 
-async fn call(h: &Handler<TestBroker>, method: Method, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
+async fn call(
+    h: &Handler<TestBroker>,
+    method: Method,
+    uri: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
     let (s, _, v) = send(h, request(method, uri, body)).await;
     (s, v)
 }
@@ -214,7 +256,13 @@ fn prov(plan: &str) -> Value {
 }
 
 async fn provision_sync(h: &Handler<TestBroker>, id: &str) {
-    let (s, _) = call(h, Method::PUT, &format!("/v2/service_instances/{id}"), Some(prov("sync"))).await;
+    let (s, _) = call(
+        h,
+        Method::PUT,
+        &format!("/v2/service_instances/{id}"),
+        Some(prov("sync")),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED);
 }
 
@@ -235,10 +283,14 @@ async fn wait_state(h: &Handler<TestBroker>, uri: &str, state: &str) -> Value {
 async fn a1_version_below_minimum_is_412_naming_range() {
     let h = handler(TestBroker::default(), None, Some(ApiVersion::V2_15), None).unwrap();
     let mut req = request(Method::GET, "/v2/catalog", None);
-    req.headers_mut().insert("X-Broker-API-Version", "2.14".parse().unwrap());
+    req.headers_mut()
+        .insert("X-Broker-API-Version", "2.14".parse().unwrap());
     let (s, _, v) = send(&h, req).await;
     assert_eq!(s, StatusCode::PRECONDITION_FAILED);
-    assert!(v["description"].as_str().unwrap().contains("2.15 or later"), "{v}");
+    assert!(
+        v["description"].as_str().unwrap().contains("2.15 or later"),
+        "{v}"
+    );
 }
 
 #[tokio::test]
@@ -248,7 +300,8 @@ async fn a2_missing_or_empty_version_is_412() {
         let mut req = request(Method::GET, "/v2/catalog", None);
         req.headers_mut().remove("X-Broker-API-Version");
         if let Some(v) = value {
-            req.headers_mut().insert("X-Broker-API-Version", v.parse().unwrap());
+            req.headers_mut()
+                .insert("X-Broker-API-Version", v.parse().unwrap());
         }
         let (s, _, body) = send(&h, req).await;
         assert_eq!(s, StatusCode::PRECONDITION_FAILED, "{value:?}");
@@ -261,7 +314,8 @@ async fn a3_newer_minor_versions_are_accepted_numerically() {
     let (h, _) = new_handler();
     for value in ["2.13", "2.17", "2.18", "2.100"] {
         let mut req = request(Method::GET, "/v2/catalog", None);
-        req.headers_mut().insert("x-broker-api-version", value.parse().unwrap());
+        req.headers_mut()
+            .insert("x-broker-api-version", value.parse().unwrap());
         let (s, _, _) = send(&h, req).await;
         assert_eq!(s, StatusCode::OK, "{value}");
     }
@@ -273,10 +327,18 @@ async fn a4_unauthenticated_is_401_with_challenge() {
     let h = handler(TestBroker::default(), Some(auth), None, None).unwrap();
     let (s, headers, v) = send(&h, request(Method::GET, "/v2/catalog", None)).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
-    assert!(headers.get("WWW-Authenticate").unwrap().to_str().unwrap().starts_with("Basic"));
+    assert!(
+        headers
+            .get("WWW-Authenticate")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("Basic")
+    );
     assert_eq!(v["error"], "Unauthorized");
     let mut ok = request(Method::GET, "/v2/catalog", None);
-    ok.headers_mut().insert("Authorization", "Basic YWRtaW46c2VjcmV0".parse().unwrap());
+    ok.headers_mut()
+        .insert("Authorization", "Basic YWRtaW46c2VjcmV0".parse().unwrap());
     let (s, _, _) = send(&h, ok).await;
     assert_eq!(s, StatusCode::OK);
 }
@@ -296,11 +358,19 @@ async fn a6_request_identity_echoed_on_every_response() {
 async fn a7_originating_identity_optional_but_validated() {
     let (h, _) = new_handler();
     let mut req = request(Method::PUT, "/v2/service_instances/oi", Some(prov("sync")));
-    req.headers_mut()
-        .insert("X-Broker-API-Originating-Identity", "cloudfoundry not-base64!".parse().unwrap());
+    req.headers_mut().insert(
+        "X-Broker-API-Originating-Identity",
+        "cloudfoundry not-base64!".parse().unwrap(),
+    );
     let (s, _, v) = send(&h, req).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert!(v["description"].as_str().unwrap().contains("Originating-Identity"), "{v}");
+    assert!(
+        v["description"]
+            .as_str()
+            .unwrap()
+            .contains("Originating-Identity"),
+        "{v}"
+    );
     let mut req = request(Method::PUT, "/v2/service_instances/oi", Some(prov("sync")));
     req.headers_mut().insert(
         "X-Broker-API-Originating-Identity",
@@ -347,7 +417,8 @@ async fn a12_instance_usable_stripped_from_provision_errors() {
 async fn a15_content_type_and_body_shape() {
     let (h, _) = new_handler();
     let mut req = request(Method::PUT, "/v2/service_instances/ct", Some(prov("sync")));
-    req.headers_mut().insert("Content-Type", "text/plain".parse().unwrap());
+    req.headers_mut()
+        .insert("Content-Type", "text/plain".parse().unwrap());
     let (s, _, _) = send(&h, req).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     let mut req = request(Method::PUT, "/v2/service_instances/ct", Some(prov("sync")));
@@ -361,8 +432,17 @@ async fn a15_content_type_and_body_shape() {
     let bad = json!({ "service_id": "svc", "plan_id": "sync", "parameters": 5 });
     let (s, v) = call(&h, Method::PUT, "/v2/service_instances/ct3", Some(bad)).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert!(v["description"].as_str().unwrap().contains("at `parameters`"), "{v}");
-    let (s, v) = call(&h, Method::PUT, "/v2/service_instances/ct3", Some(json!({ "plan_id": "sync" }))).await;
+    assert!(
+        v["description"].as_str().unwrap().contains("at `parameters`"),
+        "{v}"
+    );
+    let (s, v) = call(
+        &h,
+        Method::PUT,
+        "/v2/service_instances/ct3",
+        Some(json!({ "plan_id": "sync" })),
+    )
+    .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(v["description"].as_str().unwrap().contains("service_id"), "{v}");
 }
@@ -370,7 +450,13 @@ async fn a15_content_type_and_body_shape() {
 #[tokio::test]
 async fn a17_percent_encoded_ids() {
     let (h, _) = new_handler();
-    let (s, _) = call(&h, Method::PUT, "/v2/service_instances/a%2Fb%20c", Some(prov("sync"))).await;
+    let (s, _) = call(
+        &h,
+        Method::PUT,
+        "/v2/service_instances/a%2Fb%20c",
+        Some(prov("sync")),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED);
     let (s, v) = call(&h, Method::GET, "/v2/service_instances/a%2Fb%20c", None).await;
     assert_eq!(s, StatusCode::OK);
@@ -393,13 +479,22 @@ async fn a19_later_without_accepts_incomplete_is_422_and_work_never_runs() {
 #[tokio::test]
 async fn a21_async_only_plan_without_accepts_incomplete_is_422_before_the_broker() {
     let (h, shared) = new_handler();
-    for uri in ["/v2/service_instances/a21", "/v2/service_instances/a21?accepts_incomplete=false"] {
+    for uri in [
+        "/v2/service_instances/a21",
+        "/v2/service_instances/a21?accepts_incomplete=false",
+    ] {
         let (s, v) = call(&h, Method::PUT, uri, Some(prov("async"))).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(v["error"], "AsyncRequired");
     }
     assert_eq!(shared.provisions.load(Ordering::SeqCst), 0);
-    let (s, _) = call(&h, Method::PUT, "/v2/service_instances/a21?accepts_incomplete=maybe", Some(prov("async"))).await;
+    let (s, _) = call(
+        &h,
+        Method::PUT,
+        "/v2/service_instances/a21?accepts_incomplete=maybe",
+        Some(prov("async")),
+    )
+    .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "A23: a malformed boolean is 400");
 }
 
@@ -413,7 +508,9 @@ async fn a24_fifty_concurrent_identical_provisions_call_the_broker_once() {
         let h = Arc::clone(&h);
         let body = body.clone();
         tasks.push(tokio::spawn(async move {
-            call(&h, Method::PUT, "/v2/service_instances/a24", Some(body)).await.0
+            call(&h, Method::PUT, "/v2/service_instances/a24", Some(body))
+                .await
+                .0
         }));
     }
     let mut statuses = Vec::new();
@@ -431,7 +528,11 @@ async fn a24_different_request_during_a_running_one_is_422_concurrency() {
     let h = Arc::new(h);
     let slow = json!({ "service_id": "svc", "plan_id": "sync", "parameters": { "slow": true } });
     let h2 = Arc::clone(&h);
-    let first = tokio::spawn(async move { call(&h2, Method::PUT, "/v2/service_instances/c1", Some(slow)).await.0 });
+    let first = tokio::spawn(async move {
+        call(&h2, Method::PUT, "/v2/service_instances/c1", Some(slow))
+            .await
+            .0
+    });
     tokio::time::sleep(Duration::from_millis(10)).await;
     let (s, v) = call(&h, Method::PUT, "/v2/service_instances/c1", Some(prov("sync"))).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
@@ -466,10 +567,18 @@ async fn a32_invalid_catalog_is_rejected_at_start() {
         fn catalog(&self) -> Catalog {
             Catalog::new(vec![ServiceOffering::new("s", "s", "no plans", vec![])])
         }
-        async fn provision(&self, _: &RequestContext, _: ProvisionRequest) -> Result<Provisioned, BrokerError> {
+        async fn provision(
+            &self,
+            _: &RequestContext,
+            _: ProvisionRequest,
+        ) -> Result<Provisioned, BrokerError> {
             Ok(Provisioned::done())
         }
-        async fn deprovision(&self, _: &RequestContext, _: DeprovisionRequest) -> Result<Deprovisioned, BrokerError> {
+        async fn deprovision(
+            &self,
+            _: &RequestContext,
+            _: DeprovisionRequest,
+        ) -> Result<Deprovisioned, BrokerError> {
             Ok(Deprovisioned::done())
         }
     }
@@ -538,7 +647,11 @@ async fn a44_repeat_put_while_in_progress_is_202_with_the_same_operation() {
     assert_eq!(v2["operation"], op.as_str());
     let other = json!({ "service_id": "svc", "plan_id": "async", "parameters": { "x": 1 } });
     let (s, _) = call(&h, Method::PUT, uri, Some(other)).await;
-    assert_eq!(s, StatusCode::CONFLICT, "A46: different attributes while being provisioned");
+    assert_eq!(
+        s,
+        StatusCode::CONFLICT,
+        "A46: different attributes while being provisioned"
+    );
     assert_eq!(shared.provisions.load(Ordering::SeqCst), 1);
     shared.release.add_permits(1);
     wait_state(&h, "/v2/service_instances/a44/last_operation", "succeeded").await;
@@ -551,7 +664,8 @@ async fn a48_a49_maintenance_info_conflict() {
     let (s, v) = call(&h, Method::PUT, "/v2/service_instances/a48", Some(body)).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(v["error"], "MaintenanceInfoConflict");
-    let body = json!({ "service_id": "svc", "plan_id": "schema", "maintenance_info": { "version": "1.0.0" } });
+    let body =
+        json!({ "service_id": "svc", "plan_id": "schema", "maintenance_info": { "version": "1.0.0" } });
     let (s, v) = call(&h, Method::PUT, "/v2/service_instances/a49", Some(body)).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(v["error"], "MaintenanceInfoConflict");
@@ -580,7 +694,13 @@ async fn a58_fetch_unknown_or_creating_instance_is_404() {
     let (h, shared) = new_handler();
     let (s, _) = call(&h, Method::GET, "/v2/service_instances/none", None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    call(&h, Method::PUT, "/v2/service_instances/a58?accepts_incomplete=true", Some(prov("async"))).await;
+    call(
+        &h,
+        Method::PUT,
+        "/v2/service_instances/a58?accepts_incomplete=true",
+        Some(prov("async")),
+    )
+    .await;
     let (s, _) = call(&h, Method::GET, "/v2/service_instances/a58", None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     shared.release.add_permits(1);
@@ -594,17 +714,35 @@ async fn a59_fetch_instance_being_updated_is_422_concurrency() {
     let (h, shared) = new_handler();
     provision_sync(&h, "a59").await;
     let body = json!({ "service_id": "svc", "parameters": { "async": true } });
-    let (s, v) = call(&h, Method::PATCH, "/v2/service_instances/a59?accepts_incomplete=true", Some(body.clone())).await;
+    let (s, v) = call(
+        &h,
+        Method::PATCH,
+        "/v2/service_instances/a59?accepts_incomplete=true",
+        Some(body.clone()),
+    )
+    .await;
     assert_eq!(s, StatusCode::ACCEPTED);
     let op = v["operation"].clone();
     let (s, v) = call(&h, Method::GET, "/v2/service_instances/a59", None).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(v["error"], "ConcurrencyError");
     // A67: a re-sent PATCH gets 202 with the same operation; a different one 422.
-    let (s, v) = call(&h, Method::PATCH, "/v2/service_instances/a59?accepts_incomplete=true", Some(body)).await;
+    let (s, v) = call(
+        &h,
+        Method::PATCH,
+        "/v2/service_instances/a59?accepts_incomplete=true",
+        Some(body),
+    )
+    .await;
     assert_eq!(s, StatusCode::ACCEPTED);
     assert_eq!(v["operation"], op);
-    let (s, v) = call(&h, Method::PATCH, "/v2/service_instances/a59", Some(json!({ "service_id": "svc", "parameters": {} }))).await;
+    let (s, v) = call(
+        &h,
+        Method::PATCH,
+        "/v2/service_instances/a59",
+        Some(json!({ "service_id": "svc", "parameters": {} })),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(v["error"], "ConcurrencyError", "A72");
     shared.release.add_permits(1);
@@ -619,7 +757,12 @@ async fn a55_fetch_instance_of_non_retrievable_offering_is_400() {
     call(&h, Method::PUT, "/v2/service_instances/fx", Some(prov("fixed-a"))).await;
     let (s, v) = call(&h, Method::GET, "/v2/service_instances/fx", None).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert!(v["description"].as_str().unwrap().contains("instances_retrievable"));
+    assert!(
+        v["description"]
+            .as_str()
+            .unwrap()
+            .contains("instances_retrievable")
+    );
 }
 
 // ---- A.5 update ----
@@ -628,13 +771,30 @@ async fn a55_fetch_instance_of_non_retrievable_offering_is_400() {
 async fn a61_a62_update_catalog_rules() {
     let (h, _) = new_handler();
     call(&h, Method::PUT, "/v2/service_instances/u", Some(prov("fixed-a"))).await;
-    let (s, v) = call(&h, Method::PATCH, "/v2/service_instances/u", Some(json!({ "service_id": "fixed", "plan_id": "fixed-b" }))).await;
+    let (s, v) = call(
+        &h,
+        Method::PATCH,
+        "/v2/service_instances/u",
+        Some(json!({ "service_id": "fixed", "plan_id": "fixed-b" })),
+    )
+    .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     assert!(v["description"].as_str().unwrap().contains("plan_updateable"));
     let ctx = json!({ "platform": "kubernetes", "namespace": "ns" });
-    let (s, v) = call(&h, Method::PATCH, "/v2/service_instances/u", Some(json!({ "service_id": "fixed", "context": ctx }))).await;
+    let (s, v) = call(
+        &h,
+        Method::PATCH,
+        "/v2/service_instances/u",
+        Some(json!({ "service_id": "fixed", "context": ctx })),
+    )
+    .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert!(v["description"].as_str().unwrap().contains("allow_context_updates"));
+    assert!(
+        v["description"]
+            .as_str()
+            .unwrap()
+            .contains("allow_context_updates")
+    );
     // Not context-only: parameters change too.
     let (s, _) = call(
         &h,
@@ -644,7 +804,13 @@ async fn a61_a62_update_catalog_rules() {
     )
     .await;
     assert_eq!(s, StatusCode::OK);
-    let (s, _) = call(&h, Method::PATCH, "/v2/service_instances/u", Some(json!({ "service_id": "fixed", "plan_id": "sync" }))).await;
+    let (s, _) = call(
+        &h,
+        Method::PATCH,
+        "/v2/service_instances/u",
+        Some(json!({ "service_id": "fixed", "plan_id": "sync" })),
+    )
+    .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "plan of another offering");
 }
 
@@ -652,7 +818,13 @@ async fn a61_a62_update_catalog_rules() {
 async fn a66_update_applies_changes_and_a71_checks_maintenance_info() {
     let (h, _) = new_handler();
     provision_sync(&h, "u2").await;
-    let (s, v) = call(&h, Method::PATCH, "/v2/service_instances/u2", Some(json!({ "service_id": "svc", "plan_id": "schema" }))).await;
+    let (s, v) = call(
+        &h,
+        Method::PATCH,
+        "/v2/service_instances/u2",
+        Some(json!({ "service_id": "svc", "plan_id": "schema" })),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v, json!({}));
     let (_, v) = call(&h, Method::GET, "/v2/service_instances/u2", None).await;
@@ -675,7 +847,13 @@ async fn a81_failed_update_carries_instance_usable_and_update_repeatable() {
     let (h, shared) = new_handler();
     provision_sync(&h, "a81").await;
     let body = json!({ "service_id": "svc", "parameters": { "async": true, "fail": true } });
-    let (s, _) = call(&h, Method::PATCH, "/v2/service_instances/a81?accepts_incomplete=true", Some(body)).await;
+    let (s, _) = call(
+        &h,
+        Method::PATCH,
+        "/v2/service_instances/a81?accepts_incomplete=true",
+        Some(body),
+    )
+    .await;
     assert_eq!(s, StatusCode::ACCEPTED);
     shared.release.add_permits(1);
     let v = wait_state(&h, "/v2/service_instances/a81/last_operation", "failed").await;
@@ -689,12 +867,22 @@ async fn a81_failed_update_carries_instance_usable_and_update_repeatable() {
 #[tokio::test]
 async fn a78_a85_a87_last_operation_in_progress_then_succeeded() {
     let (h, shared) = new_handler();
-    let (_, v) = call(&h, Method::PUT, "/v2/service_instances/lo?accepts_incomplete=true", Some(prov("async"))).await;
+    let (_, v) = call(
+        &h,
+        Method::PUT,
+        "/v2/service_instances/lo?accepts_incomplete=true",
+        Some(prov("async")),
+    )
+    .await;
     let op = v["operation"].as_str().unwrap().to_owned();
     tokio::time::sleep(Duration::from_millis(20)).await;
     let (s, headers, v) = send(
         &h,
-        request(Method::GET, &format!("/v2/service_instances/lo/last_operation?operation={op}"), None),
+        request(
+            Method::GET,
+            &format!("/v2/service_instances/lo/last_operation?operation={op}"),
+            None,
+        ),
     )
     .await;
     assert_eq!(s, StatusCode::OK);
@@ -703,7 +891,12 @@ async fn a78_a85_a87_last_operation_in_progress_then_succeeded() {
     assert_eq!(headers.get("Retry-After").unwrap(), "2");
     assert!(v.get("instance_usable").is_none());
     shared.release.add_permits(1);
-    let v = wait_state(&h, "/v2/service_instances/lo/last_operation?operation=stale-hint", "succeeded").await;
+    let v = wait_state(
+        &h,
+        "/v2/service_instances/lo/last_operation?operation=stale-hint",
+        "succeeded",
+    )
+    .await;
     assert!(v.get("instance_usable").is_none());
 }
 
@@ -718,11 +911,20 @@ async fn a83_last_operation_of_unknown_instance_is_404() {
 async fn a84_failed_async_provision_is_kept_and_async_delete_ends_in_410() {
     let (h, shared) = new_handler();
     let body = json!({ "service_id": "svc", "plan_id": "async", "parameters": { "async_fail": true } });
-    call(&h, Method::PUT, "/v2/service_instances/f1?accepts_incomplete=true", Some(body)).await;
+    call(
+        &h,
+        Method::PUT,
+        "/v2/service_instances/f1?accepts_incomplete=true",
+        Some(body),
+    )
+    .await;
     shared.release.add_permits(1);
     let v = wait_state(&h, "/v2/service_instances/f1/last_operation", "failed").await;
     assert_eq!(v["description"], "it broke");
-    assert!(v.get("instance_usable").is_none(), "A81: not for a failed provision");
+    assert!(
+        v.get("instance_usable").is_none(),
+        "A81: not for a failed provision"
+    );
     // The failed record is kept: still failed when asked again (A86).
     wait_state(&h, "/v2/service_instances/f1/last_operation", "failed").await;
     let del = "/v2/service_instances/f1?service_id=svc&plan_id=async&accepts_incomplete=true";
@@ -776,11 +978,23 @@ async fn a95_bind_on_non_bindable_plan_or_wrong_ids_is_400() {
     let (h, _) = new_handler();
     call(&h, Method::PUT, "/v2/service_instances/nb", Some(prov("nobind"))).await;
     let body = json!({ "service_id": "svc", "plan_id": "nobind" });
-    let (s, v) = call(&h, Method::PUT, "/v2/service_instances/nb/service_bindings/b", Some(body)).await;
+    let (s, v) = call(
+        &h,
+        Method::PUT,
+        "/v2/service_instances/nb/service_bindings/b",
+        Some(body),
+    )
+    .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(v["description"].as_str().unwrap().contains("not bindable"));
     let body = json!({ "service_id": "svc", "plan_id": "sync" });
-    let (s, _) = call(&h, Method::PUT, "/v2/service_instances/nb/service_bindings/b", Some(body)).await;
+    let (s, _) = call(
+        &h,
+        Method::PUT,
+        "/v2/service_instances/nb/service_bindings/b",
+        Some(body),
+    )
+    .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "plan of another instance");
 }
 
@@ -815,16 +1029,40 @@ async fn a108_a109_rotation() {
     provision_sync(&h, "bi").await;
     call(&h, Method::PUT, B1, Some(bind_body(json!({})))).await;
     let b2 = "/v2/service_instances/bi/service_bindings/b2";
-    let (s, v) = call(&h, Method::PUT, b2, Some(json!({ "predecessor_binding_id": "b1" }))).await;
+    let (s, v) = call(
+        &h,
+        Method::PUT,
+        b2,
+        Some(json!({ "predecessor_binding_id": "b1" })),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED);
     assert_eq!(v["credentials"]["rotated_from"], "b1");
     let (s, _) = call(&h, Method::GET, B1, None).await;
     assert_eq!(s, StatusCode::OK, "the predecessor stays valid");
-    let (s, _) = call(&h, Method::PUT, "/v2/service_instances/bi/service_bindings/b3", Some(json!({ "predecessor_binding_id": "nope" }))).await;
+    let (s, _) = call(
+        &h,
+        Method::PUT,
+        "/v2/service_instances/bi/service_bindings/b3",
+        Some(json!({ "predecessor_binding_id": "nope" })),
+    )
+    .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     call(&h, Method::PUT, "/v2/service_instances/sc", Some(prov("schema"))).await;
-    call(&h, Method::PUT, "/v2/service_instances/sc/service_bindings/x", Some(json!({ "service_id": "svc", "plan_id": "schema" }))).await;
-    let (s, v) = call(&h, Method::PUT, "/v2/service_instances/sc/service_bindings/y", Some(json!({ "predecessor_binding_id": "x" }))).await;
+    call(
+        &h,
+        Method::PUT,
+        "/v2/service_instances/sc/service_bindings/x",
+        Some(json!({ "service_id": "svc", "plan_id": "schema" })),
+    )
+    .await;
+    let (s, v) = call(
+        &h,
+        Method::PUT,
+        "/v2/service_instances/sc/service_bindings/y",
+        Some(json!({ "predecessor_binding_id": "x" })),
+    )
+    .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(v["description"].as_str().unwrap().contains("binding_rotatable"));
 }
@@ -837,7 +1075,11 @@ async fn a122_a124_a125_unbind() {
     provision_sync(&h, "bi").await;
     call(&h, Method::PUT, B1, Some(bind_body(json!({})))).await;
     let (s, _) = call(&h, Method::DELETE, B1, None).await;
-    assert_eq!(s, StatusCode::BAD_REQUEST, "A124: service_id and plan_id are required");
+    assert_eq!(
+        s,
+        StatusCode::BAD_REQUEST,
+        "A124: service_id and plan_id are required"
+    );
     let del = format!("{B1}?service_id=svc&plan_id=sync");
     let (s, v) = call(&h, Method::DELETE, &del, None).await;
     assert_eq!(s, StatusCode::OK);
@@ -855,12 +1097,30 @@ async fn a132_a134_a135_deprovision() {
     provision_sync(&h, "d").await;
     let (s, _) = call(&h, Method::DELETE, "/v2/service_instances/d?service_id=svc", None).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    let (s, _) = call(&h, Method::DELETE, "/v2/service_instances/d?service_id=svc&plan_id=nope", None).await;
+    let (s, _) = call(
+        &h,
+        Method::DELETE,
+        "/v2/service_instances/d?service_id=svc&plan_id=nope",
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    let (s, v) = call(&h, Method::DELETE, "/v2/service_instances/d?service_id=svc&plan_id=sync", None).await;
+    let (s, v) = call(
+        &h,
+        Method::DELETE,
+        "/v2/service_instances/d?service_id=svc&plan_id=sync",
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v, json!({}));
-    let (s, v) = call(&h, Method::DELETE, "/v2/service_instances/d?service_id=svc&plan_id=sync", None).await;
+    let (s, v) = call(
+        &h,
+        Method::DELETE,
+        "/v2/service_instances/d?service_id=svc&plan_id=sync",
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::GONE);
     assert_eq!(v, json!({}));
 }
@@ -868,7 +1128,13 @@ async fn a132_a134_a135_deprovision() {
 #[tokio::test]
 async fn a125_delete_unknown_instance_is_410() {
     let (h, _) = new_handler();
-    let (s, v) = call(&h, Method::DELETE, "/v2/service_instances/never?service_id=svc&plan_id=sync", None).await;
+    let (s, v) = call(
+        &h,
+        Method::DELETE,
+        "/v2/service_instances/never?service_id=svc&plan_id=sync",
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::GONE);
     assert_eq!(v, json!({}));
 }
@@ -876,7 +1142,13 @@ async fn a125_delete_unknown_instance_is_410() {
 #[tokio::test]
 async fn a136_deprovision_while_provisioning_is_422_concurrency_and_async_only_is_422() {
     let (h, shared) = new_handler();
-    call(&h, Method::PUT, "/v2/service_instances/c?accepts_incomplete=true", Some(prov("async"))).await;
+    call(
+        &h,
+        Method::PUT,
+        "/v2/service_instances/c?accepts_incomplete=true",
+        Some(prov("async")),
+    )
+    .await;
     let (s, v) = call(
         &h,
         Method::DELETE,
@@ -888,7 +1160,163 @@ async fn a136_deprovision_while_provisioning_is_422_concurrency_and_async_only_i
     assert_eq!(v["error"], "ConcurrencyError");
     shared.release.add_permits(1);
     wait_state(&h, "/v2/service_instances/c/last_operation", "succeeded").await;
-    let (s, v) = call(&h, Method::DELETE, "/v2/service_instances/c?service_id=svc&plan_id=async", None).await;
+    let (s, v) = call(
+        &h,
+        Method::DELETE,
+        "/v2/service_instances/c?service_id=svc&plan_id=async",
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(v["error"], "AsyncRequired");
+}
+
+#[tokio::test]
+async fn a123_a116_async_unbind_then_binding_last_operation_is_410() {
+    let (h, shared) = new_handler();
+    call(
+        &h,
+        Method::PUT,
+        "/v2/service_instances/ua?accepts_incomplete=true",
+        Some(prov("async")),
+    )
+    .await;
+    shared.release.add_permits(1);
+    wait_state(&h, "/v2/service_instances/ua/last_operation", "succeeded").await;
+    let b = "/v2/service_instances/ua/service_bindings/b";
+    let body = json!({ "service_id": "svc", "plan_id": "async" });
+    let (s, _) = call(&h, Method::PUT, b, Some(body.clone())).await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "async-only plan: bind needs accepts_incomplete"
+    );
+    let (s, v) = call(
+        &h,
+        Method::PUT,
+        &format!("{b}?accepts_incomplete=true"),
+        Some(body),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "A22: a synchronous answer is allowed");
+    assert!(v.get("operation").is_none());
+    let (s, v) = call(&h, Method::GET, &format!("{b}/last_operation"), None).await;
+    assert_eq!((s, v["state"].clone()), (StatusCode::OK, json!("succeeded")));
+    let del = format!("{b}?service_id=svc&plan_id=async");
+    let (s, v) = call(&h, Method::DELETE, &del, None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(v["error"], "AsyncRequired");
+    let del = format!("{del}&accepts_incomplete=true");
+    let (s, v) = call(&h, Method::DELETE, &del, None).await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    let op = v["operation"].clone();
+    let (s, v) = call(&h, Method::DELETE, &del, None).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "A123: re-sent DELETE");
+    assert_eq!(v["operation"], op);
+    let (s, headers, v) = send(&h, request(Method::GET, &format!("{b}/last_operation"), None)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["state"], "in progress");
+    assert_eq!(
+        headers.get("Retry-After").unwrap(),
+        "2",
+        "rounded up to whole seconds"
+    );
+    shared.release.add_permits(1);
+    for _ in 0..200 {
+        let (s, v) = call(&h, Method::GET, &format!("{b}/last_operation"), None).await;
+        if s == StatusCode::GONE {
+            assert_eq!(v, json!({}));
+            let (s, _) = call(&h, Method::DELETE, &del, None).await;
+            assert_eq!(s, StatusCode::GONE);
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("binding never gone");
+}
+
+#[tokio::test]
+async fn a116_binding_last_operation_of_unknown_binding_is_404() {
+    let (h, _) = new_handler();
+    let (s, _) = call(
+        &h,
+        Method::GET,
+        "/v2/service_instances/x/service_bindings/y/last_operation",
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = call(
+        &h,
+        Method::GET,
+        "/v2/service_instances/x/service_bindings/y",
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn update_or_bind_of_unknown_instance_is_404() {
+    let (h, _) = new_handler();
+    let (s, _) = call(
+        &h,
+        Method::PATCH,
+        "/v2/service_instances/nope",
+        Some(json!({ "service_id": "svc" })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = call(
+        &h,
+        Method::PUT,
+        "/v2/service_instances/nope/service_bindings/b",
+        Some(bind_body(json!({}))),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a32_invalid_plan_schema_is_rejected_at_start() {
+    struct BadSchema;
+    impl Broker for BadSchema {
+        fn catalog(&self) -> Catalog {
+            let mut plan = ServicePlan::new("p", "p", "plan");
+            plan.schemas = Some(Schemas {
+                service_instance: Some(ServiceInstanceSchema {
+                    create: Some(InputParametersSchema::new(json!({
+                        "$schema": "http://json-schema.org/draft-04/schema#",
+                        "type": "no-such-type",
+                    }))),
+                    ..ServiceInstanceSchema::default()
+                }),
+                ..Schemas::default()
+            });
+            Catalog::new(vec![ServiceOffering::new("s", "s", "svc", vec![plan])])
+        }
+        async fn provision(
+            &self,
+            _: &RequestContext,
+            _: ProvisionRequest,
+        ) -> Result<Provisioned, BrokerError> {
+            Ok(Provisioned::done())
+        }
+        async fn deprovision(
+            &self,
+            _: &RequestContext,
+            _: DeprovisionRequest,
+        ) -> Result<Deprovisioned, BrokerError> {
+            Ok(Deprovisioned::done())
+        }
+    }
+    match handler(BadSchema, None, None, None) {
+        Err(osb_server_mini::ServeError::InvalidSchema { location, .. }) => {
+            assert!(
+                location.contains("schemas.service_instance.create.parameters"),
+                "{location}"
+            );
+        }
+        other => panic!("expected InvalidSchema, got {other:?}"),
+    }
 }
