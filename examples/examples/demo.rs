@@ -1,0 +1,135 @@
+//! Run with: `cargo run -p osb-examples --example demo`
+//!
+//! The main job: starts the derived echo broker in-process on a free loopback port, then
+//! drives it with `osb-client` through catalog → provision → poll → bind → fetch binding →
+//! unbind → deprovision, for the synchronous `small` plan and the asynchronous `large` plan
+//! (whose operations take `OSB_ASYNC_DELAY_MS`, default 1000 ms), printing each step. Exits
+//! non-zero if any step fails.
+
+use std::time::Instant;
+
+use osb_client::types::{BindRequest, Catalog, ProvisionRequest, context::Context};
+use osb_client::{BindOutcome, Client, DeprovisionOutcome, ProvisionOutcome, UnbindOutcome, WaitOptions};
+use osb_examples::{echo::EchoBroker, settings};
+use osb_server_mini::Server;
+use serde_json::json;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let started = Instant::now();
+    let (user, password) = ("demo", "demo-password");
+    let broker = Server::new(EchoBroker::new("http://127.0.0.1", settings::async_delay()))
+        .basic_auth(user, password)
+        .spawn("127.0.0.1:0")
+        .await?;
+    println!("echo broker listening on {}", broker.url());
+
+    let client = Client::builder(broker.url()).basic_auth(user, password).build()?;
+    let catalog = client.catalog().await?;
+    let echo = &catalog.services[0];
+    println!(
+        "catalog: service `{}` with plans {}",
+        echo.name,
+        echo.plans
+            .iter()
+            .map(|p| format!("`{}`", p.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+
+    for plan_name in ["small", "large"] {
+        lifecycle(&client, &catalog, plan_name).await?;
+    }
+
+    broker.shutdown().await;
+    println!(
+        "demo finished: full lifecycle for both plans in {:.1?}",
+        started.elapsed()
+    );
+    Ok(())
+}
+
+async fn lifecycle(
+    client: &Client,
+    catalog: &Catalog,
+    plan_name: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let offering = &catalog.services[0];
+    let plan = offering
+        .plans
+        .iter()
+        .find(|p| p.name == plan_name)
+        .ok_or_else(|| format!("plan `{plan_name}` not in the catalog"))?;
+    let (service_id, plan_id) = (offering.id.clone(), plan.id.clone());
+    let wait = WaitOptions::default()
+        .plan(plan)
+        .on_progress(|p| println!("    … {} ({:.1?})", p.state, p.elapsed));
+    println!("\n== plan `{plan_name}`");
+
+    let instance = client.instance(format!("demo-{plan_name}"));
+    let request = ProvisionRequest::new(service_id.clone(), plan_id.clone())
+        .with_context(Context::kubernetes("default", "demo-cluster"));
+    let outcome = instance.provision(&request).await?;
+    match &outcome {
+        ProvisionOutcome::Created(r) => println!("provision: 201 Created, dashboard {:?}", r.dashboard_url),
+        ProvisionOutcome::AlreadyExists(_) => println!("provision: 200 already exists"),
+        ProvisionOutcome::Accepted { operation, .. } => {
+            println!("provision: 202 Accepted, operation {operation:?}")
+        }
+        other => println!("provision: {other:?}"),
+    }
+    instance.wait_with(&outcome, &wait).await?;
+    println!("provision: done; instance {:?}", instance.get().await?.plan_id);
+
+    let binding = instance.binding(format!("demo-{plan_name}-binding"));
+    let bound = binding
+        .bind(
+            &BindRequest::new(service_id.clone(), plan_id.clone()).with_parameters(
+                json!({ "hello": plan_name })
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
+        )
+        .await?;
+    match &bound {
+        BindOutcome::Created(r) => println!(
+            "bind: 201 Created with {} credential field(s)",
+            r.credentials.as_ref().map_or(0, |c| c.len())
+        ),
+        BindOutcome::Accepted { operation, .. } => {
+            println!("bind: 202 Accepted (no credentials yet), operation {operation:?}")
+        }
+        other => println!("bind: {other:?}"),
+    }
+    binding.wait_with(&bound, &wait).await?;
+    let fetched = binding.get().await?;
+    let uri = fetched
+        .credentials
+        .as_ref()
+        .and_then(|c| c.get("uri"))
+        .and_then(|u| u.as_str())
+        .ok_or("the binding has no `uri` credential")?;
+    println!("fetch binding: credentials uri = {uri}");
+
+    let unbound = binding.unbind(service_id.clone(), plan_id.clone()).await?;
+    match &unbound {
+        UnbindOutcome::Unbound(_) => println!("unbind: 200 OK"),
+        UnbindOutcome::Accepted { .. } => println!("unbind: 202 Accepted"),
+        other => println!("unbind: {other:?}"),
+    }
+    binding.wait_with(&unbound, &wait).await?;
+
+    let gone = instance.deprovision(service_id, plan_id).await?;
+    match &gone {
+        DeprovisionOutcome::Deleted(_) => println!("deprovision: 200 OK"),
+        DeprovisionOutcome::Accepted { .. } => println!("deprovision: 202 Accepted"),
+        other => println!("deprovision: {other:?}"),
+    }
+    instance.wait_with(&gone, &wait).await?;
+    if instance.get_opt().await?.is_some() {
+        return Err("the instance still exists after deprovisioning".into());
+    }
+    println!("deprovision: done, instance gone");
+    Ok(())
+}

@@ -1,0 +1,26 @@
+//! Run with: `cargo run -p osb-examples --example echo_broker`
+//!
+//! The echo broker (derived with `#[broker]`): service `echo`, plans `small` (sync) and
+//! `large` (async, `OSB_ASYNC_DELAY_MS`, default 1000). Listens on `OSB_LISTEN` (default
+//! `127.0.0.1:8080`) with Basic auth from `OSB_USERNAME`/`OSB_PASSWORD`; logs with `RUST_LOG`.
+//!
+//! Try it with the CLI: `cargo run -p osb-cli -- --url http://127.0.0.1:8080 -u admin -p password catalog`
+
+use osb_examples::{echo::EchoBroker, settings};
+use osb_server_mini::Server;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    settings::init_logging();
+    let listen = settings::listen();
+    let (user, password) = settings::credentials();
+    settings::announce(&listen, &user);
+    Server::new(EchoBroker::new(
+        format!("http://{listen}"),
+        settings::async_delay(),
+    ))
+    .basic_auth(user, password)
+    .serve(listen.as_str())
+    .await?;
+    Ok(())
+}
