@@ -11,6 +11,8 @@
 mod broker;
 mod catalog;
 mod crate_path;
+#[cfg(test)]
+mod snapshot;
 mod suggest;
 
 use proc_macro::TokenStream;

@@ -107,7 +107,7 @@ impl Parsed {
     /// The arguments, or every error (including a missing `catalog`).
     pub(crate) fn finish(self) -> Result<BrokerArgs, syn::Error> {
         let mut errors = self.errors;
-        if self.catalog.is_none() {
+        if self.catalog.is_none() && errors.is_none() {
             push(
                 &mut errors,
                 syn::Error::new(

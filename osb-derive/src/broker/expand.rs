@@ -1,6 +1,6 @@
 //! The user's impl (verbatim) + `impl Broker` forwarding to it + catalog and plan policies.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Group, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{FnArg, ReturnType};
@@ -66,7 +66,7 @@ fn forward(p: &TokenStream, self_ty: &syn::Type, op: &Op) -> TokenStream {
     let span_of = |i: usize| user_types.get(i).copied().unwrap_or_else(Span::call_site);
     let ctx = format_ident!("__osb_ctx");
     let request = format_ident!("__osb_request");
-    let ctx_arg = quote_spanned!(span_of(0)=> #ctx);
+    let ctx_arg = respan(quote!(#ctx), span_of(0));
     let ret_span = match &op.sig.output {
         ReturnType::Type(_, ty) => ty.span(),
         ReturnType::Default => op.sig.ident.span(),
@@ -74,7 +74,7 @@ fn forward(p: &TokenStream, self_ty: &syn::Type, op: &Op) -> TokenStream {
     let (params, call_args) = match op.kind.request() {
         Some(req) => {
             let req_ty = format_ident!("{}", req);
-            let req_arg = quote_spanned!(span_of(1)=> #request);
+            let req_arg = respan(quote!(#request), span_of(1));
             (
                 quote!(#ctx: &#p::RequestContext, #request: #p::#req_ty),
                 quote!(#ctx_arg, #req_arg),
@@ -82,20 +82,63 @@ fn forward(p: &TokenStream, self_ty: &syn::Type, op: &Op) -> TokenStream {
         }
         None => (quote!(#ctx: &#p::RequestContext), quote!(#ctx_arg)),
     };
-    let call = quote_spanned!(ret_span=> <#self_ty>::#name(self, #call_args));
-    let send_check = quote_spanned! {name.span()=>
-        #[allow(unused)]
-        fn __osb_future_is_send<T: #p::core::marker::Send>(future: T) -> T { future }
-    };
+    let call = respan(quote!(<#self_ty>::#name), ret_span);
+    // The return type is spanned at the method name: a non-`Send` future is reported there.
+    let output = respan(
+        quote! {
+            impl #p::core::future::Future<
+                Output = #p::core::result::Result<#response, #p::BrokerError>,
+            > + #p::core::marker::Send
+        },
+        name.span(),
+    );
     quote! {
-        fn #name(
-            &self,
-            #params
-        ) -> impl #p::core::future::Future<
-            Output = #p::core::result::Result<#response, #p::BrokerError>,
-        > + #p::core::marker::Send {
-            #send_check
-            __osb_future_is_send(#call)
+        fn #name(&self, #params) -> #output {
+            #call(self, #call_args)
         }
+    }
+}
+
+/// Sets the span of every token, so rustc's errors about them point at user code.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            if let TokenTree::Group(group) = &tree {
+                let mut new = Group::new(group.delimiter(), respan(group.stream(), span));
+                new.set_span(span);
+                tree = TokenTree::Group(new);
+            } else {
+                tree.set_span(span);
+            }
+            tree
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    /// Expansion snapshot ("everything on"): `tests/expand/broker.rs`.
+    /// Re-bless with `OSB_BLESS=1 cargo test -p osb-derive --lib`.
+    #[test]
+    fn snapshot() {
+        let args = quote!(catalog(Echo, other::Second), crate = "my::osb");
+        let item = quote! {
+            impl EchoBroker {
+                async fn provision(&self, ctx: &RequestContext, req: ProvisionRequest) -> Result<Provisioned, BrokerError> {
+                    Ok(Provisioned::done())
+                }
+                async fn deprovision(&self, _: &RequestContext, _: DeprovisionRequest) -> Result<Deprovisioned, BrokerError> {
+                    Ok(Deprovisioned::done())
+                }
+                async fn fetch_instance(&self, _: &RequestContext) -> Result<Option<FetchInstanceResponse>, BrokerError> {
+                    Ok(None)
+                }
+            }
+        };
+        let actual = crate::snapshot::pretty(super::super::expand(args, item));
+        crate::snapshot::assert_snapshot("broker.rs", &actual);
     }
 }

@@ -287,3 +287,37 @@ pub(crate) fn plan(attrs: &PlanAttrs) -> TokenStream {
         };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    /// Expansion snapshot ("everything on"): `tests/expand/catalog.rs`.
+    /// Re-bless with `OSB_BLESS=1 cargo test -p osb-derive --lib`.
+    #[test]
+    fn snapshot() {
+        let offering = super::super::derive_offering(quote! {
+            #[osb(id = "svc", name = "echo", description = "Echoes", tags("a"), requires("syslog_drain"),
+                  bindable, instances_retrievable, bindings_retrievable, allow_context_updates,
+                  plan_updateable = false,
+                  metadata(display_name = "Echo", image_url = "https://i", long_description = "L",
+                           provider_display_name = "P", documentation_url = "https://d",
+                           support_url = "https://s", shareable),
+                  dashboard_client(id = "c", secret = "s", redirect_uri = "https://r"),
+                  plans(Small, Large))]
+            struct Echo;
+        });
+        let plan = super::super::derive_plan(quote! {
+            #[osb(id = "p", name = "large", description = "Large", free = false, bindable,
+                  binding_rotatable, plan_updateable, maximum_polling_duration = 600,
+                  maintenance_info(version = "1.0.0", description = "M"),
+                  metadata(bullets("b"), display_name = "Large",
+                           cost(unit = "MONTHLY", amount(usd = 1.5, eur = 2))),
+                  async_only, retry_after_secs = 3,
+                  provision_params = P, update_params = P, bind_params = B)]
+            struct Large;
+        });
+        let actual = crate::snapshot::pretty(quote!(#offering #plan));
+        crate::snapshot::assert_snapshot("catalog.rs", &actual);
+    }
+}

@@ -1,0 +1,29 @@
+#![allow(unused_imports)]
+
+use osb_server_mini::reply::{Deprovisioned, Provisioned};
+use osb_server_mini::request::DeprovisionRequest;
+use osb_server_mini::types::ProvisionRequest;
+use osb_server_mini::{BrokerError, Offering, Plan, RequestContext, broker};
+
+#[derive(Offering)]
+#[osb(id = "svc", name = "echo", description = "Echoes", plans(Small))]
+struct Echo;
+
+#[derive(Plan)]
+#[osb(id = "plan", name = "small", description = "Small")]
+struct Small;
+
+use osb_server_mini::types::BindRequest;
+
+struct B;
+
+#[broker(catalog(Echo))]
+impl B {
+    async fn provision(&self, _: &RequestContext, _: BindRequest) -> Result<Provisioned, BrokerError> {
+        Ok(Provisioned::done())
+    }
+    async fn deprovision(&self, _: &RequestContext, _: DeprovisionRequest) -> Result<Deprovisioned, BrokerError> {
+        Ok(Deprovisioned::done())
+    }
+}
+fn main() {}

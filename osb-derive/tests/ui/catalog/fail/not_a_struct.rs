@@ -1,0 +1,11 @@
+#![allow(unused_imports)]
+
+use osb_server_mini::{Offering, Plan};
+
+#[derive(Plan)]
+#[osb(id = "plan", name = "small", description = "Small")]
+enum Small {
+    A,
+}
+
+fn main() {}
