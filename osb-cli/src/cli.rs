@@ -20,7 +20,7 @@ pub(crate) struct Cli {
         global = true,
         hide_env_values = true
     )]
-    pub(crate) password: Option<String>,
+    pub(crate) password: Option<Secret>,
     /// X-Broker-API-Version to send.
     #[arg(long, default_value = "2.17", global = true)]
     pub(crate) api_version: String,
@@ -32,6 +32,23 @@ pub(crate) struct Cli {
     pub(crate) timeout: u64,
     #[command(subcommand)]
     pub(crate) command: Command,
+}
+
+/// A password: never shown by `Debug`.
+#[derive(Clone)]
+pub(crate) struct Secret(pub(crate) String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(osb_types::REDACTED)
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
 }
 
 /// The subcommands.
@@ -173,4 +190,21 @@ pub(crate) struct LastOp {
     /// Plan id (hint).
     #[arg(long)]
     pub(crate) plan_id: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::Cli;
+
+    #[test]
+    fn debug_hides_the_password() {
+        let cli = Cli::parse_from([
+            "osb", "--url", "http://x", "-u", "admin", "-p", "hunter2", "catalog",
+        ]);
+        let dbg = format!("{cli:?}");
+        assert!(!dbg.contains("hunter2"), "{dbg}");
+        assert!(dbg.contains("admin"));
+    }
 }

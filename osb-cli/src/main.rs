@@ -78,7 +78,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         .api_version(version)
         .timeout(Duration::from_secs(cli.timeout));
     if let Some(user) = &cli.username {
-        builder = builder.basic_auth(user, cli.password.clone().unwrap_or_default());
+        builder = builder.basic_auth(
+            user,
+            cli.password.as_ref().map(|p| p.0.clone()).unwrap_or_default(),
+        );
     }
     let ctx = Ctx {
         client: builder.build()?,

@@ -38,6 +38,7 @@ impl fmt::Debug for Auth {
     }
 }
 
+#[derive(Clone)]
 pub(crate) struct Inner {
     pub(crate) base: url::Url,
     pub(crate) auth: Auth,
@@ -183,6 +184,37 @@ impl Client {
     #[must_use]
     pub fn orphan_mitigation_policy(&self) -> &OrphanMitigation {
         &self.inner.orphan_mitigation
+    }
+
+    /// The same client sending another `X-Broker-API-Version` (shares the connection pool).
+    #[must_use]
+    pub fn with_api_version(&self, version: ApiVersion) -> Client {
+        let mut inner = (*self.inner).clone();
+        inner.api_version = version;
+        Client {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// Best-effort version negotiation (CHECKLIST V23): fetches the catalog with this client's
+    /// version and, while the broker answers `412`, steps down one minor version at a time
+    /// (to 2.11). Returns a client pinned to the accepted version, and the catalog.
+    ///
+    /// # Errors
+    /// The last `412` when no version from 2.11 up is accepted; any other catalog error.
+    pub async fn negotiate(&self) -> Result<(Client, Catalog)> {
+        let mut version = self.inner.api_version;
+        loop {
+            let candidate = self.with_api_version(version);
+            match candidate.catalog().await {
+                Ok(catalog) => return Ok((candidate, catalog)),
+                Err(e) if e.is_version_mismatch() && version > ApiVersion::V2_11 && version.major == 2 => {
+                    tracing::info!(%version, "broker refused the API version; stepping down");
+                    version = ApiVersion::new(2, version.minor - 1);
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// `GET /v2/catalog`.

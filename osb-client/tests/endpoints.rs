@@ -460,3 +460,70 @@ async fn b23_accepts_incomplete_can_be_turned_off() {
     assert!(reqs[0].query.is_none());
     assert_eq!(reqs[1].param("accepts_incomplete").as_deref(), Some("true"));
 }
+
+#[tokio::test]
+async fn v23_negotiation_steps_down_on_412() {
+    let stub = Stub::start(|r, _| {
+        if r.header("x-broker-api-version") == Some("2.14") {
+            Reply::json(200, CATALOG)
+        } else {
+            Reply::json(412, r#"{"description":"supported: 2.14"}"#)
+        }
+    })
+    .await;
+    let client = stub.client().build().unwrap();
+    let (pinned, catalog) = client.negotiate().await.unwrap();
+    assert_eq!(pinned.api_version(), ApiVersion::V2_14);
+    assert_eq!(catalog.services.len(), 1);
+    assert_eq!(stub.requests().len(), 4, "2.17, 2.16, 2.15, 2.14");
+
+    let never = Stub::script(vec![Reply::json(412, "{}")]).await;
+    let err = never.client().build().unwrap().negotiate().await.unwrap_err();
+    assert!(err.is_version_mismatch());
+    assert_eq!(never.requests().len(), 7);
+}
+
+#[tokio::test]
+async fn b4_originating_identity_provider_is_asked_per_request() {
+    let stub = Stub::script(vec![Reply::json(200, "{}")]).await;
+    let n = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let n2 = n.clone();
+    let client = stub
+        .client()
+        .originating_identity_provider(move || {
+            let i = n2.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Some(OriginatingIdentity::CloudFoundry(CloudFoundryIdentity::new(
+                format!("user-{i}"),
+            )))
+        })
+        .build()
+        .unwrap();
+    client.instance("i").deprovision("s", "p").await.unwrap();
+    client
+        .instance("i")
+        .update(&UpdateRequest::new("s"))
+        .await
+        .unwrap();
+    let reqs = stub.requests();
+    let user = |k: usize| match OriginatingIdentity::parse(
+        reqs[k].header("x-broker-api-originating-identity").unwrap(),
+    )
+    .unwrap()
+    {
+        OriginatingIdentity::CloudFoundry(cf) => cf.user_id.unwrap(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(user(0), "user-0");
+    assert_eq!(user(1), "user-1");
+}
+
+#[tokio::test]
+async fn b3_custom_http_client_is_used_with_per_request_timeout() {
+    let stub = Stub::script(vec![Reply::json(200, CATALOG).delay(Duration::from_millis(400))]).await;
+    let client = osb_client::Client::builder(&stub.url)
+        .http_client(reqwest::Client::new())
+        .timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    assert!(client.catalog().await.unwrap_err().is_timeout());
+}
