@@ -53,9 +53,10 @@ impl Route {
     /// The binding id, if the route has one.
     pub(crate) fn binding_id(&self) -> Option<&str> {
         match self {
-            Self::Bind(_, b) | Self::FetchBinding(_, b) | Self::Unbind(_, b) | Self::BindingLastOperation(_, b) => {
-                Some(b)
-            }
+            Self::Bind(_, b)
+            | Self::FetchBinding(_, b)
+            | Self::Unbind(_, b)
+            | Self::BindingLastOperation(_, b) => Some(b),
             _ => None,
         }
     }
@@ -72,6 +73,11 @@ pub(crate) enum RouteError {
     BadId(String),
 }
 
+/// At most 64 characters of a segment, for error messages.
+fn short(segment: &str) -> String {
+    segment.chars().take(64).collect()
+}
+
 /// Percent-decodes one path segment (`+` stays `+`, as in any path).
 pub(crate) fn percent_decode(segment: &str) -> Result<String, String> {
     let bytes = segment.as_bytes();
@@ -83,7 +89,7 @@ pub(crate) fn percent_decode(segment: &str) -> Result<String, String> {
                 .get(i + 1..i + 3)
                 .and_then(|h| std::str::from_utf8(h).ok())
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| format!("invalid percent-encoding in path segment {segment:?}"))?;
+                .ok_or_else(|| format!("invalid percent-encoding in path segment {:?}", short(segment)))?;
             out.push(hex);
             i += 3;
         } else {
@@ -91,7 +97,29 @@ pub(crate) fn percent_decode(segment: &str) -> Result<String, String> {
             i += 1;
         }
     }
-    String::from_utf8(out).map_err(|_| format!("path segment {segment:?} is not UTF-8 once decoded"))
+    String::from_utf8(out).map_err(|_| format!("path segment {:?} is not UTF-8 once decoded", short(segment)))
+}
+
+/// Longest id accepted, in bytes. The spec sets no limit; platforms use GUIDs (36 bytes), and a
+/// bound keeps hostile ids out of logs and the store.
+pub(crate) const MAX_ID_LEN: usize = 1024;
+
+/// Ids are opaque (any character, A17) except control characters, which no platform sends
+/// and which would corrupt logs, and lengths past [`MAX_ID_LEN`].
+fn check_id(id: &str) -> Result<(), String> {
+    if id.len() > MAX_ID_LEN {
+        return Err(format!(
+            "path id is {} bytes long; at most {MAX_ID_LEN} are accepted",
+            id.len()
+        ));
+    }
+    if id.chars().any(char::is_control) {
+        return Err(format!(
+            "path id {:?} contains control characters",
+            id.chars().take(64).collect::<String>()
+        ));
+    }
+    Ok(())
 }
 
 /// Matches a method and a path (without the query string).
@@ -102,9 +130,17 @@ pub(crate) fn route(method: &Method, path: &str) -> Result<Route, RouteError> {
         if s.is_empty() {
             return Err(RouteError::NotFound);
         }
-        percent_decode(s).map_err(RouteError::BadId)
+        let decoded = percent_decode(s).map_err(RouteError::BadId)?;
+        check_id(&decoded).map_err(RouteError::BadId)?;
+        Ok(decoded)
     };
-    let allow = |allowed: &'static str, ok: bool| if ok { Ok(()) } else { Err(RouteError::MethodNotAllowed(allowed)) };
+    let allow = |allowed: &'static str, ok: bool| {
+        if ok {
+            Ok(())
+        } else {
+            Err(RouteError::MethodNotAllowed(allowed))
+        }
+    };
     match segments.as_slice() {
         ["catalog"] => {
             allow("GET", *method == Method::GET)?;
@@ -155,11 +191,31 @@ mod tests {
     fn routes_table() {
         let table: Vec<(Method, &str, Result<Route, RouteError>)> = vec![
             (Method::GET, "/v2/catalog", Ok(Route::Catalog)),
-            (Method::POST, "/v2/catalog", Err(RouteError::MethodNotAllowed("GET"))),
-            (Method::PUT, "/v2/service_instances/i1", Ok(Route::Provision(s("i1")))),
-            (Method::PATCH, "/v2/service_instances/i1", Ok(Route::Update(s("i1")))),
-            (Method::GET, "/v2/service_instances/i1", Ok(Route::FetchInstance(s("i1")))),
-            (Method::DELETE, "/v2/service_instances/i1", Ok(Route::Deprovision(s("i1")))),
+            (
+                Method::POST,
+                "/v2/catalog",
+                Err(RouteError::MethodNotAllowed("GET")),
+            ),
+            (
+                Method::PUT,
+                "/v2/service_instances/i1",
+                Ok(Route::Provision(s("i1"))),
+            ),
+            (
+                Method::PATCH,
+                "/v2/service_instances/i1",
+                Ok(Route::Update(s("i1"))),
+            ),
+            (
+                Method::GET,
+                "/v2/service_instances/i1",
+                Ok(Route::FetchInstance(s("i1"))),
+            ),
+            (
+                Method::DELETE,
+                "/v2/service_instances/i1",
+                Ok(Route::Deprovision(s("i1"))),
+            ),
             (
                 Method::POST,
                 "/v2/service_instances/i1",
@@ -200,7 +256,11 @@ mod tests {
             (Method::GET, "/v2/catalog/", Err(RouteError::NotFound)),
             (Method::GET, "/v3/catalog", Err(RouteError::NotFound)),
             (Method::GET, "/", Err(RouteError::NotFound)),
-            (Method::GET, "/v2/service_instances/i1/nope", Err(RouteError::NotFound)),
+            (
+                Method::GET,
+                "/v2/service_instances/i1/nope",
+                Err(RouteError::NotFound),
+            ),
         ];
         for (method, path, expected) in table {
             assert_eq!(route(&method, path), expected, "{method} {path}");
@@ -223,7 +283,13 @@ mod tests {
                 Ok(Route::Bind(decoded.to_owned(), decoded.to_owned()))
             );
         }
-        assert!(matches!(route(&Method::GET, "/v2/service_instances/%zz"), Err(RouteError::BadId(_))));
-        assert!(matches!(route(&Method::GET, "/v2/service_instances/%FF"), Err(RouteError::BadId(_))));
+        assert!(matches!(
+            route(&Method::GET, "/v2/service_instances/%zz"),
+            Err(RouteError::BadId(_))
+        ));
+        assert!(matches!(
+            route(&Method::GET, "/v2/service_instances/%FF"),
+            Err(RouteError::BadId(_))
+        ));
     }
 }
