@@ -34,6 +34,14 @@ impl Failure {
 impl From<osb_client::Error> for Failure {
     fn from(e: osb_client::Error) -> Self {
         let mut message = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(cause) = source {
+            let c = cause.to_string();
+            if !message.contains(&c) {
+                message.push_str(&format!(": {c}"));
+            }
+            source = cause.source();
+        }
         if let Some(body) = e.body() {
             if let Some(code) = &body.error {
                 message.push_str(&format!("\n  error code:  {code}"));
