@@ -24,7 +24,6 @@ pub async fn echo_broker() -> Running {
 }
 
 /// The derived echo broker's server, for tests that tune the settings first.
-#[must_use]
 pub fn echo_server() -> Server<osb_examples::echo::EchoBroker> {
     Server::new(osb_examples::echo::EchoBroker::new(
         "http://dash.test",
@@ -130,7 +129,7 @@ pub async fn read_response(s: &mut TcpStream, buf: &mut Vec<u8>) -> RawResponse 
         assert!(
             n > 0,
             "connection closed before a full response: {:?}",
-            String::from_utf8_lossy(&buf)
+            String::from_utf8_lossy(buf)
         );
         buf.extend_from_slice(&chunk[..n]);
     }
