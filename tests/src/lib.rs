@@ -61,7 +61,6 @@ impl RawResponse {
     }
 
     /// Asserts a 4xx with a JSON `{"error", "description"}` body and returns the body.
-    #[must_use]
     pub fn assert_client_error(&self) -> Value {
         assert!((400..500).contains(&self.status), "expected 4xx: {self:?}");
         assert!(
