@@ -30,7 +30,8 @@ pub(crate) fn check_auth(auth: Option<&dyn Authenticator>, headers: &HeaderMap) 
 
 /// The API version, or 412 naming the supported range.
 pub(crate) fn check_version(min: ApiVersion, headers: &HeaderMap) -> Result<ApiVersion, HttpResponse> {
-    let supported = format!("this service broker supports Open Service Broker API version {min} or later (2.x)");
+    let supported =
+        format!("this service broker supports Open Service Broker API version {min} or later (2.x)");
     let fail = |what: String| {
         response::error(
             StatusCode::PRECONDITION_FAILED,
@@ -46,9 +47,12 @@ pub(crate) fn check_version(min: ApiVersion, headers: &HeaderMap) -> Result<ApiV
         }
         Some(Ok(v)) => v,
     };
-    let version: ApiVersion = raw
-        .parse()
-        .map_err(|_| fail(format!("{API_VERSION_HEADER} {:?} is not of the form MAJOR.MINOR", raw.chars().take(64).collect::<String>())))?;
+    let version: ApiVersion = raw.parse().map_err(|_| {
+        fail(format!(
+            "{API_VERSION_HEADER} {:?} is not of the form MAJOR.MINOR",
+            raw.chars().take(64).collect::<String>()
+        ))
+    })?;
     if version.major != 2 || version < min {
         return Err(fail(format!("{API_VERSION_HEADER} {version} is not supported")));
     }

@@ -106,3 +106,70 @@ impl Schemas {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use osb_types::catalog::{InputParametersSchema, ServiceInstanceSchema};
+    use osb_types::{ServiceOffering, ServicePlan};
+    use serde_json::json;
+
+    use super::*;
+
+    fn catalog(schema: Value) -> Catalog {
+        let mut plan = ServicePlan::new("p", "p", "plan");
+        plan.schemas = Some(osb_types::catalog::Schemas {
+            service_instance: Some(ServiceInstanceSchema {
+                create: Some(InputParametersSchema::new(schema)),
+                ..ServiceInstanceSchema::default()
+            }),
+            ..osb_types::catalog::Schemas::default()
+        });
+        Catalog::new(vec![ServiceOffering::new("s", "s", "svc", vec![plan])])
+    }
+
+    fn check(schemas: &Schemas, params: Value) -> Result<(), String> {
+        schemas.check("p", SchemaKind::InstanceCreate, params.as_object())
+    }
+
+    #[test]
+    fn a41_draft04_semantics_are_used_when_declared_or_absent() {
+        // Draft-04 boolean `exclusiveMaximum`: 10 itself is excluded.
+        for declared in [Some("http://json-schema.org/draft-04/schema#"), None] {
+            let mut schema = json!({
+                "type": "object",
+                "properties": { "size": { "type": "integer", "maximum": 10, "exclusiveMaximum": true } }
+            });
+            if let Some(uri) = declared {
+                schema["$schema"] = json!(uri);
+            }
+            let schemas = Schemas::compile(&catalog(schema)).unwrap();
+            assert!(check(&schemas, json!({ "size": 9 })).is_ok());
+            let err = check(&schemas, json!({ "size": 10 })).unwrap_err();
+            assert!(err.contains("size"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a41_draft07_schemas_use_draft07_semantics() {
+        let schema = json!({
+            "$schema": "http://json-schema.org/draft-07/schema#",
+            "type": "object",
+            "properties": { "size": { "exclusiveMaximum": 10 } }
+        });
+        let schemas = Schemas::compile(&catalog(schema)).unwrap();
+        assert!(check(&schemas, json!({ "size": 9 })).is_ok());
+        assert!(check(&schemas, json!({ "size": 10 })).is_err());
+    }
+
+    #[test]
+    fn plans_without_schema_accept_anything() {
+        let schemas = Schemas::compile(&Catalog::new(vec![ServiceOffering::new(
+            "s",
+            "s",
+            "svc",
+            vec![ServicePlan::new("p", "p", "plan")],
+        )]))
+        .unwrap();
+        assert!(check(&schemas, json!({ "anything": [1, 2] })).is_ok());
+    }
+}

@@ -7,12 +7,12 @@ use http::{Request, Response};
 use http_body_util::Full;
 use osb_types::ApiVersion;
 
+use crate::ServeError;
 use crate::app::App;
 use crate::auth::Authenticator;
 use crate::broker::Broker;
 use crate::config::Config;
 use crate::store::Store;
-use crate::ServeError;
 
 /// The handler of a broker, as the server runs it.
 pub struct Handler<B: Broker>(Arc<App<B>>);

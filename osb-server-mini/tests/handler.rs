@@ -70,6 +70,7 @@ impl Broker for TestBroker {
         svc.instances_retrievable = Some(true);
         svc.bindings_retrievable = Some(true);
         svc.plan_updateable = Some(true);
+        svc.allow_context_updates = Some(true);
         let mut fixed = ServiceOffering::new(
             "fixed",
             "fixed",
@@ -1319,4 +1320,23 @@ async fn a32_invalid_plan_schema_is_rejected_at_start() {
         }
         other => panic!("expected InvalidSchema, got {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn a62_context_only_update_allowed_when_declared() {
+    let (h, _) = new_handler();
+    provision_sync(&h, "cx").await;
+    let ctx = json!({ "platform": "kubernetes", "namespace": "new-ns" });
+    let (s, v) = call(
+        &h,
+        Method::PATCH,
+        "/v2/service_instances/cx",
+        Some(json!({ "service_id": "svc", "context": ctx })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // The new context is now part of the record: an identical PUT with it is a repeat.
+    let body = json!({ "service_id": "svc", "plan_id": "sync", "context": ctx });
+    let (s, _) = call(&h, Method::PUT, "/v2/service_instances/cx", Some(body)).await;
+    assert_eq!(s, StatusCode::OK);
 }

@@ -38,7 +38,9 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
         return Err(concurrency_error());
     }
     let Some((offering, plan)) = app.record_plan(&instance) else {
-        return Err(bad_request("the plan of this Service Instance is no longer in the catalog"));
+        return Err(bad_request(
+            "the plan of this Service Instance is no longer in the catalog",
+        ));
     };
 
     if let Some(existing) = app.store.binding(&id, &bid) {
@@ -68,7 +70,12 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
     }
 
     let policy = app.policy(plan.id.as_str());
-    let mut record = BindingRecord::new(id.clone(), bid.clone(), instance.service_id.clone(), instance.plan_id.clone());
+    let mut record = BindingRecord::new(
+        id.clone(),
+        bid.clone(),
+        instance.service_id.clone(),
+        instance.plan_id.clone(),
+    );
     record.request = value.clone();
     let mut ctx = inc.context(accepts);
     ctx.offering = Some(offering.clone());
@@ -97,7 +104,10 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
         if policy.async_only && !accepts {
             return Err(async_required());
         }
-        call(app, move |app| async move { app.broker.rotate_binding(&ctx, req).await }).await
+        call(app, move |app| async move {
+            app.broker.rotate_binding(&ctx, req).await
+        })
+        .await
     } else {
         let (req, _): (BindRequest, _) = inc.json()?;
         app.known_plan(req.service_id.as_str(), req.plan_id.as_str())?;
@@ -110,7 +120,11 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
             return Err(bad_request(format!("plan {:?} is not bindable", plan.name)));
         }
         app.schemas
-            .check(plan.id.as_str(), SchemaKind::BindingCreate, req.parameters.as_ref())
+            .check(
+                plan.id.as_str(),
+                SchemaKind::BindingCreate,
+                req.parameters.as_ref(),
+            )
             .map_err(bad_request)?;
         record.parameters = req.parameters.clone();
         if policy.async_only && !accepts {
@@ -128,7 +142,10 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
         return ok_json(StatusCode::CREATED, &response);
     }
     let Some(background) = reply.later else {
-        return Err(broker_error(BrokerError::internal("Bound had neither a response nor work"), Failed::Other));
+        return Err(broker_error(
+            BrokerError::internal("Bound had neither a response nor work"),
+            Failed::Other,
+        ));
     };
     if !accepts {
         return Err(async_required());
@@ -141,8 +158,12 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
     app.store.put_binding(record);
     let done_id = op_id.clone();
     spawn_operation(app, background, op_id.clone(), move |app, result| {
-        let Some(mut record) = app.store.binding(&id, &bid) else { return };
-        let Some(op) = record.operation.as_mut().filter(|o| o.id == done_id) else { return };
+        let Some(mut record) = app.store.binding(&id, &bid) else {
+            return;
+        };
+        let Some(op) = record.operation.as_mut().filter(|o| o.id == done_id) else {
+            return;
+        };
         match result {
             Ok(mut response) => {
                 response.operation = None;

@@ -1,10 +1,16 @@
 //! `DELETE /v2/service_instances/:instance_id`.
+//!
+//! - A delete while the instance is being created or updated is rejected with 422
+//!   `ConcurrencyError` (the specification allows this instead of halting the creation).
+//! - Bindings still recorded for the instance are forgotten with it once the broker has
+//!   deprovisioned (the specification leaves this case to the broker; Platforms unbind first).
+//! - A failed asynchronous provision can be deleted (orphan mitigation).
 
 use std::sync::Arc;
 
 use http::StatusCode;
-use osb_types::instance::{DeprovisionParams, DeprovisionResponse};
 use osb_types::OperationState;
+use osb_types::instance::{DeprovisionParams, DeprovisionResponse};
 
 use super::{Answer, bad_query, call, ok_json, spawn_operation};
 use crate::app::{App, Failed, Incoming, async_required, bad_request, broker_error, concurrency_error};
@@ -26,7 +32,9 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
     let params = DeprovisionParams::from_query(&inc.query).map_err(|e| bad_query(&e))?;
     let accepts = params.accepts_incomplete == Some(true);
     let (Some(service_id), Some(plan_id)) = (params.service_id, params.plan_id) else {
-        return Err(bad_request("the query parameters service_id and plan_id are required"));
+        return Err(bad_request(
+            "the query parameters service_id and plan_id are required",
+        ));
     };
     let (offering, plan) = app.known_plan(service_id.as_str(), plan_id.as_str())?;
     let id = inc.instance_id();
@@ -64,7 +72,11 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
     ctx.plan = Some(plan);
     ctx.instance = Some(rec.clone());
     let request = DeprovisionRequest { service_id, plan_id };
-    let reply = match call(app, move |app| async move { app.broker.deprovision(&ctx, request).await }).await {
+    let reply = match call(app, move |app| async move {
+        app.broker.deprovision(&ctx, request).await
+    })
+    .await
+    {
         Ok(reply) => reply,
         Err(e) if e.status() == 410 => {
             forget(app, &id);
@@ -88,7 +100,9 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
     app.store.put_instance(rec);
     let done_id = op_id.clone();
     spawn_operation(app, background, op_id.clone(), move |app, result| {
-        let Some(mut rec) = app.store.instance(&id) else { return };
+        let Some(mut rec) = app.store.instance(&id) else {
+            return;
+        };
         if rec.operation.as_ref().is_none_or(|o| o.id != done_id) {
             return;
         }

@@ -47,9 +47,12 @@ pub(crate) async fn instance<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Ans
     ctx.offering = Some(offering);
     ctx.plan = Some(plan);
     ctx.instance = Some(rec.clone());
-    let answer = call(app, move |app| async move { app.broker.fetch_instance(&ctx).await })
-        .await
-        .map_err(|e| broker_error(e, Failed::Other))?;
+    let answer = call(
+        app,
+        move |app| async move { app.broker.fetch_instance(&ctx).await },
+    )
+    .await
+    .map_err(|e| broker_error(e, Failed::Other))?;
     let body = answer.unwrap_or_else(|| FetchInstanceResponse {
         service_id: Some(rec.service_id.clone()),
         plan_id: Some(rec.plan_id.clone()),
@@ -93,9 +96,12 @@ pub(crate) async fn binding<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answ
     ctx.offering = Some(offering);
     ctx.plan = Some(plan);
     ctx.instance = Some(instance);
-    let answer = call(app, move |app| async move { app.broker.fetch_binding(&ctx).await })
-        .await
-        .map_err(|e| broker_error(e, Failed::Other))?;
+    let answer = call(
+        app,
+        move |app| async move { app.broker.fetch_binding(&ctx).await },
+    )
+    .await
+    .map_err(|e| broker_error(e, Failed::Other))?;
     let body = answer.unwrap_or_else(|| {
         let mut body = FetchBindingResponse::from(record.response.clone().unwrap_or_default());
         body.parameters = record.parameters.clone();

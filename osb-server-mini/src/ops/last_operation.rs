@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use http::header::HeaderValue;
 use http::StatusCode;
+use http::header::HeaderValue;
 use osb_types::operation::LastOperationParams;
 use osb_types::{LastOperationResponse, OperationState};
 
@@ -19,7 +19,10 @@ use crate::store::{OperationKind, OperationRecord};
 
 fn answer<B: Broker>(app: &App<B>, op: Option<&OperationRecord>) -> HttpResponse {
     let Some(op) = op else {
-        return response::json(StatusCode::OK, &LastOperationResponse::new(OperationState::Succeeded));
+        return response::json(
+            StatusCode::OK,
+            &LastOperationResponse::new(OperationState::Succeeded),
+        );
     };
     let mut body = LastOperationResponse::new(op.state);
     body.description = op.description.clone().filter(|d| !d.is_empty());
@@ -70,9 +73,11 @@ pub(crate) async fn instance<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Ans
         ctx.plan = Some(p);
     }
     ctx.instance = Some(rec.clone());
-    let from_broker = call(app, move |app| async move { app.broker.instance_last_operation(&ctx).await })
-        .await
-        .map_err(|e| broker_error(e, Failed::Other))?;
+    let from_broker = call(app, move |app| async move {
+        app.broker.instance_last_operation(&ctx).await
+    })
+    .await
+    .map_err(|e| broker_error(e, Failed::Other))?;
     if let Some(body) = from_broker {
         return Ok(response::json(StatusCode::OK, &body));
     }
@@ -99,9 +104,11 @@ pub(crate) async fn binding<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answ
         }
         ctx.instance = Some(instance);
     }
-    let from_broker = call(app, move |app| async move { app.broker.binding_last_operation(&ctx).await })
-        .await
-        .map_err(|e| broker_error(e, Failed::Other))?;
+    let from_broker = call(app, move |app| async move {
+        app.broker.binding_last_operation(&ctx).await
+    })
+    .await
+    .map_err(|e| broker_error(e, Failed::Other))?;
     if let Some(body) = from_broker {
         return Ok(response::json(StatusCode::OK, &body));
     }

@@ -35,7 +35,10 @@ pub(crate) fn fingerprint(kind: &str, binding: &str, body: &serde_json::Value) -
 
 /// 422 `MaintenanceInfoConflict` when the request's version differs from the plan's (no
 /// check when the request carries no version).
-pub(crate) fn check_maintenance(plan: &ServicePlan, requested: Option<&MaintenanceInfo>) -> Result<(), HttpResponse> {
+pub(crate) fn check_maintenance(
+    plan: &ServicePlan,
+    requested: Option<&MaintenanceInfo>,
+) -> Result<(), HttpResponse> {
     let Some(version) = requested.and_then(|m| m.version.as_deref()) else {
         return Ok(());
     };
@@ -47,7 +50,9 @@ pub(crate) fn check_maintenance(plan: &ServicePlan, requested: Option<&Maintenan
         Some(expected) => format!(
             "The maintenance information for the requested Service Plan has changed: version {version:?} was requested, the plan has {expected:?}."
         ),
-        None => format!("The requested Service Plan has no maintenance information, but version {version:?} was requested."),
+        None => format!(
+            "The requested Service Plan has no maintenance information, but version {version:?} was requested."
+        ),
     };
     Err(crate::app::broker_error(
         BrokerError::maintenance_info_conflict(description),

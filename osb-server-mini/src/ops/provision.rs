@@ -20,7 +20,11 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
     let (offering, plan) = app.known_plan(req.service_id.as_str(), req.plan_id.as_str())?;
     check_maintenance(&plan, req.maintenance_info.as_ref())?;
     app.schemas
-        .check(plan.id.as_str(), SchemaKind::InstanceCreate, req.parameters.as_ref())
+        .check(
+            plan.id.as_str(),
+            SchemaKind::InstanceCreate,
+            req.parameters.as_ref(),
+        )
         .map_err(bad_request)?;
     let id = inc.instance_id();
     let _gate = app
@@ -76,15 +80,21 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
     ctx.plan = Some(plan.clone());
     let reply = {
         let req = req.clone();
-        call(app, move |app| async move { app.broker.provision(&ctx, req).await })
-            .await
-            .map_err(|e| broker_error(e, Failed::Other))?
+        call(
+            app,
+            move |app| async move { app.broker.provision(&ctx, req).await },
+        )
+        .await
+        .map_err(|e| broker_error(e, Failed::Other))?
     };
 
     let mut rec = InstanceRecord::new(id.clone(), req.service_id.clone(), req.plan_id.clone());
     rec.parameters = req.parameters.clone();
     rec.context = req.context.clone();
-    rec.maintenance_info = req.maintenance_info.clone().or_else(|| plan.maintenance_info.clone());
+    rec.maintenance_info = req
+        .maintenance_info
+        .clone()
+        .or_else(|| plan.maintenance_info.clone());
     rec.dashboard_url = reply.dashboard_url.clone();
     rec.metadata = reply.metadata.clone();
     app.unmark_gone(id.as_str(), "");
@@ -110,8 +120,12 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
     app.store.put_instance(rec);
     let done_id = op_id.clone();
     spawn_operation(app, background, op_id.clone(), move |app, result| {
-        let Some(mut rec) = app.store.instance(&id) else { return };
-        let Some(op) = rec.operation.as_mut().filter(|o| o.id == done_id) else { return };
+        let Some(mut rec) = app.store.instance(&id) else {
+            return;
+        };
+        let Some(op) = rec.operation.as_mut().filter(|o| o.id == done_id) else {
+            return;
+        };
         match result {
             Ok(()) => {
                 op.state = OperationState::Succeeded;

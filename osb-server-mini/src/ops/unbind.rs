@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use http::StatusCode;
-use osb_types::binding::{UnbindParams, UnbindResponse};
 use osb_types::OperationState;
+use osb_types::binding::{UnbindParams, UnbindResponse};
 
 use super::{Answer, bad_query, call, ok_json, spawn_operation};
 use crate::app::{App, Failed, Incoming, async_required, bad_request, broker_error, concurrency_error};
@@ -18,7 +18,9 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
     let params = UnbindParams::from_query(&inc.query).map_err(|e| bad_query(&e))?;
     let accepts = params.accepts_incomplete == Some(true);
     let (Some(service_id), Some(plan_id)) = (params.service_id, params.plan_id) else {
-        return Err(bad_request("the query parameters service_id and plan_id are required"));
+        return Err(bad_request(
+            "the query parameters service_id and plan_id are required",
+        ));
     };
     let (offering, plan) = app.known_plan(service_id.as_str(), plan_id.as_str())?;
     let (id, bid) = (inc.instance_id(), inc.binding_id());
@@ -56,7 +58,12 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
     ctx.plan = Some(plan);
     ctx.instance = app.store.instance(&id);
     let request = UnbindRequest { service_id, plan_id };
-    let reply = match call(app, move |app| async move { app.broker.unbind(&ctx, request).await }).await {
+    let reply = match call(
+        app,
+        move |app| async move { app.broker.unbind(&ctx, request).await },
+    )
+    .await
+    {
         Ok(reply) => reply,
         Err(e) if e.status() == 410 => {
             app.store.remove_binding(&id, &bid);
@@ -80,7 +87,9 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
     app.store.put_binding(binding);
     let done_id = op_id.clone();
     spawn_operation(app, background, op_id.clone(), move |app, result| {
-        let Some(mut binding) = app.store.binding(&id, &bid) else { return };
+        let Some(mut binding) = app.store.binding(&id, &bid) else {
+            return;
+        };
         if binding.operation.as_ref().is_none_or(|o| o.id != done_id) {
             return;
         }

@@ -95,7 +95,8 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
         .as_ref()
         .and_then(|m| m.version.as_deref())
         .is_some_and(|v| rec.maintenance_info.as_ref().and_then(|m| m.version.as_deref()) != Some(v));
-    let context_only = req.context.is_some() && req.parameters.is_none() && !plan_change && !maintenance_change;
+    let context_only =
+        req.context.is_some() && req.parameters.is_none() && !plan_change && !maintenance_change;
     if context_only && !offering.allows_context_updates() {
         return Err(bad_request(
             "this service offering does not allow context-only updates (allow_context_updates is not true)",
@@ -104,7 +105,11 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
     check_maintenance(&target, req.maintenance_info.as_ref())?;
     if req.parameters.is_some() {
         app.schemas
-            .check(target.id.as_str(), SchemaKind::InstanceUpdate, req.parameters.as_ref())
+            .check(
+                target.id.as_str(),
+                SchemaKind::InstanceUpdate,
+                req.parameters.as_ref(),
+            )
             .map_err(bad_request)?;
     }
     let policy = app.policy(target.id.as_str());
@@ -149,7 +154,9 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
     app.store.put_instance(rec);
     let done_id = op_id.clone();
     spawn_operation(app, background, op_id.clone(), move |app, result| {
-        let Some(mut rec) = app.store.instance(&id) else { return };
+        let Some(mut rec) = app.store.instance(&id) else {
+            return;
+        };
         if rec.operation.as_ref().is_none_or(|o| o.id != done_id) {
             return;
         }
