@@ -275,6 +275,15 @@ impl<B: Broker> App<B> {
         );
         let app = Arc::clone(self);
         let inner_span = span.clone();
+        // The catalog never reaches broker code: answer it inline. Everything else runs on
+        // its own task, so that a panic becomes a 500 and a mutation (which holds the
+        // instance's gate while the broker works) finishes even if the client goes away.
+        if req.uri().path() == "/v2/catalog" {
+            let mut res = app.handle_inner(req).instrument(inner_span).await;
+            span.record("status", res.status().as_u16());
+            response::echo_request_identity(&mut res, request_identity.as_ref());
+            return res;
+        }
         let task = tokio::spawn(async move { app.handle_inner(req).await }.instrument(inner_span));
         let mut res = match task.await {
             Ok(res) => res,
@@ -293,6 +302,7 @@ impl<B: Broker> App<B> {
             }
         };
         span.record("status", res.status().as_u16());
+        span.in_scope(|| tracing::debug!(status = res.status().as_u16(), "request answered"));
         response::echo_request_identity(&mut res, request_identity.as_ref());
         res
     }

@@ -120,9 +120,11 @@ impl Broker for TestBroker {
             assert!(ctx.accepts_incomplete());
             let shared = Arc::clone(&self.0);
             let fail = has(p, "async_fail");
+            let bg_panic = has(p, "bg_panic");
             return Ok(Provisioned::later_with_progress(move |progress| async move {
                 progress.set("halfway there");
                 shared.release.acquire().await.expect("open").forget();
+                assert!(!bg_panic, "background bug");
                 if fail {
                     Err(BrokerError::bad_request("it broke").instance_usable(false))
                 } else {
@@ -1339,4 +1341,15 @@ async fn a62_context_only_update_allowed_when_declared() {
     let body = json!({ "service_id": "svc", "plan_id": "sync", "context": ctx });
     let (s, _) = call(&h, Method::PUT, "/v2/service_instances/cx", Some(body)).await;
     assert_eq!(s, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn background_panic_fails_the_operation() {
+    let (h, shared) = new_handler();
+    let body = json!({ "service_id": "svc", "plan_id": "async", "parameters": { "bg_panic": true } });
+    let (s, _) = call(&h, Method::PUT, "/v2/service_instances/bp?accepts_incomplete=true", Some(body)).await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    shared.release.add_permits(1);
+    let v = wait_state(&h, "/v2/service_instances/bp/last_operation", "failed").await;
+    assert_eq!(v["description"], "The service broker failed to process the request.");
 }
