@@ -1,4 +1,4 @@
-//! `#[broker]`: [`args`] → [`model`] → [`validate`] → [`expand`], or [`fallback`] on error.
+//! `#[broker]`: [`args`] → [`model`] → [`validate`] → [`expand`](mod@expand), or [`fallback`] on error.
 
 pub(crate) mod args;
 pub(crate) mod expand;

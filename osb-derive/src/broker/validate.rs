@@ -150,3 +150,75 @@ pub(crate) fn check(model: &BrokerImpl) -> Result<(), syn::Error> {
         None => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::*;
+
+    fn errors(item: proc_macro2::TokenStream) -> Vec<String> {
+        let item = check_item(syn::parse2(item).unwrap()).unwrap();
+        match check(&BrokerImpl::from_item(item)) {
+            Ok(()) => Vec::new(),
+            Err(e) => e.into_iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn accumulates_every_problem() {
+        let messages = errors(quote! {
+            impl B {
+                fn provision(&mut self, ctx: &RequestContext, r: ProvisionRequest) -> R { todo!() }
+                async fn bnd(&self, ctx: &RequestContext, r: BindRequest) -> R { todo!() }
+                async fn fetch_instance(&self) -> R { todo!() }
+                const X: u8 = 1;
+            }
+        });
+        assert_eq!(
+            messages,
+            [
+                "unknown broker operation `bnd`; did you mean `bind`?",
+                "a `#[broker]` impl holds only operations (`async fn`); move other items to a separate `impl` block",
+                "broker operations must be `async fn`",
+                "broker operations take `&self`",
+                "expected `async fn fetch_instance(&self, ctx: &RequestContext)`",
+                "missing broker operation `deprovision`: add `async fn deprovision(&self, ctx: &RequestContext, request: DeprovisionRequest)`",
+            ]
+        );
+    }
+
+    #[test]
+    fn accepts_a_complete_impl() {
+        let messages = errors(quote! {
+            impl B {
+                async fn provision(&self, ctx: &RequestContext, r: ProvisionRequest) -> R { todo!() }
+                async fn deprovision(&self, ctx: &RequestContext, r: DeprovisionRequest) -> R { todo!() }
+                async fn binding_last_operation(&self, ctx: &RequestContext) -> R { todo!() }
+            }
+        });
+        assert!(messages.is_empty(), "{messages:?}");
+    }
+
+    #[test]
+    fn rejects_shapes() {
+        let trait_impl = check_item(syn::parse2(quote!(impl Broker for B {})).unwrap());
+        assert!(
+            trait_impl
+                .unwrap_err()
+                .1
+                .to_string()
+                .starts_with("expected an inherent impl")
+        );
+        let generic = check_item(
+            syn::parse2(quote!(
+                impl<T> B<T> {}
+            ))
+            .unwrap(),
+        );
+        assert_eq!(
+            generic.unwrap_err().1.to_string(),
+            "`#[broker]` does not support generic impl blocks"
+        );
+    }
+}

@@ -27,6 +27,9 @@ pub(crate) fn check_shape(input: &syn::DeriveInput, derive: &str) -> Result<()> 
     Ok(())
 }
 
+/// The permissions the specification defines for `requires`.
+const REQUIRES: [&str; 3] = ["syslog_drain", "route_forwarding", "volume_mount"];
+
 fn non_empty(errors: &mut darling::error::Accumulator, key: &str, value: Option<&Str>) {
     if let Some(Str(lit)) = value {
         if lit.value().trim().is_empty() {
@@ -41,6 +44,19 @@ pub(crate) fn check_offering(attrs: &OfferingAttrs) -> Result<()> {
     non_empty(&mut errors, "id", Some(&attrs.id));
     non_empty(&mut errors, "name", Some(&attrs.name));
     non_empty(&mut errors, "description", Some(&attrs.description));
+    if let Some(requires) = &attrs.requires {
+        for lit in &requires.0 {
+            if !REQUIRES.contains(&lit.value().as_str()) {
+                errors.push(
+                    Error::custom(format!(
+                        "unknown `requires` permission {:?}: expected one of \"syslog_drain\", \"route_forwarding\", \"volume_mount\"",
+                        lit.value()
+                    ))
+                    .with_span(lit),
+                );
+            }
+        }
+    }
     if let Some(client) = &attrs.dashboard_client {
         non_empty(&mut errors, "dashboard_client(id)", Some(&client.id));
         non_empty(&mut errors, "dashboard_client(secret)", Some(&client.secret));

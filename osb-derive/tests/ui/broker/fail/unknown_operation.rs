@@ -28,3 +28,9 @@ impl B {
     }
 }
 fn main() {}
+
+// The failed `#[broker]` still implements `Broker` (a stub): no second wave of errors here.
+fn _uses() {
+    fn serve<T: osb_server_mini::Broker>(_: T) {}
+    serve(B);
+}

@@ -11,3 +11,8 @@ struct Echo;
 struct Small;
 
 fn main() {}
+
+// The failed derive still implements `Offering` (a stub): no second wave of errors here.
+fn _uses() -> osb_server_mini::types::ServiceOffering {
+    <Echo as Offering>::offering()
+}
