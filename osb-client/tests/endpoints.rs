@@ -519,10 +519,10 @@ async fn b4_originating_identity_provider_is_asked_per_request() {
 
 #[tokio::test]
 async fn b3_custom_http_client_is_used_with_per_request_timeout() {
-    let stub = Stub::script(vec![Reply::json(200, CATALOG).delay(Duration::from_millis(400))]).await;
+    let stub = Stub::script(vec![Reply::json(200, CATALOG).delay(Duration::from_millis(2000))]).await;
     let client = osb_client::Client::builder(&stub.url)
         .http_client(reqwest::Client::new())
-        .timeout(Duration::from_millis(100))
+        .timeout(Duration::from_millis(300))
         .build()
         .unwrap();
     assert!(client.catalog().await.unwrap_err().is_timeout());

@@ -70,8 +70,8 @@ async fn b79_provision_5xx_triggers_deprovision() {
 
 #[tokio::test]
 async fn b79_provision_timeout_triggers_deprovision() {
-    let stub = put_then_delete_ok(Reply::json(201, "{}").delay(Duration::from_millis(600))).await;
-    let client = stub.client().timeout(Duration::from_millis(150)).build().unwrap();
+    let stub = put_then_delete_ok(Reply::json(201, "{}").delay(Duration::from_millis(2000))).await;
+    let client = stub.client().timeout(Duration::from_millis(300)).build().unwrap();
     let err = client
         .instance("i-1")
         .provision(&ProvisionRequest::new("s", "p"))
@@ -179,7 +179,7 @@ async fn b79_update_never_mitigated() {
     for reply in [
         Reply::json(500, "{}"),
         Reply::json(204, ""),
-        Reply::json(200, "garbage").delay(Duration::from_millis(400)),
+        Reply::json(200, "garbage").delay(Duration::from_millis(2000)),
     ] {
         let stub = Stub::start(move |r, _| {
             if r.method == "PATCH" {
@@ -189,7 +189,7 @@ async fn b79_update_never_mitigated() {
             }
         })
         .await;
-        let client = stub.client().timeout(Duration::from_millis(200)).build().unwrap();
+        let client = stub.client().timeout(Duration::from_millis(300)).build().unwrap();
         let err = client
             .instance("i")
             .update(&UpdateRequest::new("s"))
@@ -205,10 +205,10 @@ async fn b79_bind_5xx_timeout_malformed_trigger_unbind() {
     for reply in [
         Reply::json(503, "{}"),
         Reply::json(201, "nope"),
-        Reply::json(201, "{}").delay(Duration::from_millis(600)),
+        Reply::json(201, "{}").delay(Duration::from_millis(2000)),
     ] {
         let stub = put_then_delete_ok(reply).await;
-        let client = stub.client().timeout(Duration::from_millis(150)).build().unwrap();
+        let client = stub.client().timeout(Duration::from_millis(300)).build().unwrap();
         let err = client
             .instance("i")
             .binding("b")
@@ -241,10 +241,10 @@ async fn b79_deprovision_5xx_retries_delete_but_timeout_does_not() {
     );
     assert_eq!(deletes(&stub).len(), 2);
 
-    let stub = Stub::script(vec![Reply::json(200, "{}").delay(Duration::from_millis(500))]).await;
+    let stub = Stub::script(vec![Reply::json(200, "{}").delay(Duration::from_millis(2000))]).await;
     let err = stub
         .client()
-        .timeout(Duration::from_millis(100))
+        .timeout(Duration::from_millis(300))
         .build()
         .unwrap()
         .instance("i")
