@@ -180,6 +180,19 @@ impl BindingRecord {
 /// write through to durable storage in the background if it needs to survive restarts).
 /// The runtime serializes mutations of one instance (and its bindings); implementations only
 /// need to be safe for concurrent calls on different instances.
+///
+/// Background work lives in this process: after a restart, an operation recorded as
+/// `in progress` in a durable store is not resumed, and keeps answering `in progress`
+/// until the broker's `instance_last_operation`/`binding_last_operation` answers for it.
+///
+/// ```
+/// use osb_server_mini::store::{InstanceRecord, MemoryStore, ResourceState, Store};
+/// let store = MemoryStore::default();
+/// store.put_instance(InstanceRecord::new("i-1".into(), "svc".into(), "plan".into()));
+/// let record = store.instance(&"i-1".into()).unwrap();
+/// assert_eq!(record.state, ResourceState::Ready);
+/// assert!(store.bindings(&"i-1".into()).is_empty());
+/// ```
 pub trait Store: Send + Sync + 'static {
     /// The record of an instance.
     fn instance(&self, id: &InstanceId) -> Option<InstanceRecord>;
