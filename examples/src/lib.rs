@@ -4,6 +4,7 @@
 //! - [`settings`]: the environment variables the example programs read.
 
 pub mod echo;
+pub mod file;
 pub mod hand_written;
 pub mod settings;
 

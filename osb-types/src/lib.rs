@@ -66,3 +66,30 @@ pub type Parameters = serde_json::Map<String, serde_json::Value>;
 
 /// What `Debug` prints in place of a secret.
 pub const REDACTED: &str = "<redacted>";
+
+/// Decodes a request's `parameters` into a typed value (absent parameters decode as `{}`).
+fn parameters_as<T: serde::de::DeserializeOwned>(
+    parameters: Option<&Parameters>,
+) -> Result<T, serde_json::Error> {
+    match parameters {
+        Some(map) => T::deserialize(serde_json::Value::Object(map.clone())),
+        None => T::deserialize(serde_json::Value::Object(Parameters::new())),
+    }
+}
+
+macro_rules! typed_parameters {
+    ($($ty:ty),*) => {$(
+        impl $ty {
+            /// Decodes `parameters` into `T` (absent parameters decode as `{}`), e.g. a struct
+            /// whose schema the plan advertises.
+            ///
+            /// # Errors
+            /// The serde error when the parameters do not fit `T`.
+            pub fn parameters_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+                parameters_as(self.parameters.as_ref())
+            }
+        }
+    )*};
+}
+
+typed_parameters!(ProvisionRequest, UpdateRequest, BindRequest);

@@ -163,3 +163,27 @@ fn a8_unknown_fields_are_kept_everywhere() {
     assert_eq!(req.extra["x-acme-foo"], 1);
     assert_eq!(serde_json::to_value(&req).unwrap(), body);
 }
+
+#[test]
+fn typed_parameters_decode_and_default_to_empty_object() {
+    #[derive(serde::Deserialize, Debug, PartialEq, Default)]
+    struct P {
+        #[serde(default)]
+        size: u32,
+    }
+    let req: osb_types::ProvisionRequest =
+        serde_json::from_value(json!({ "service_id": "s", "plan_id": "p", "parameters": { "size": 3 } }))
+            .unwrap();
+    assert_eq!(req.parameters_as::<P>().unwrap(), P { size: 3 });
+    let bare = osb_types::ProvisionRequest::new("s", "p");
+    assert_eq!(bare.parameters_as::<P>().unwrap(), P::default());
+    let bad: osb_types::BindRequest =
+        serde_json::from_value(json!({ "service_id": "s", "plan_id": "p", "parameters": { "size": "x" } }))
+            .unwrap();
+    assert!(
+        bad.parameters_as::<P>()
+            .unwrap_err()
+            .to_string()
+            .contains("invalid type")
+    );
+}
