@@ -44,7 +44,8 @@ pub(crate) async fn provision(ctx: &Ctx, args: &Provision) -> Result<(), Failure
     ctx.emit(
         || {
             let head = if done {
-                format!("✔ {} provisioned in {} ({status})\n", args.instance, secs(start))
+                let how = if state.is_some() { "asynchronously" } else { status };
+                format!("✔ {} provisioned in {} ({how})\n", args.instance, secs(start))
             } else {
                 format!(
                     "… {} is being provisioned asynchronously; poll with `osb last-operation {}{}`\n",
