@@ -153,6 +153,29 @@ impl Error {
         }
     }
 
+    /// After a failed update or deprovision: whether the instance is still usable (B50/B69).
+    /// The broker's `instance_usable`, from the error body or the failed `last_operation`;
+    /// `true` when it says nothing.
+    #[must_use]
+    pub fn instance_usable(&self) -> bool {
+        match self {
+            Self::OperationFailed { response, .. } => response.instance_usable,
+            _ => self.body().and_then(|b| b.instance_usable),
+        }
+        .unwrap_or(true)
+    }
+
+    /// After a failed update: whether repeating it may succeed (B50); `true` when the broker
+    /// says nothing.
+    #[must_use]
+    pub fn update_repeatable(&self) -> bool {
+        match self {
+            Self::OperationFailed { response, .. } => response.update_repeatable,
+            _ => self.body().and_then(|b| b.update_repeatable),
+        }
+        .unwrap_or(true)
+    }
+
     /// `422 AsyncRequired`: repeat with `accepts_incomplete=true` (B70).
     #[must_use]
     pub fn is_async_required(&self) -> bool {

@@ -527,3 +527,22 @@ async fn b3_custom_http_client_is_used_with_per_request_timeout() {
         .unwrap();
     assert!(client.catalog().await.unwrap_err().is_timeout());
 }
+
+#[tokio::test]
+async fn b50_b69_instance_usable_and_update_repeatable() {
+    let stub = Stub::script(vec![
+        Reply::json(
+            400,
+            r#"{"error":"Bad","instance_usable":false,"update_repeatable":false}"#,
+        ),
+        Reply::json(500, "{}"),
+    ])
+    .await;
+    let inst = stub.client().build().unwrap().instance("i");
+    let e = inst.update(&UpdateRequest::new("s")).await.unwrap_err();
+    assert!(!e.instance_usable());
+    assert!(!e.update_repeatable());
+    let e = inst.update(&UpdateRequest::new("s")).await.unwrap_err();
+    assert!(e.instance_usable(), "absent means usable");
+    assert!(e.update_repeatable());
+}
