@@ -49,6 +49,9 @@ for t in "${TARGETS[@]}"; do
         -max_total_time="$SECS" -jobs=1 -workers=1 -print_final_stats=1 \
         -timeout=10 -rss_limit_mb=2048 "${dict[@]}" >"$log" 2>&1
     rc=$?
+    # -jobs=1 runs one worker whose own log libFuzzer writes to ./fuzz-0.log (and echoes
+    # into ours at the end): keep it with the logs instead of in the source tree.
+    [ -f fuzz-0.log ] && mv fuzz-0.log "target/logs/$t.worker.log"
     after=$(find "artifacts/$t" -type f | wc -l)
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$')
     [ -z "$execs" ] && execs=$(grep -o '^#[0-9]*' "$log" | tail -1 | tr -d '#')

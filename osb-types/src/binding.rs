@@ -302,15 +302,24 @@ pub struct FetchBindingResponse {
 
 impl From<BindResponse> for FetchBindingResponse {
     fn from(r: BindResponse) -> Self {
+        // `parameters` is a typed field of the fetch response but only an unknown ("extra")
+        // one of the bind response: move an object value over so the result does not keep
+        // it in `extra`, where the typed field would reject a non-object on re-parse; a
+        // non-object value is dropped (found by the `responses` fuzz target).
+        let mut extra = r.extra;
+        let parameters = match extra.remove("parameters") {
+            Some(serde_json::Value::Object(m)) => Some(m),
+            _ => None,
+        };
         Self {
             metadata: r.metadata,
             credentials: r.credentials,
             syslog_drain_url: r.syslog_drain_url,
             route_service_url: r.route_service_url,
             volume_mounts: r.volume_mounts,
-            parameters: None,
+            parameters,
             endpoints: r.endpoints,
-            extra: r.extra,
+            extra,
         }
     }
 }
