@@ -170,7 +170,10 @@ async fn logs_never_contain_secrets() {
     let text = logs.text();
     // The capture works and sees the requests, so the test can fail.
     assert!(text.contains("osb_request"), "no request span captured:\n{text}");
-    assert!(text.contains(r#"route="bind""#), "no bind request captured:\n{text}");
+    assert!(
+        text.contains(r#"route="bind""#),
+        "no bind request captured:\n{text}"
+    );
     assert!(
         text.contains("request not authenticated"),
         "no auth failure captured:\n{text}"
