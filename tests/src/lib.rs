@@ -10,6 +10,8 @@ use tokio::net::TcpStream;
 
 pub use osb_examples::echo_ids;
 
+pub mod e2e;
+
 /// Basic-auth user of the test brokers.
 pub const USER: &str = "admin";
 /// Basic-auth password of the test brokers.
