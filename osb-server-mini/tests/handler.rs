@@ -1347,11 +1347,20 @@ async fn a62_context_only_update_allowed_when_declared() {
 async fn background_panic_fails_the_operation() {
     let (h, shared) = new_handler();
     let body = json!({ "service_id": "svc", "plan_id": "async", "parameters": { "bg_panic": true } });
-    let (s, _) = call(&h, Method::PUT, "/v2/service_instances/bp?accepts_incomplete=true", Some(body)).await;
+    let (s, _) = call(
+        &h,
+        Method::PUT,
+        "/v2/service_instances/bp?accepts_incomplete=true",
+        Some(body),
+    )
+    .await;
     assert_eq!(s, StatusCode::ACCEPTED);
     shared.release.add_permits(1);
     let v = wait_state(&h, "/v2/service_instances/bp/last_operation", "failed").await;
-    assert_eq!(v["description"], "The service broker failed to process the request.");
+    assert_eq!(
+        v["description"],
+        "The service broker failed to process the request."
+    );
 }
 
 #[tokio::test]
@@ -1362,7 +1371,13 @@ async fn a44_concurrent_identical_async_provisions_share_one_operation() {
     for _ in 0..20 {
         let h = Arc::clone(&h);
         tasks.push(tokio::spawn(async move {
-            call(&h, Method::PUT, "/v2/service_instances/ca?accepts_incomplete=true", Some(prov("async"))).await
+            call(
+                &h,
+                Method::PUT,
+                "/v2/service_instances/ca?accepts_incomplete=true",
+                Some(prov("async")),
+            )
+            .await
         }));
     }
     let mut ops = std::collections::HashSet::new();
@@ -1382,16 +1397,40 @@ async fn a25_bind_during_an_update_is_422_concurrency() {
     let (h, shared) = new_handler();
     provision_sync(&h, "bu").await;
     let body = json!({ "service_id": "svc", "parameters": { "async": true } });
-    let (s, _) = call(&h, Method::PATCH, "/v2/service_instances/bu?accepts_incomplete=true", Some(body)).await;
+    let (s, _) = call(
+        &h,
+        Method::PATCH,
+        "/v2/service_instances/bu?accepts_incomplete=true",
+        Some(body),
+    )
+    .await;
     assert_eq!(s, StatusCode::ACCEPTED);
-    let (s, v) = call(&h, Method::PUT, "/v2/service_instances/bu/service_bindings/b", Some(bind_body(json!({})))).await;
+    let (s, v) = call(
+        &h,
+        Method::PUT,
+        "/v2/service_instances/bu/service_bindings/b",
+        Some(bind_body(json!({}))),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(v["error"], "ConcurrencyError");
-    let (s, v) = call(&h, Method::DELETE, "/v2/service_instances/bu?service_id=svc&plan_id=sync", None).await;
+    let (s, v) = call(
+        &h,
+        Method::DELETE,
+        "/v2/service_instances/bu?service_id=svc&plan_id=sync",
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "A136");
     assert_eq!(v["error"], "ConcurrencyError");
     shared.release.add_permits(1);
     wait_state(&h, "/v2/service_instances/bu/last_operation", "succeeded").await;
-    let (s, _) = call(&h, Method::PUT, "/v2/service_instances/bu/service_bindings/b", Some(bind_body(json!({})))).await;
+    let (s, _) = call(
+        &h,
+        Method::PUT,
+        "/v2/service_instances/bu/service_bindings/b",
+        Some(bind_body(json!({}))),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED);
 }

@@ -22,7 +22,6 @@ fn fuzz_responses_fetch_from_bind_parameters() {
     let fetched = FetchBindingResponse::from(bind);
     assert_eq!(fetched.parameters, None);
     assert!(!fetched.extra.contains_key("parameters"));
-    let back: FetchBindingResponse =
-        serde_json::from_str(&serde_json::to_string(&fetched).unwrap()).unwrap();
+    let back: FetchBindingResponse = serde_json::from_str(&serde_json::to_string(&fetched).unwrap()).unwrap();
     assert_eq!(back, fetched);
 }
