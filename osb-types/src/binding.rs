@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::context::Context;
-use crate::query::params_impl;
+use crate::query::{params_impl, required_ids_impl};
 use crate::{BindingId, Extra, OperationId, Parameters, PlanId, ServiceId};
 
 /// Body of `PUT /v2/service_instances/:instance_id/service_bindings/:binding_id`.
@@ -33,6 +33,11 @@ pub struct BindRequest {
     /// Configuration parameters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parameters: Option<Parameters>,
+    /// Set on a rotation (2.17): the non-expired binding of the same instance whose
+    /// credentials the new binding replaces. A rotation may carry only this field (see
+    /// [`RotateBindingRequest`]) or the create fields as well.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predecessor_binding_id: Option<BindingId>,
     /// Fields not defined by the specification, kept as they came.
     #[serde(flatten)]
     pub extra: Extra,
@@ -66,6 +71,19 @@ impl BindRequest {
     #[must_use]
     pub fn with_context(mut self, context: Context) -> Self {
         self.context = Some(context);
+        self
+    }
+
+    /// Makes this a rotation of `predecessor` (sets `predecessor_binding_id`).
+    ///
+    /// ```
+    /// use osb_types::BindRequest;
+    /// let req = BindRequest::new("svc", "plan").with_predecessor("old-binding");
+    /// assert_eq!(serde_json::to_value(&req).unwrap()["predecessor_binding_id"], "old-binding");
+    /// ```
+    #[must_use]
+    pub fn with_predecessor(mut self, predecessor: impl Into<BindingId>) -> Self {
+        self.predecessor_binding_id = Some(predecessor.into());
         self
     }
 }
@@ -244,7 +262,17 @@ pub struct VolumeMount {
 }
 
 /// A shared device (spec "Device Object").
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+///
+/// `Debug` shows the keys of `mount_config` but never its values, which often hold the
+/// driver's credentials:
+///
+/// ```
+/// use osb_types::binding::Device;
+/// let d: Device = serde_json::from_str(r#"{"volume_id":"v1","mount_config":{"password":"s3cret"}}"#).unwrap();
+/// let shown = format!("{d:?}");
+/// assert!(shown.contains("password") && !shown.contains("s3cret"));
+/// ```
+#[derive(Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Device {
     /// The shared volume's id.
     pub volume_id: String,
@@ -254,6 +282,21 @@ pub struct Device {
     /// Fields not defined by the specification, kept as they came.
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+impl fmt::Debug for Device {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mount_config = self.mount_config.as_ref().map(|m| {
+            m.keys()
+                .map(|k| (k.as_str(), crate::REDACTED))
+                .collect::<Vec<_>>()
+        });
+        f.debug_struct("Device")
+            .field("volume_id", &self.volume_id)
+            .field("mount_config", &mount_config)
+            .field("extra", &self.extra)
+            .finish()
+    }
 }
 
 /// A network endpoint (spec "Endpoint Object").
@@ -360,6 +403,7 @@ params_impl!(UnbindParams {
     plan_id: string,
     accepts_incomplete: bool
 });
+required_ids_impl!(UnbindParams);
 
 /// Query of `GET .../service_bindings/:binding_id` (hints only).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -325,6 +325,15 @@ impl Catalog {
     /// Checks every MUST of spec "Catalog Management" and the offering/plan objects, and
     /// returns all problems at once.
     ///
+    /// The rules: non-empty `id`, `name` and `description` on every offering and plan;
+    /// globally unique ids (offering and plan ids share one namespace, so an offering may not
+    /// reuse a plan's id: stricter than the letter of the spec, and what Cloud Foundry
+    /// enforces); unique offering names and plan names unique within their offering; at least
+    /// one plan per offering; `maintenance_info.version` present and SemVer 2.0;
+    /// `maximum_polling_duration` positive; non-empty `dashboard_client.id` and `secret`; each
+    /// schema's `parameters` a JSON object with a non-empty string `$schema`, at most 64 kB,
+    /// and no external `$ref`.
+    ///
     /// # Errors
     /// [`CatalogErrors`] lists each problem with the offering, plan and field it concerns.
     ///

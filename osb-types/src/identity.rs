@@ -129,13 +129,20 @@ impl OriginatingIdentity {
     /// JSON that is not an object, or typed properties of the wrong JSON type.
     pub fn parse(header: &str) -> Result<Self, Error> {
         let bad = |reason: String| Error::InvalidOriginatingIdentity { reason };
-        let header = header.trim();
+        let header = header.trim_end();
+        if header.is_empty() {
+            return Err(bad(
+                "the header is empty; expected `<platform> <base64-encoded JSON object>`".to_owned(),
+            ));
+        }
+        if header.starts_with(|c: char| c.is_ascii_whitespace()) {
+            return Err(bad(
+                "the platform is empty; expected `<platform> <base64-encoded JSON object>`".to_owned(),
+            ));
+        }
         let (platform, value) = header
             .split_once(|c: char| c.is_ascii_whitespace())
             .ok_or_else(|| bad("expected `<platform> <base64-encoded JSON object>`".to_owned()))?;
-        if platform.is_empty() {
-            return Err(bad("the platform is empty".to_owned()));
-        }
         let bytes = BASE64
             .decode(value.trim())
             .map_err(|e| bad(format!("the value is not valid base64 ({e})")))?;

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::MaintenanceInfo;
 use crate::context::Context;
-use crate::query::params_impl;
+use crate::query::{params_impl, required_ids_impl};
 use crate::{Extra, OperationId, Parameters, PlanId, ServiceId};
 
 /// Body of `PUT /v2/service_instances/:instance_id`.
@@ -284,6 +284,8 @@ params_impl!(UpdateParams {
 /// ```
 /// use osb_types::instance::DeprovisionParams;
 /// let p = DeprovisionParams::from_query("service_id=s&plan_id=p%2F1").unwrap();
+/// assert_eq!(p.required_ids().unwrap().1, "p/1");
+/// assert!(DeprovisionParams::from_query("plan_id=p").unwrap().required_ids().is_err());
 /// assert_eq!(p.plan_id.unwrap(), "p/1");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -300,6 +302,7 @@ params_impl!(DeprovisionParams {
     plan_id: string,
     accepts_incomplete: bool
 });
+required_ids_impl!(DeprovisionParams);
 
 /// Query of `GET /v2/service_instances/:instance_id` (hints only).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

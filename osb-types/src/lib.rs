@@ -7,7 +7,10 @@
 //!
 //! Every body type keeps fields it does not know in an `extra` map (the spec's "Vendor
 //! Extension Fields"), so parsing and re-serializing gives back the same JSON. Optional fields
-//! are omitted when absent, and `null` is accepted wherever the spec allows it.
+//! are omitted when absent, and `null` is accepted wherever the spec allows it (e.g. a
+//! provision response's `dashboard_url` and `operation`). The one normalisation: a spec field
+//! sent as `null` means the same as an absent one, so it is re-serialized as absent
+//! (`{"operation": null}` → `{}`); `null` inside `extra`, `parameters` or `credentials` is kept.
 //!
 //! ```
 //! use osb_types::{Catalog, ProvisionRequest, context::Context};

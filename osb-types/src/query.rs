@@ -49,6 +49,42 @@ impl<'q> Query<'q> {
     }
 }
 
+/// `value` of the REQUIRED parameter `name`: an error when it is absent or empty.
+pub(crate) fn required<'a, T: AsRef<str>>(name: &str, value: Option<&'a T>) -> Result<&'a T, Error> {
+    match value {
+        Some(v) if !v.as_ref().is_empty() => Ok(v),
+        Some(_) => Err(Error::InvalidQuery {
+            name: name.to_owned(),
+            reason: "must not be empty".to_owned(),
+        }),
+        None => Err(Error::InvalidQuery {
+            name: name.to_owned(),
+            reason: "is required".to_owned(),
+        }),
+    }
+}
+
+/// Implements `required_ids` for the `DELETE` params, whose `service_id` and `plan_id` are REQUIRED.
+macro_rules! required_ids_impl {
+    ($ty:ident) => {
+        impl $ty {
+            /// `service_id` and `plan_id`, which the spec makes REQUIRED on this `DELETE`.
+            ///
+            /// # Errors
+            /// [`Error::InvalidQuery`](crate::Error::InvalidQuery) naming the first one that is
+            /// absent or empty.
+            pub fn required_ids(&self) -> Result<(&$crate::ServiceId, &$crate::PlanId), $crate::Error> {
+                Ok((
+                    $crate::query::required("service_id", self.service_id.as_ref())?,
+                    $crate::query::required("plan_id", self.plan_id.as_ref())?,
+                ))
+            }
+        }
+    };
+}
+
+pub(crate) use required_ids_impl;
+
 fn truncate(s: &str) -> String {
     s.chars().take(64).collect()
 }

@@ -242,3 +242,89 @@ fn all_problems_are_reported_at_once() {
     assert_eq!(errors.problems().len(), 3);
     assert!(errors.to_string().starts_with("invalid catalog (3 problems):"));
 }
+
+#[test]
+fn c_plan_id_must_be_non_empty() {
+    let mut c = good();
+    c.services[1].plans[0].id = "".into();
+    assert_eq!(
+        only_problem(&c),
+        "service `beta` (services[1]), plan `small` (plans[0]): `id` must be a non-empty string"
+    );
+}
+
+#[test]
+fn c_plan_name_must_be_non_empty() {
+    let mut c = good();
+    c.services[0].plans[0].name = String::new();
+    assert_eq!(
+        only_problem(&c),
+        "service `alpha` (services[0]), plan `` (plans[0]): `name` must be a non-empty string"
+    );
+}
+
+#[test]
+fn c_dashboard_client_id_must_be_non_empty() {
+    let mut c = good();
+    c.services[0].dashboard_client = Some(DashboardClient {
+        id: String::new(),
+        secret: "s3cret".into(),
+        ..Default::default()
+    });
+    assert_eq!(
+        only_problem(&c),
+        "service `alpha` (services[0]): `dashboard_client.id` must be a non-empty string"
+    );
+}
+
+#[test]
+fn c_schema_dollar_schema_must_be_a_non_empty_string() {
+    for bad in [json!(4), json!(""), json!(null)] {
+        let p = only_problem(&with_schema(json!({ "$schema": bad, "type": "object" })));
+        assert!(
+            p.ends_with("must declare its JSON Schema version in a `$schema` key"),
+            "{bad}: {p}"
+        );
+    }
+}
+
+#[test]
+fn c_instance_update_schema_is_checked_too() {
+    let mut c = good();
+    c.services[0].plans[1].schemas = Some(Schemas {
+        service_instance: Some(ServiceInstanceSchema {
+            update: Some(InputParametersSchema::new(json!(["not", "an", "object"]))),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    assert_eq!(
+        only_problem(&c),
+        "service `alpha` (services[0]), plan `large` (plans[1]): \
+         `schemas.service_instance.update.parameters` must be a JSON schema object"
+    );
+}
+
+#[test]
+fn c_offering_and_plan_ids_share_one_namespace() {
+    let mut c = good();
+    c.services[1].plans[0].id = "svc-a".into();
+    let p = only_problem(&c);
+    assert!(
+        p.contains("plan `small` (plans[0]): `id` `svc-a` is already used by service `alpha` (services[0])"),
+        "{p}"
+    );
+}
+
+#[test]
+fn c_maximum_polling_duration_must_not_be_negative() {
+    let mut c = good();
+    c.services[1].plans[0].maximum_polling_duration = Some(-1);
+    assert_eq!(
+        only_problem(&c),
+        "service `beta` (services[1]), plan `small` (plans[0]): \
+         `maximum_polling_duration` must be a positive number of seconds, got -1"
+    );
+    c.services[1].plans[0].maximum_polling_duration = Some(1);
+    c.validate().unwrap();
+}
