@@ -150,6 +150,12 @@ pub enum Error {
         /// What is wrong, and what was expected.
         reason: String,
     },
+    /// A `Retry-After` value is neither integer seconds nor an HTTP-date.
+    #[error("invalid Retry-After value {value:?}: expected a number of seconds or an HTTP-date")]
+    InvalidRetryAfter {
+        /// The value (at most 64 characters of it).
+        value: String,
+    },
     /// A query string is malformed (unknown boolean, duplicate or missing parameter).
     #[error("invalid query parameter `{name}`: {reason}")]
     InvalidQuery {

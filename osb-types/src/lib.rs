@@ -43,6 +43,7 @@ pub mod identity;
 pub mod instance;
 pub mod operation;
 mod query;
+pub mod retry_after;
 mod validate;
 pub mod version;
 
@@ -59,6 +60,7 @@ pub use instance::{
     UpdateResponse,
 };
 pub use operation::{LastOperationResponse, OperationState};
+pub use retry_after::RetryAfter;
 pub use version::ApiVersion;
 
 /// A JSON object: how unknown ("vendor extension") fields are kept.

@@ -130,3 +130,30 @@ fn device_debug_hides_mount_config_values() {
         "{shown}"
     );
 }
+
+#[test]
+fn c63_retry_after_accepts_seconds_and_http_dates() {
+    use osb_types::RetryAfter;
+    use std::time::{Duration, SystemTime};
+    assert_eq!(" 3 ".parse::<RetryAfter>().unwrap(), RetryAfter::Seconds(3));
+    assert_eq!(
+        "99999999999999999999999".parse::<RetryAfter>().unwrap(),
+        RetryAfter::Seconds(u64::MAX)
+    );
+    let date = "Sun, 06 Nov 1994 08:49:37 GMT".parse::<RetryAfter>().unwrap();
+    let RetryAfter::Date(when) = date else {
+        panic!("{date:?}")
+    };
+    assert_eq!(
+        date.delay_from(when - Duration::from_secs(30)),
+        Duration::from_secs(30)
+    );
+    assert_eq!(date.delay_from(SystemTime::now()), Duration::ZERO);
+    assert_eq!(date.to_string(), "Sun, 06 Nov 1994 08:49:37 GMT");
+    for bad in ["", "-1", "1.5", "soon"] {
+        let err = bad.parse::<RetryAfter>().unwrap_err();
+        assert!(matches!(err, Error::InvalidRetryAfter { .. }), "{bad:?}: {err}");
+    }
+    assert_eq!(RetryAfter::from(Duration::from_millis(1500)).to_string(), "2");
+    assert_eq!(RetryAfter::from(Duration::from_secs(1)).to_string(), "1");
+}
