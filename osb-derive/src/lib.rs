@@ -194,8 +194,10 @@ pub fn derive_offering(input: TokenStream) -> TokenStream {
 /// ## `provision_params = T`, `update_params = T`, `bind_params = T`
 ///
 /// `T: serde::de::DeserializeOwned + schemars::JsonSchema`; the plan advertises its schema,
-/// converted to JSON Schema draft-04 as the specification requires. The crate using these
-/// keys must depend on `schemars` (1.x).
+/// converted to JSON Schema draft-04 as the specification requires. The generated code reaches
+/// `schemars` through `osb_server_mini`, but `#[derive(schemars::JsonSchema)]` on your own
+/// parameter types needs `schemars` (1.x) as a dependency of your crate, as `serde` does for
+/// `#[derive(Deserialize)]`.
 ///
 /// ## `crate = "path"`: where `osb_server_mini` is
 ///

@@ -41,6 +41,8 @@ pub use osb_derive::{Offering, Plan, broker};
 pub mod __private {
     pub use ::core;
     pub use ::osb_types;
+    #[cfg(feature = "macros")]
+    pub use ::schemars;
     pub use ::serde;
     pub use ::serde_json;
     pub use ::std::time::Duration;

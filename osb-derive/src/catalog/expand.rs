@@ -155,7 +155,7 @@ fn schema(p: &TokenStream, ty: Option<&TypeArg>) -> TokenStream {
     match ty {
         Some(TypeArg(ty)) => quote_spanned! {ty.span()=>
             #p::core::option::Option::Some(#p::InputParametersSchema::new(#p::draft04(
-                ::schemars::schema_for!(#ty).to_value()
+                #p::schemars::schema_for!(#ty).to_value()
             )))
         },
         None => quote!(#p::core::option::Option::None),

@@ -136,14 +136,16 @@ const _: () = {
                         create: ::osb_server_mini::__private::core::option::Option::Some(
                             ::osb_server_mini::__private::InputParametersSchema::new(
                                 ::osb_server_mini::__private::draft04(
-                                    ::schemars::schema_for!(P).to_value(),
+                                    ::osb_server_mini::__private::schemars::schema_for!(P)
+                                        .to_value(),
                                 ),
                             ),
                         ),
                         update: ::osb_server_mini::__private::core::option::Option::Some(
                             ::osb_server_mini::__private::InputParametersSchema::new(
                                 ::osb_server_mini::__private::draft04(
-                                    ::schemars::schema_for!(P).to_value(),
+                                    ::osb_server_mini::__private::schemars::schema_for!(P)
+                                        .to_value(),
                                 ),
                             ),
                         ),
@@ -153,7 +155,8 @@ const _: () = {
                         create: ::osb_server_mini::__private::core::option::Option::Some(
                             ::osb_server_mini::__private::InputParametersSchema::new(
                                 ::osb_server_mini::__private::draft04(
-                                    ::schemars::schema_for!(B).to_value(),
+                                    ::osb_server_mini::__private::schemars::schema_for!(B)
+                                        .to_value(),
                                 ),
                             ),
                         ),
