@@ -1,14 +1,17 @@
-//! `App`: the request handler. Everything between "the body was read" and "the response is
-//! ready": routing, headers, catalog checks, the state machine over the store, async operations.
+//! `App`: the request handler. Everything between "the request head arrived" and "the response
+//! is ready": routing, headers, reading the body (through the caller), catalog checks, the state
+//! machine over the store, async operations.
 
 // Error answers are whole responses, built at most once per request: boxing them buys nothing.
 #![allow(clippy::result_large_err)]
 
 use std::collections::{HashMap, HashSet};
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use http::header::{ALLOW, HeaderValue};
+use http::request::Parts;
 use http::{Request, StatusCode};
 use osb_types::catalog::{PlanIndex, ServiceOffering, ServicePlan};
 use osb_types::{ApiVersion, BindingId, Catalog, InstanceId, OriginatingIdentity, RequestIdentity};
@@ -256,17 +259,32 @@ impl<B: Broker> App<B> {
             .contains(&(instance.to_owned(), binding.to_owned()))
     }
 
-    /// Answers one request whose body has been read. Never panics: a panic in broker code
-    /// (or in the runtime) becomes a 500 JSON answer. The request identity is echoed on
-    /// every response.
+    /// Answers one request whose body has been read (see [`App::respond`]).
     pub(crate) async fn handle(self: &Arc<Self>, req: Request<Bytes>) -> HttpResponse {
-        let request_identity = req
-            .headers()
+        let (parts, body) = req.into_parts();
+        self.respond(parts, move || async move { Ok(body) }).await
+    }
+
+    /// Answers one request. Never panics: a panic in broker code (or in the runtime) becomes
+    /// a 500 JSON answer. The request identity is echoed on every response.
+    ///
+    /// Everything runs inside the request's tracing span, in this order: routing (404/405),
+    /// authentication (401), API version (412) and originating identity (400) on the request
+    /// head; only then is the body read by `read_body` (413/408/400 come from it), decoded
+    /// (400 with the field path) and the query parsed (400). A client that fails a head check
+    /// never has its body read.
+    pub(crate) async fn respond<F, Fut>(self: &Arc<Self>, parts: Parts, read_body: F) -> HttpResponse
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Bytes, HttpResponse>>,
+    {
+        let request_identity = parts
+            .headers
             .get(osb_types::version::REQUEST_IDENTITY_HEADER)
             .cloned();
         let span = tracing::info_span!(
             "osb_request",
-            method = %req.method(),
+            method = %parts.method,
             route = tracing::field::Empty,
             instance_id = tracing::field::Empty,
             binding_id = tracing::field::Empty,
@@ -274,49 +292,36 @@ impl<B: Broker> App<B> {
             status = tracing::field::Empty,
         );
         let app = Arc::clone(self);
-        let inner_span = span.clone();
-        // The catalog never reaches broker code: answer it inline. Everything else runs on
-        // its own task, so that a panic becomes a 500 and a mutation (which holds the
-        // instance's gate while the broker works) finishes even if the client goes away.
-        if req.uri().path() == "/v2/catalog" {
-            let mut res = app.handle_inner(req).instrument(inner_span).await;
-            span.record("status", res.status().as_u16());
-            response::echo_request_identity(&mut res, request_identity.as_ref());
-            return res;
+        let mut res = async move {
+            let head = match app.check_head(&parts) {
+                Ok(head) => head,
+                Err(res) => return res,
+            };
+            let body = match read_body().await {
+                Ok(body) => body,
+                Err(res) => return res,
+            };
+            app.dispatch(head, parts, body).await
         }
-        let task = tokio::spawn(async move { app.handle_inner(req).await }.instrument(inner_span));
-        let mut res = match task.await {
-            Ok(res) => res,
-            Err(e) => {
-                let _enter = span.enter();
-                if e.is_panic() {
-                    tracing::error!("request handler panicked");
-                } else {
-                    tracing::error!("request handler was cancelled");
-                }
-                response::error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "InternalError",
-                    "The service broker failed to process the request.",
-                )
-            }
-        };
+        .instrument(span.clone())
+        .await;
         span.record("status", res.status().as_u16());
         span.in_scope(|| tracing::debug!(status = res.status().as_u16(), "request answered"));
         response::echo_request_identity(&mut res, request_identity.as_ref());
         res
     }
 
-    async fn handle_inner(self: Arc<Self>, req: Request<Bytes>) -> HttpResponse {
-        let (parts, body) = req.into_parts();
+    /// Routing, authentication, API version and originating identity: the checks that need
+    /// only the request head. Records the route and ids on the current span.
+    fn check_head(&self, parts: &Parts) -> Result<Head, HttpResponse> {
         let route = match router::route(&parts.method, parts.uri.path()) {
             Ok(route) => route,
             Err(RouteError::NotFound) => {
-                return response::error(
+                return Err(response::error(
                     StatusCode::NOT_FOUND,
                     "NotFound",
                     format!("no Open Service Broker API endpoint at {}", parts.uri.path()),
-                );
+                ));
             }
             Err(RouteError::MethodNotAllowed(allow)) => {
                 let mut res = response::error(
@@ -325,9 +330,9 @@ impl<B: Broker> App<B> {
                     format!("method {} is not allowed here; allowed: {allow}", parts.method),
                 );
                 res.headers_mut().insert(ALLOW, HeaderValue::from_static(allow));
-                return res;
+                return Err(res);
             }
-            Err(RouteError::BadId(msg)) => return bad_request(msg),
+            Err(RouteError::BadId(msg)) => return Err(bad_request(msg)),
         };
         let span = tracing::Span::current();
         span.record("route", route.name());
@@ -339,29 +344,59 @@ impl<B: Broker> App<B> {
         }
         if let Err(res) = headers::check_auth(self.config.authenticator.as_deref(), &parts.headers) {
             tracing::info!("request not authenticated");
-            return res;
+            return Err(res);
         }
-        let api_version = match headers::check_version(self.config.min_api_version, &parts.headers) {
-            Ok(v) => v,
-            Err(res) => return res,
-        };
-        let originating_identity = match headers::check_identity(&parts.headers) {
-            Ok(v) => v,
-            Err(res) => return res,
-        };
+        let api_version = headers::check_version(self.config.min_api_version, &parts.headers)?;
+        let originating_identity = headers::check_identity(&parts.headers)?;
         let request_identity = parts
             .headers
             .get(osb_types::version::REQUEST_IDENTITY_HEADER)
             .and_then(|v| v.to_str().ok())
             .map(RequestIdentity::new);
+        Ok(Head {
+            route,
+            api_version,
+            originating_identity,
+            request_identity,
+        })
+    }
+
+    /// Runs the operation of a request that passed the head checks. The catalog never
+    /// reaches broker code: it is answered inline. Everything else runs on its own task, so
+    /// that a panic becomes a 500 and a mutation (which holds the instance's gate while the
+    /// broker works) finishes even if the client goes away.
+    async fn dispatch(self: Arc<Self>, head: Head, parts: Parts, body: Bytes) -> HttpResponse {
+        if head.route == Route::Catalog {
+            return response::bytes_json(StatusCode::OK, self.catalog_bytes.clone());
+        }
+        let task = tokio::spawn(self.operation(head, parts, body).in_current_span());
+        match task.await {
+            Ok(res) => res,
+            Err(e) => {
+                if e.is_panic() {
+                    tracing::error!("request handler panicked");
+                } else {
+                    tracing::error!("request handler was cancelled");
+                }
+                response::error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "InternalError",
+                    "The service broker failed to process the request.",
+                )
+            }
+        }
+    }
+
+    async fn operation(self: Arc<Self>, head: Head, parts: Parts, body: Bytes) -> HttpResponse {
         let content_type_ok = headers::check_content_type(&parts.headers, !body.is_empty());
+        let route = head.route;
         let incoming = Incoming {
             route: route.clone(),
             query: parts.uri.query().unwrap_or_default().to_owned(),
             body,
-            api_version,
-            originating_identity,
-            request_identity,
+            api_version: head.api_version,
+            originating_identity: head.originating_identity,
+            request_identity: head.request_identity,
             content_type_ok,
         };
         let res = match route {
@@ -378,6 +413,14 @@ impl<B: Broker> App<B> {
         };
         res.unwrap_or_else(|e| e)
     }
+}
+
+/// What the head checks found: the route and the parsed OSB headers.
+pub(crate) struct Head {
+    route: Route,
+    api_version: ApiVersion,
+    originating_identity: Option<OriginatingIdentity>,
+    request_identity: Option<RequestIdentity>,
 }
 
 /// One gate per instance: serializes the mutations of an instance and its bindings.

@@ -46,74 +46,69 @@ impl<B: Broker> std::fmt::Debug for BrokerService<B> {
 }
 
 impl<B: Broker> BrokerService<B> {
-    /// Answers one request: reads the body (413 past the limit, 408 past the read timeout,
-    /// without buffering more than the limit), then runs the OSB handler.
+    /// Answers one request.
+    ///
+    /// The checks that need only the request head run first: routing (404/405),
+    /// authentication (401), `X-Broker-API-Version` (412) and originating identity (400). A
+    /// request that fails them never has its body read. Then the body is read: 413 at once
+    /// when `Content-Length` is over the limit (without reading the body), 413 as soon as a
+    /// streamed body passes the limit (without buffering more than the limit), 408 when it
+    /// does not arrive within the body read timeout. Then the OSB handler runs.
     pub async fn call<T>(&self, req: Request<T>) -> HttpResponse
     where
         T: Body + Send,
         T::Data: Send,
         T::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let request_identity = req
-            .headers()
-            .get(osb_types::version::REQUEST_IDENTITY_HEADER)
-            .cloned();
-        let fail = |status: StatusCode, code: &str, description: String| {
-            let mut res = response::error(status, code, description);
-            response::echo_request_identity(&mut res, request_identity.as_ref());
-            res
-        };
-        let declared = req
-            .headers()
+        let (parts, body) = req.into_parts();
+        let declared = parts
+            .headers
             .get(http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|len| len > self.body_limit as u64) {
-            return fail(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "PayloadTooLarge",
-                format!(
-                    "the request body is larger than the limit of {} bytes",
-                    self.body_limit
-                ),
-            );
-        }
-        let (parts, body) = req.into_parts();
-        let collected = tokio::time::timeout(
-            self.body_read_timeout,
-            Limited::new(body, self.body_limit).collect(),
-        );
-        let bytes = match collected.await {
-            Ok(Ok(c)) => c.to_bytes(),
-            Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
-                return fail(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "PayloadTooLarge",
-                    format!(
-                        "the request body is larger than the limit of {} bytes",
-                        self.body_limit
-                    ),
-                );
-            }
-            Ok(Err(e)) => {
-                return fail(
-                    StatusCode::BAD_REQUEST,
-                    "BadRequest",
-                    format!("the request body could not be read: {e}"),
-                );
-            }
-            Err(_) => {
-                return fail(
-                    StatusCode::REQUEST_TIMEOUT,
-                    "RequestTimeout",
-                    format!(
-                        "the request body was not received within {:?}",
-                        self.body_read_timeout
-                    ),
-                );
-            }
-        };
-        self.app.handle(Request::from_parts(parts, bytes)).await
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let (limit, timeout) = (self.body_limit, self.body_read_timeout);
+        self.app
+            .respond(parts, move || read_body(body, declared, limit, timeout))
+            .await
+    }
+}
+
+fn too_large(limit: usize) -> HttpResponse {
+    response::error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "PayloadTooLarge",
+        format!("the request body is larger than the limit of {limit} bytes"),
+    )
+}
+
+/// Reads a request body of at most `limit` bytes within `timeout`.
+async fn read_body<T>(
+    body: T,
+    declared: Option<u64>,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Bytes, HttpResponse>
+where
+    T: Body + Send,
+    T::Data: Send,
+    T::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(too_large(limit));
+    }
+    match tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(too_large(limit)),
+        Ok(Err(e)) => Err(response::error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            format!("the request body could not be read: {e}"),
+        )),
+        Err(_) => Err(response::error(
+            StatusCode::REQUEST_TIMEOUT,
+            "RequestTimeout",
+            format!("the request body was not received within {timeout:?}"),
+        )),
     }
 }
 

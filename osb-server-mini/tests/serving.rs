@@ -67,6 +67,307 @@ async fn catalog_ok(running: &Running) {
     assert_eq!(body["services"][0]["name"], "tiny");
 }
 
+/// One parsed HTTP/1.1 response.
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    /// Header names lowercased.
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+}
+
+/// Parses a complete response (head and `Content-Length` body) from `buf`, if there is one.
+fn parse_answer(buf: &[u8]) -> Option<Answer> {
+    let end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = std::str::from_utf8(&buf[..end]).ok()?;
+    let mut lines = head.split("\r\n");
+    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let len: usize = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let body = buf.get(end + 4..end + 4 + len)?.to_vec();
+    Some(Answer {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// Reads one response from `s`, stopping as soon as it is complete (a reset after it, as
+/// when the server closes with unread request bytes, does not matter).
+async fn read_answer(s: &mut TcpStream, wait: Duration) -> Answer {
+    let mut buf = Vec::new();
+    let read = async {
+        let mut chunk = [0u8; 8192];
+        loop {
+            if let Some(a) = parse_answer(&buf) {
+                return Some(a);
+            }
+            match s.read(&mut chunk).await {
+                Ok(0) | Err(_) => return parse_answer(&buf),
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+    };
+    match tokio::time::timeout(wait, read).await {
+        Ok(Some(a)) => a,
+        _ => panic!(
+            "no complete response within {wait:?}: {:?}",
+            String::from_utf8_lossy(&buf)
+        ),
+    }
+}
+
+/// Sends a request head and the first bytes of a body that is never finished, and returns
+/// the answer: it must come from the head alone.
+async fn answer_to_head(running: &Running, head: &str) -> Answer {
+    let mut s = TcpStream::connect(running.local_addr()).await.unwrap();
+    s.write_all(head.as_bytes()).await.unwrap();
+    s.write_all(b"{\"service_id\":").await.unwrap();
+    read_answer(&mut s, Duration::from_secs(5)).await
+}
+
+const BASIC: &str = "Basic YWRtaW46c2VjcmV0"; // admin:secret
+
+#[tokio::test]
+async fn a4_unauthenticated_over_limit_body_is_401_not_413() {
+    let running = start(Server::new(Tiny).basic_auth("admin", "secret").body_limit(1024)).await;
+    // Declared too large, and streamed (chunked, never finished): 401 either way, at once.
+    for framing in ["content-length: 100000000", "transfer-encoding: chunked"] {
+        let res = answer_to_head(
+            &running,
+            &format!(
+                "PUT /v2/service_instances/i1 HTTP/1.1\r\nhost: x\r\nx-broker-api-version: 2.17\r\nx-broker-api-request-identity: rid-401\r\ncontent-type: application/json\r\n{framing}\r\n\r\n"
+            ),
+        )
+        .await;
+        assert_eq!(res.status, 401, "{framing}: {res:?}");
+        assert!(
+            res.header("www-authenticate").unwrap().starts_with("Basic"),
+            "{res:?}"
+        );
+        assert_eq!(res.header("x-broker-api-request-identity"), Some("rid-401"));
+        assert_eq!(res.json()["error"], "Unauthorized");
+    }
+    // The same with credentials reaches the body checks.
+    let res = answer_to_head(
+        &running,
+        &format!(
+            "PUT /v2/service_instances/i1 HTTP/1.1\r\nhost: x\r\nauthorization: {BASIC}\r\nx-broker-api-version: 2.17\r\ncontent-type: application/json\r\ncontent-length: 100000000\r\n\r\n"
+        ),
+    )
+    .await;
+    assert_eq!(res.status, 413, "{res:?}");
+}
+
+#[tokio::test]
+async fn a1_wrong_version_with_big_body_is_412() {
+    let running = start(Server::new(Tiny).body_limit(1024)).await;
+    for version in ["1.0", "2.1"] {
+        let res = answer_to_head(
+            &running,
+            &format!(
+                "PUT /v2/service_instances/i1 HTTP/1.1\r\nhost: x\r\nx-broker-api-version: {version}\r\ncontent-type: application/json\r\ncontent-length: 5000000\r\n\r\n"
+            ),
+        )
+        .await;
+        assert_eq!(res.status, 412, "{version}: {res:?}");
+        let body = res.json();
+        assert_eq!(body["error"], "PreconditionFailed");
+        assert!(
+            body["description"].as_str().unwrap().contains("2.13 or later"),
+            "{body}"
+        );
+    }
+    // A big body that really is sent in full: still 412, and the server stays healthy.
+    let mut s = TcpStream::connect(running.local_addr()).await.unwrap();
+    let big = vec![b' '; 2 * 1024 * 1024];
+    let head = format!(
+        "PUT /v2/service_instances/i1 HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        big.len()
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    let (mut rd, mut wr) = s.into_split();
+    let writer = tokio::spawn(async move {
+        // The server may close before it has all of it.
+        let _ = wr.write_all(&big).await;
+    });
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let res = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if let Some(a) = parse_answer(&buf) {
+                return a;
+            }
+            match rd.read(&mut chunk).await {
+                Ok(0) | Err(_) => return parse_answer(&buf).expect("a complete answer"),
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+    })
+    .await
+    .expect("answered");
+    assert_eq!(res.status, 412, "missing version: {res:?}");
+    assert!(
+        res.json()["description"]
+            .as_str()
+            .unwrap()
+            .contains("is required")
+    );
+    writer.abort();
+    catalog_ok(&running).await;
+}
+
+#[tokio::test]
+async fn head_errors_come_before_the_body_limit() {
+    let running = start(Server::new(Tiny).body_limit(16)).await;
+    let cases = [
+        ("GET /v2/nope HTTP/1.1", "", 404, "NotFound"),
+        ("POST /v2/catalog HTTP/1.1", "", 405, "MethodNotAllowed"),
+        (
+            "PUT /v2/service_instances/i1 HTTP/1.1",
+            "x-broker-api-originating-identity: cloudfoundry not-base64!\r\n",
+            400,
+            "BadRequest",
+        ),
+    ];
+    for (line, extra, status, code) in cases {
+        let res = answer_to_head(
+            &running,
+            &format!(
+                "{line}\r\nhost: x\r\nx-broker-api-version: 2.17\r\n{extra}content-type: application/json\r\ncontent-length: 100000\r\n\r\n"
+            ),
+        )
+        .await;
+        assert_eq!(res.status, status, "{line}: {res:?}");
+        assert_eq!(res.json()["error"], code, "{line}");
+    }
+}
+
+#[tokio::test]
+async fn authenticated_over_limit_body_is_413_json() {
+    let running = start(Server::new(Tiny).basic_auth("admin", "secret").body_limit(64)).await;
+    let res = answer_to_head(
+        &running,
+        &format!(
+            "PUT /v2/service_instances/i1 HTTP/1.1\r\nhost: x\r\nauthorization: {BASIC}\r\nx-broker-api-version: 2.17\r\ncontent-type: application/json\r\ncontent-length: 65\r\n\r\n"
+        ),
+    )
+    .await;
+    assert_eq!(res.status, 413, "{res:?}");
+    assert_eq!(res.header("content-type"), Some("application/json"));
+    let body = res.json();
+    assert_eq!(body["error"], "PayloadTooLarge");
+    assert!(
+        body["description"].as_str().unwrap().contains("64 bytes"),
+        "{body}"
+    );
+    // Streamed past the limit: 413 too.
+    let mut s = TcpStream::connect(running.local_addr()).await.unwrap();
+    let chunk = "x".repeat(100);
+    s.write_all(
+        format!(
+            "PUT /v2/service_instances/i1 HTTP/1.1\r\nhost: x\r\nauthorization: {BASIC}\r\nx-broker-api-version: 2.17\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n{:x}\r\n{chunk}\r\n",
+            chunk.len()
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let res = read_answer(&mut s, Duration::from_secs(5)).await;
+    assert_eq!(res.status, 413, "{res:?}");
+    assert_eq!(res.json()["error"], "PayloadTooLarge");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn early_errors_are_logged_inside_the_request_span() {
+    use std::sync::{Arc, Mutex};
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buf = Buf::default();
+    let writer = buf.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    // Everything runs on this thread (current-thread runtime), under this subscriber.
+    let running = start(Server::new(Tiny).basic_auth("admin", "secret")).await;
+    let res = answer_to_head(
+        &running,
+        "PUT /v2/service_instances/span-1 HTTP/1.1\r\nhost: x\r\nx-broker-api-version: 2.17\r\nx-broker-api-request-identity: rid-span\r\ncontent-length: 100000000\r\n\r\n",
+    )
+    .await;
+    assert_eq!(res.status, 401);
+    let res = answer_to_head(
+        &running,
+        &format!(
+            "PUT /v2/service_instances/span-2 HTTP/1.1\r\nhost: x\r\nauthorization: {BASIC}\r\nx-broker-api-version: 2.17\r\ncontent-length: 100000000\r\n\r\n"
+        ),
+    )
+    .await;
+    assert_eq!(res.status, 413);
+    let logs = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    let too_large = logs
+        .lines()
+        .find(|l| l.contains("request answered") && l.contains("status=413"))
+        .unwrap_or_else(|| panic!("413 not logged: {logs}"));
+    assert!(
+        too_large.contains("osb_request{") && too_large.contains("span-2"),
+        "{too_large}"
+    );
+    let line = logs
+        .lines()
+        .find(|l| l.contains("request not authenticated"))
+        .unwrap_or_else(|| panic!("no log line: {logs}"));
+    assert!(line.contains("osb_request{"), "{line}");
+    assert!(
+        line.contains("route=\"provision\"") || line.contains("route=provision"),
+        "{line}"
+    );
+    assert!(
+        line.contains("instance_id=\"span-1\"") || line.contains("instance_id=span-1"),
+        "{line}"
+    );
+    assert!(line.contains("rid-span"), "{line}");
+    assert!(!logs.contains("YWRtaW46"), "credentials never logged");
+    assert!(
+        logs.lines()
+            .any(|l| l.contains("request answered") && l.contains("status=401")),
+        "{logs}"
+    );
+}
+
 #[tokio::test]
 async fn declared_body_over_limit_is_413_without_reading_it() {
     let running = start(Server::new(Tiny).body_limit(1024)).await;

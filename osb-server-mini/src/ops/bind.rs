@@ -15,12 +15,12 @@ use crate::schema::SchemaKind;
 use crate::store::{BindingRecord, OperationKind, OperationRecord, ResourceState};
 
 pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answer {
-    let params = BindParams::from_query(&inc.query).map_err(|e| bad_query(&e))?;
-    let accepts = params.accepts_incomplete == Some(true);
     let value = {
         inc.content_type_ok.clone()?;
         inc.json_value()?
     };
+    let params = BindParams::from_query(&inc.query).map_err(|e| bad_query(&e))?;
+    let accepts = params.accepts_incomplete == Some(true);
     let rotate = value.get("predecessor_binding_id").is_some();
     let (id, bid) = (inc.instance_id(), inc.binding_id());
     let _gate = app

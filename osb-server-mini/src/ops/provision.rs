@@ -14,9 +14,9 @@ use crate::schema::SchemaKind;
 use crate::store::{InstanceRecord, OperationKind, OperationRecord, ResourceState};
 
 pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answer {
+    let (req, value): (ProvisionRequest, _) = inc.json()?;
     let params = ProvisionParams::from_query(&inc.query).map_err(|e| bad_query(&e))?;
     let accepts = params.accepts_incomplete == Some(true);
-    let (req, value): (ProvisionRequest, _) = inc.json()?;
     let (offering, plan) = app.known_plan(req.service_id.as_str(), req.plan_id.as_str())?;
     check_maintenance(&plan, req.maintenance_info.as_ref())?;
     app.schemas

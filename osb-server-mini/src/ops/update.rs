@@ -31,9 +31,9 @@ fn apply(rec: &mut InstanceRecord, req: &UpdateRequest) {
 }
 
 pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answer {
+    let (req, value): (UpdateRequest, _) = inc.json()?;
     let params = UpdateParams::from_query(&inc.query).map_err(|e| bad_query(&e))?;
     let accepts = params.accepts_incomplete == Some(true);
-    let (req, value): (UpdateRequest, _) = inc.json()?;
     let id = inc.instance_id();
     let _gate = app
         .gates
