@@ -3,17 +3,17 @@
 use osb_types::binding::{BindParams, FetchBindingParams, UnbindParams};
 use osb_types::operation::LastOperationParams;
 use osb_types::{
-    BindRequest, BindResponse, BindingId, FetchBindingResponse, InstanceId, PlanId, RotateBindingRequest,
-    ServiceId, UnbindResponse,
+    BindRequest, BindResponse, BindingId, Context, FetchBindingResponse, InstanceId, PlanId,
+    RotateBindingRequest, ServiceId, UnbindResponse,
 };
 use reqwest::Method;
 
-use crate::client::Call;
+use crate::client::{Call, require_non_empty};
 use crate::instance::{Judged, judge_decode, judge_send, judge_status, last_operation_answer, to_json};
 use crate::orphan::{MitigationTarget, OperationKind};
 use crate::outcome::{BindOutcome, LastOperation, PendingOperation, UnbindOutcome};
 use crate::version::Capability;
-use crate::{Client, Result};
+use crate::{Client, Error, Result};
 
 /// The endpoints of one Service Binding. Get one with
 /// [`InstanceApi::binding`](crate::InstanceApi::binding).
@@ -67,6 +67,12 @@ impl BindingApi {
         (yes && Capability::AsyncBindings.supported_by(self.client.api_version())).then_some(true)
     }
 
+    /// B20/B53: both ids are non-empty strings.
+    fn check_ids(&self) -> Result<()> {
+        require_non_empty("the instance id", self.instance_id.as_str())?;
+        require_non_empty("the binding id", self.id.as_str())
+    }
+
     fn path(&self) -> [&str; 5] {
         [
             "v2",
@@ -101,11 +107,17 @@ impl BindingApi {
     /// Any 4xx/5xx, another status, a malformed 201/202, a timeout; when the orphan-mitigation
     /// table says so, an unbind is sent first and reported in the error.
     pub async fn bind_with(&self, request: &BindRequest, params: &BindParams) -> Result<BindOutcome> {
+        self.check_ids()?;
+        require_non_empty("service_id", request.service_id.as_str())?;
+        require_non_empty("plan_id", request.plan_id.as_str())?;
         if request.context.is_some() {
             self.client.require(Capability::BindingContext)?;
         }
         let ids = (request.service_id.clone(), request.plan_id.clone());
-        let judged = self.put(to_json(request)?, params, Some(ids.clone())).await;
+        let platform = request.context.as_ref().and_then(Context::platform);
+        let judged = self
+            .put(to_json(request)?, params, Some(ids.clone()), platform)
+            .await;
         self.client
             .finish(
                 OperationKind::Bind,
@@ -148,11 +160,20 @@ impl BindingApi {
         request: &RotateBindingRequest,
         ids: Option<(ServiceId, PlanId)>,
     ) -> Result<BindOutcome> {
+        self.check_ids()?;
         self.client.require(Capability::BindingRotation)?;
+        // B60: the predecessor is another (non-expired) binding; the new one has a new id.
+        require_non_empty("predecessor_binding_id", request.predecessor_binding_id.as_str())?;
+        if request.predecessor_binding_id == self.id {
+            return Err(Error::InvalidRequest(format!(
+                "a rotation needs a new binding id; {} is the predecessor itself",
+                self.id
+            )));
+        }
         let params = BindParams {
             accepts_incomplete: self.incomplete(),
         };
-        let judged = self.put(to_json(request)?, &params, ids.clone()).await;
+        let judged = self.put(to_json(request)?, &params, ids.clone(), None).await;
         let ids_ref = ids.as_ref().map(|(s, p)| (s.as_str(), p.as_str()));
         self.client
             .finish(OperationKind::Bind, judged, self.target(), ids_ref)
@@ -164,6 +185,7 @@ impl BindingApi {
         body: Vec<u8>,
         params: &BindParams,
         ids: Option<(ServiceId, PlanId)>,
+        context_platform: Option<&str>,
     ) -> Judged<BindOutcome> {
         let res = self
             .client
@@ -173,6 +195,7 @@ impl BindingApi {
                 query: params.to_query(),
                 body: Some(body),
                 user_action: true,
+                context_platform,
             })
             .await;
         match res {
@@ -210,6 +233,9 @@ impl BindingApi {
     ) -> Result<UnbindOutcome> {
         let service_id = service_id.into();
         let plan_id = plan_id.into();
+        self.check_ids()?;
+        require_non_empty("service_id", service_id.as_str())?;
+        require_non_empty("plan_id", plan_id.as_str())?;
         let params = UnbindParams {
             service_id: Some(service_id.clone()),
             plan_id: Some(plan_id.clone()),
@@ -223,6 +249,7 @@ impl BindingApi {
                 query: params.to_query(),
                 body: None,
                 user_action: true,
+                context_platform: None,
             })
             .await;
         let judged: Judged<UnbindOutcome> = match res {
@@ -273,6 +300,7 @@ impl BindingApi {
     /// # Errors
     /// As [`get`](Self::get).
     pub async fn get_with(&self, params: &FetchBindingParams) -> Result<FetchBindingResponse> {
+        self.check_ids()?;
         self.client.require(Capability::FetchBinding)?;
         let raw = self
             .client
@@ -282,6 +310,7 @@ impl BindingApi {
                 query: params.to_query(),
                 body: None,
                 user_action: true,
+                context_platform: None,
             })
             .await?;
         if raw.status != 200 {
@@ -296,6 +325,7 @@ impl BindingApi {
     /// [`Error::Unsupported`](crate::Error::Unsupported) before 2.14; any status other than
     /// 200 and 410.
     pub async fn last_operation(&self, params: &LastOperationParams) -> Result<LastOperation> {
+        self.check_ids()?;
         self.client.require(Capability::BindingLastOperation)?;
         let [a, b, c, d, e] = self.path();
         let raw = self
@@ -306,6 +336,7 @@ impl BindingApi {
                 query: params.to_query(),
                 body: None,
                 user_action: true,
+                context_platform: None,
             })
             .await?;
         last_operation_answer(raw)

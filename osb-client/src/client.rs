@@ -160,6 +160,8 @@ pub(crate) struct Call<'a> {
     pub(crate) body: Option<Vec<u8>>,
     /// Send the originating identity (user action); `false` for catalog and mitigation.
     pub(crate) user_action: bool,
+    /// `context.platform` of the body, which the originating identity must match (B5).
+    pub(crate) context_platform: Option<&'a str>,
 }
 
 impl Client {
@@ -229,6 +231,7 @@ impl Client {
                 query: String::new(),
                 body: None,
                 user_action: false,
+                context_platform: None,
             })
             .await?;
         if raw.status != 200 {
@@ -271,6 +274,7 @@ impl Client {
         }
         if call.user_action && Capability::OriginatingIdentity.supported_by(version) {
             if let Some(identity) = inner.originating_identity.as_ref().and_then(|p| p()) {
+                check_identity_platform(identity.platform(), call.context_platform)?;
                 rb = rb.header(ORIGINATING_IDENTITY_HEADER, identity.to_header_value());
             }
         }
@@ -343,6 +347,7 @@ impl Client {
                     query: query.clone(),
                     body: None,
                     user_action: false,
+                    context_platform: None,
                 })
                 .await;
             let result = match res {
@@ -380,6 +385,33 @@ impl Client {
                 attempts,
             },
         }
+    }
+}
+
+/// B5: `<Platform>` is a non-empty token and equals `context.platform` when there is a context.
+fn check_identity_platform(platform: &str, context_platform: Option<&str>) -> Result<()> {
+    if platform.is_empty() || platform.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Error::InvalidRequest(format!(
+            "the originating identity platform {platform:?} must be a non-empty string without spaces"
+        )));
+    }
+    match context_platform {
+        Some(cp) if cp != platform => Err(Error::InvalidRequest(format!(
+            "the originating identity is for platform {platform:?} but context.platform is {cp:?}; \
+             they must be the same (spec \"Originating Identity\")"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses an empty id or query value the specification requires to be non-empty.
+pub(crate) fn require_non_empty(what: &str, value: &str) -> Result<()> {
+    if value.is_empty() {
+        Err(Error::InvalidRequest(format!(
+            "{what} must be a non-empty string"
+        )))
+    } else {
+        Ok(())
     }
 }
 

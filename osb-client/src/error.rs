@@ -61,6 +61,12 @@ pub enum Error {
     /// Invalid client configuration (bad base URL, header value, ...), reported by `build()`.
     #[error("invalid client configuration: {0}")]
     Config(String),
+    /// A request the specification does not allow, refused before anything was sent: an empty
+    /// instance or binding id (B20/B53), an originating identity for another platform than
+    /// `context.platform` (B5), a plan change to a plan that is not updateable (B44, see
+    /// [`Client::check_update`](crate::Client::check_update)), ...
+    #[error("request not sent: {0}")]
+    InvalidRequest(String),
     /// The request needs a feature the configured API version does not have (CHECKLIST V24).
     #[error("{feature} is not supported by OSB API version {version}")]
     Unsupported {
@@ -153,6 +159,14 @@ impl Error {
         }
     }
 
+    /// Whether this failure left a resource the caller must still delete: the orphan-mitigation
+    /// table asked for a DELETE and the client did not get it confirmed (the policy is
+    /// disabled, every attempt failed, or the ids for the DELETE were unknown).
+    #[must_use]
+    pub fn needs_orphan_mitigation(&self) -> bool {
+        self.orphan_mitigation().is_some_and(|o| !o.succeeded())
+    }
+
     /// After a failed update or deprovision: whether the instance is still usable (B50/B69).
     /// The broker's `instance_usable`, from the error body or the failed `last_operation`;
     /// `true` when it says nothing.
@@ -222,6 +236,13 @@ impl Error {
     #[must_use]
     pub fn is_version_mismatch(&self) -> bool {
         matches!(self, Self::Broker { status: 412, .. })
+    }
+
+    /// The request was refused before sending because the specification does not allow it
+    /// ([`Error::InvalidRequest`]).
+    #[must_use]
+    pub fn is_invalid_request(&self) -> bool {
+        matches!(self, Self::InvalidRequest(_))
     }
 
     /// The request timed out, or polling reached its maximum duration.

@@ -1,15 +1,17 @@
 //! [`InstanceApi`]: the Service Instance endpoints.
 
+use std::borrow::Cow;
+
 use osb_types::instance::{DeprovisionParams, FetchInstanceParams, ProvisionParams, UpdateParams};
 use osb_types::operation::LastOperationParams;
 use osb_types::{
-    BindingId, DeprovisionResponse, FetchInstanceResponse, InstanceId, PlanId, ProvisionRequest,
+    BindingId, Context, DeprovisionResponse, FetchInstanceResponse, InstanceId, PlanId, ProvisionRequest,
     ProvisionResponse, ServiceId, UpdateRequest, UpdateResponse,
 };
 use reqwest::Method;
 use serde::Serialize;
 
-use crate::client::{Call, Raw};
+use crate::client::{Call, Raw, require_non_empty};
 use crate::orphan::{MitigationOutcome, MitigationResult, MitigationTarget, OperationKind, Trigger};
 use crate::outcome::{DeprovisionOutcome, LastOperation, PendingOperation, ProvisionOutcome, UpdateOutcome};
 use crate::version::Capability;
@@ -117,6 +119,11 @@ impl InstanceApi {
             .unwrap_or(self.client.inner.accepts_incomplete)
     }
 
+    /// B20: the instance id is a non-empty string.
+    fn check_id(&self) -> Result<()> {
+        require_non_empty("the instance id", self.id.as_str())
+    }
+
     fn path(&self) -> [&str; 3] {
         ["v2", "service_instances", self.id.as_str()]
     }
@@ -153,7 +160,11 @@ impl InstanceApi {
         request: &ProvisionRequest,
         params: &ProvisionParams,
     ) -> Result<ProvisionOutcome> {
+        self.check_id()?;
+        require_non_empty("service_id", request.service_id.as_str())?;
+        require_non_empty("plan_id", request.plan_id.as_str())?;
         self.check_body(request.context.is_some(), request.maintenance_info.is_some())?;
+        let request = &with_deprecated_guids(request)?;
         let res = self
             .client
             .execute(Call {
@@ -162,6 +173,7 @@ impl InstanceApi {
                 query: params.to_query(),
                 body: Some(to_json(request)?),
                 user_action: true,
+                context_platform: request.context.as_ref().and_then(Context::platform),
             })
             .await;
         let pending = || {
@@ -211,6 +223,8 @@ impl InstanceApi {
     /// # Errors
     /// Any status other than 200/202, a malformed body, a transport failure or timeout.
     pub async fn update_with(&self, request: &UpdateRequest, params: &UpdateParams) -> Result<UpdateOutcome> {
+        self.check_id()?;
+        require_non_empty("service_id", request.service_id.as_str())?;
         let prev_mi = request
             .previous_values
             .as_ref()
@@ -219,6 +233,9 @@ impl InstanceApi {
             request.context.is_some(),
             request.maintenance_info.is_some() || prev_mi,
         )?;
+        if is_context_only(request) {
+            self.client.require(Capability::ContextOnlyUpdate)?;
+        }
         let raw = self
             .client
             .execute(Call {
@@ -227,6 +244,7 @@ impl InstanceApi {
                 query: params.to_query(),
                 body: Some(to_json(request)?),
                 user_action: true,
+                context_platform: request.context.as_ref().and_then(Context::platform),
             })
             .await?;
         match raw.status {
@@ -267,6 +285,9 @@ impl InstanceApi {
     ) -> Result<DeprovisionOutcome> {
         let service_id = service_id.into();
         let plan_id = plan_id.into();
+        self.check_id()?;
+        require_non_empty("service_id", service_id.as_str())?;
+        require_non_empty("plan_id", plan_id.as_str())?;
         let params = DeprovisionParams {
             service_id: Some(service_id.clone()),
             plan_id: Some(plan_id.clone()),
@@ -280,6 +301,7 @@ impl InstanceApi {
                 query: params.to_query(),
                 body: None,
                 user_action: true,
+                context_platform: None,
             })
             .await;
         let judged: Judged<DeprovisionOutcome> = match res {
@@ -330,6 +352,7 @@ impl InstanceApi {
     /// # Errors
     /// As [`get`](Self::get).
     pub async fn get_with(&self, params: &FetchInstanceParams) -> Result<FetchInstanceResponse> {
+        self.check_id()?;
         self.client.require(Capability::FetchInstance)?;
         let raw = self
             .client
@@ -339,6 +362,7 @@ impl InstanceApi {
                 query: params.to_query(),
                 body: None,
                 user_action: true,
+                context_platform: None,
             })
             .await?;
         if raw.status != 200 {
@@ -353,6 +377,7 @@ impl InstanceApi {
     /// # Errors
     /// Any status other than 200 and 410, a malformed body, a transport failure or timeout.
     pub async fn last_operation(&self, params: &LastOperationParams) -> Result<LastOperation> {
+        self.check_id()?;
         let [a, b, c] = self.path();
         let raw = self
             .client
@@ -362,10 +387,50 @@ impl InstanceApi {
                 query: params.to_query(),
                 body: None,
                 user_action: true,
+                context_platform: None,
             })
             .await?;
         last_operation_answer(raw)
     }
+}
+
+/// An update that changes nothing but `context` (needs 2.15 and `allow_context_updates`).
+pub(crate) fn is_context_only(request: &UpdateRequest) -> bool {
+    request.context.is_some()
+        && request.plan_id.is_none()
+        && request.parameters.is_none()
+        && request.maintenance_info.is_none()
+}
+
+/// B21: `organization_guid` and `space_guid` are REQUIRED (though deprecated) and "both
+/// SHOULD be used" with `context`: fill them from a Cloud Foundry context when absent; refuse
+/// empty strings ("MUST be a non-empty string").
+fn with_deprecated_guids(request: &ProvisionRequest) -> Result<Cow<'_, ProvisionRequest>> {
+    for (name, value) in [
+        ("organization_guid", &request.organization_guid),
+        ("space_guid", &request.space_guid),
+    ] {
+        if let Some(v) = value {
+            require_non_empty(name, v)?;
+        }
+    }
+    let Some(Context::CloudFoundry(cf)) = &request.context else {
+        return Ok(Cow::Borrowed(request));
+    };
+    let org =
+        request.organization_guid.is_none() && cf.organization_guid.as_deref().is_some_and(|g| !g.is_empty());
+    let space = request.space_guid.is_none() && cf.space_guid.as_deref().is_some_and(|g| !g.is_empty());
+    if !org && !space {
+        return Ok(Cow::Borrowed(request));
+    }
+    let mut filled = request.clone();
+    if org {
+        filled.organization_guid.clone_from(&cf.organization_guid);
+    }
+    if space {
+        filled.space_guid.clone_from(&cf.space_guid);
+    }
+    Ok(Cow::Owned(filled))
 }
 
 pub(crate) fn last_operation_answer(raw: Raw) -> Result<LastOperation> {

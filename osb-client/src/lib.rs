@@ -64,6 +64,7 @@
 
 mod binding;
 mod builder;
+pub mod checks;
 mod client;
 mod error;
 mod instance;

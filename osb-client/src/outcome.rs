@@ -122,6 +122,26 @@ pub enum UpdateOutcome {
     },
 }
 
+impl UpdateOutcome {
+    /// The dashboard URL to keep after this update (B49): the new one when the broker sent a
+    /// non-null `dashboard_url`, else `previous`.
+    ///
+    /// ```
+    /// use osb_client::UpdateOutcome;
+    /// let same = UpdateOutcome::Updated(serde_json::from_str(r#"{"dashboard_url":null}"#).unwrap());
+    /// assert_eq!(same.dashboard_url_or(Some("http://old")), Some("http://old"));
+    /// let new = UpdateOutcome::Updated(serde_json::from_str(r#"{"dashboard_url":"http://new"}"#).unwrap());
+    /// assert_eq!(new.dashboard_url_or(Some("http://old")), Some("http://new"));
+    /// ```
+    #[must_use]
+    pub fn dashboard_url_or<'a>(&'a self, previous: Option<&'a str>) -> Option<&'a str> {
+        let new = match self {
+            Self::Updated(r) | Self::Accepted { response: r, .. } => r.dashboard_url.as_deref(),
+        };
+        new.or(previous)
+    }
+}
+
 impl Pollable for UpdateOutcome {
     fn pending(&self) -> Option<PendingOperation> {
         match self {

@@ -9,10 +9,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use osb_types::operation::LastOperationParams;
-use osb_types::{LastOperationResponse, OperationState, ServicePlan};
+use osb_types::{BindingId, LastOperationResponse, OperationState, PlanId, ServiceId, ServicePlan};
 
 use crate::orphan::{MitigationTarget, Trigger};
-use crate::outcome::{LastOperation, PendingOperation, Pollable};
+use crate::outcome::{DeprovisionOutcome, LastOperation, PendingOperation, Pollable};
 use crate::{BindingApi, Client, Error, InstanceApi, Result};
 
 /// A progress callback.
@@ -256,6 +256,36 @@ impl InstanceApi {
             self.last_operation(&p).await
         })
         .await
+    }
+}
+
+impl InstanceApi {
+    /// Deletes every binding in `bindings`, then the instance (B66: "the Platform MUST delete
+    /// all Service Bindings of a Service Instance before deprovisioning it"; the client keeps
+    /// no state, so the caller names them).
+    ///
+    /// Each unbind is waited for with `opts` when asynchronous; `410 Gone` counts as unbound.
+    /// The deprovision is *not* waited for: the returned outcome can be passed to
+    /// [`wait_with`](Self::wait_with).
+    ///
+    /// # Errors
+    /// The first failing unbind (or its wait); then nothing else is sent. Otherwise the
+    /// deprovision's error.
+    pub async fn deprovision_after_unbinding<B: Into<BindingId>>(
+        &self,
+        bindings: impl IntoIterator<Item = B>,
+        service_id: impl Into<ServiceId>,
+        plan_id: impl Into<PlanId>,
+        opts: &WaitOptions,
+    ) -> Result<DeprovisionOutcome> {
+        let service_id = service_id.into();
+        let plan_id = plan_id.into();
+        for id in bindings {
+            let binding = self.binding(id);
+            let outcome = binding.unbind(service_id.clone(), plan_id.clone()).await?;
+            binding.wait_with(&outcome, opts).await?;
+        }
+        self.deprovision(service_id, plan_id).await
     }
 }
 

@@ -26,8 +26,9 @@ pub enum Capability {
     RequestIdentity,
     /// `maintenance_info` in provision/update bodies (2.15).
     MaintenanceInfo,
-    /// `Retry-After` and `maximum_polling_duration` (2.15).
-    RetryAfter,
+    /// Updates that change only `context` (2.15; the offering must also declare
+    /// `allow_context_updates`, see [`Client::check_update`](crate::Client::check_update)).
+    ContextOnlyUpdate,
     /// Binding rotation with `predecessor_binding_id` (2.17).
     BindingRotation,
 }
@@ -42,7 +43,7 @@ impl Capability {
             Self::FetchInstance | Self::FetchBinding | Self::AsyncBindings | Self::BindingLastOperation => {
                 ApiVersion::V2_14
             }
-            Self::RequestIdentity | Self::MaintenanceInfo | Self::RetryAfter => ApiVersion::V2_15,
+            Self::RequestIdentity | Self::MaintenanceInfo | Self::ContextOnlyUpdate => ApiVersion::V2_15,
             Self::BindingRotation => ApiVersion::V2_17,
         }
     }
@@ -60,7 +61,7 @@ impl Capability {
             Self::BindingLastOperation => "binding last_operation",
             Self::RequestIdentity => "the request identity header",
             Self::MaintenanceInfo => "maintenance_info",
-            Self::RetryAfter => "Retry-After",
+            Self::ContextOnlyUpdate => "a context-only update",
             Self::BindingRotation => "binding rotation",
         }
     }

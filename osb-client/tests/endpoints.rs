@@ -180,11 +180,13 @@ async fn b48_update_status_mapping() {
 }
 
 #[tokio::test]
-async fn b33_deprovision_410_is_success_and_b67_ids_sent() {
+async fn b68_deprovision_status_mapping_410_is_already_gone() {
     let stub = Stub::script(vec![
         Reply::json(410, "{}"),
         Reply::json(200, "{}"),
         Reply::json(202, r#"{"operation":"d-1"}"#),
+        Reply::json(400, r#"{"description":"bad"}"#),
+        Reply::json(422, r#"{"error":"AsyncRequired"}"#),
     ])
     .await;
     let inst = stub.client().build().unwrap().instance("i-1");
@@ -196,17 +198,39 @@ async fn b33_deprovision_410_is_success_and_b67_ids_sent() {
         inst.deprovision("svc-1", "plan-1").await.unwrap(),
         DeprovisionOutcome::Deleted(_)
     ));
-    assert!(matches!(
-        inst.deprovision("svc-1", "plan-1").await.unwrap(),
-        DeprovisionOutcome::Accepted {
-            operation: Some(_),
-            ..
+    match inst.deprovision("svc-1", "plan-1").await.unwrap() {
+        DeprovisionOutcome::Accepted { operation, pending } => {
+            assert_eq!(operation.unwrap(), "d-1");
+            assert_eq!(pending.plan_id.unwrap(), "plan-1");
         }
-    ));
+        other => panic!("{other:?}"),
+    }
+    let e = inst.deprovision("svc-1", "plan-1").await.unwrap_err();
+    assert_eq!(e.status(), Some(400));
+    assert_eq!(e.description(), Some("bad"));
+    let e = inst.deprovision("svc-1", "plan-1").await.unwrap_err();
+    assert!(e.is_async_required());
+    assert!(e.orphan_mitigation().is_none(), "4xx: the instance is unchanged");
+    assert_eq!(stub.requests().len(), 5);
+}
+
+#[tokio::test]
+async fn b67_deprovision_sends_service_id_and_plan_id() {
+    let stub = Stub::script(vec![Reply::json(200, "{}")]).await;
+    let inst = stub.client().build().unwrap().instance("i-1");
+    inst.deprovision("svc-1", "plan-1").await.unwrap();
     let r = &stub.requests()[0];
     assert_eq!(r.method, "DELETE");
+    assert_eq!(r.path, "/v2/service_instances/i-1");
     assert_eq!(r.param("service_id").as_deref(), Some("svc-1"));
     assert_eq!(r.param("plan_id").as_deref(), Some("plan-1"));
+    assert_eq!(r.param("accepts_incomplete").as_deref(), Some("true"));
+    let e = inst.deprovision("", "plan-1").await.unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "request not sent: service_id must be a non-empty string"
+    );
+    assert_eq!(stub.requests().len(), 1);
 }
 
 #[tokio::test]
@@ -238,7 +262,7 @@ async fn b56_bind_status_mapping() {
 }
 
 #[tokio::test]
-async fn b65_unbind_410_is_success_and_b64_ids_sent() {
+async fn b65_unbind_status_mapping_410_is_already_gone() {
     let stub = Stub::script(vec![
         Reply::json(410, "{}"),
         Reply::json(200, "{}"),
@@ -258,7 +282,7 @@ async fn b65_unbind_410_is_success_and_b64_ids_sent() {
         b.unbind("svc-1", "plan-1").await.unwrap(),
         UnbindOutcome::Accepted { operation: None, .. }
     ));
-    assert_eq!(stub.requests()[0].param("plan_id").as_deref(), Some("plan-1"));
+    assert_eq!(stub.requests().len(), 3);
 }
 
 #[tokio::test]

@@ -547,3 +547,232 @@ async fn wait_is_cancelled_by_dropping_the_future() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(stub.requests().len(), n, "no polling after drop");
 }
+
+// ------------------------------------------------ B79: the remaining table rows, one per test
+
+fn bind(stub: &Stub, timeout: Duration) -> osb_client::BindingApi {
+    stub.client()
+        .timeout(timeout)
+        .build()
+        .unwrap()
+        .instance("i")
+        .binding("b")
+}
+
+const BINDING_PATH: &str = "/v2/service_instances/i/service_bindings/b";
+
+#[tokio::test]
+async fn b79_bind_malformed_202_triggers_unbind() {
+    let stub = put_then_delete_ok(Reply::json(202, "{not json")).await;
+    let err = bind(&stub, Duration::from_secs(5))
+        .bind(&BindRequest::new("s", "p"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Decode { status: 202, .. }), "{err}");
+    let om = err.orphan_mitigation().expect("mitigated");
+    assert_eq!(
+        om.target,
+        MitigationTarget::Binding {
+            instance: "i".into(),
+            binding: "b".into()
+        }
+    );
+    assert_eq!(om.result, MitigationResult::Deleted);
+    let d = deletes(&stub);
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].path, BINDING_PATH);
+    assert_eq!(d[0].param("service_id").as_deref(), Some("s"));
+}
+
+#[tokio::test]
+async fn b79_bind_other_2xx_triggers_unbind() {
+    for status in [204, 206] {
+        let stub = put_then_delete_ok(Reply::json(status, "")).await;
+        let err = bind(&stub, Duration::from_secs(5))
+            .bind(&BindRequest::new("s", "p"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::UnexpectedStatus { status: s, .. } if s == status),
+            "{err}"
+        );
+        assert!(err.orphan_mitigation().unwrap().succeeded());
+        assert_eq!(deletes(&stub).len(), 1, "{status}");
+        assert_eq!(deletes(&stub)[0].path, BINDING_PATH);
+    }
+}
+
+#[tokio::test]
+async fn b79_bind_malformed_200_and_4xx_no_mitigation() {
+    for reply in [
+        Reply::json(200, "]["),
+        Reply::json(400, "{}"),
+        Reply::json(408, "{}"),
+        Reply::json(409, "{}"),
+    ] {
+        let stub = put_then_delete_ok(reply).await;
+        let err = bind(&stub, Duration::from_secs(5))
+            .bind(&BindRequest::new("s", "p"))
+            .await
+            .unwrap_err();
+        assert!(err.orphan_mitigation().is_none(), "{err}");
+        assert!(deletes(&stub).is_empty(), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn b79_unbind_5xx_triggers_another_unbind() {
+    let stub = Stub::script(vec![Reply::json(502, "bad gateway"), Reply::json(200, "{}")]).await;
+    let err = bind(&stub, Duration::from_secs(5))
+        .unbind("s", "p")
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(502));
+    assert_eq!(err.orphan_mitigation().unwrap().result, MitigationResult::Deleted);
+    let d = deletes(&stub);
+    assert_eq!(d.len(), 2);
+    assert!(d.iter().all(|r| r.path == BINDING_PATH));
+    assert!(
+        d[1].header("x-broker-api-originating-identity").is_none(),
+        "B78: mitigation carries no identity"
+    );
+}
+
+#[tokio::test]
+async fn b79_unbind_other_2xx_triggers_another_unbind() {
+    let stub = Stub::script(vec![Reply::json(204, ""), Reply::json(410, "{}")]).await;
+    let err = bind(&stub, Duration::from_secs(5))
+        .unbind("s", "p")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::UnexpectedStatus { status: 204, .. }),
+        "{err}"
+    );
+    assert_eq!(
+        err.orphan_mitigation().unwrap().result,
+        MitigationResult::AlreadyGone
+    );
+    assert_eq!(deletes(&stub).len(), 2);
+}
+
+#[tokio::test]
+async fn b79_unbind_timeout_no_mitigation() {
+    let stub = Stub::script(vec![Reply::json(200, "{}").delay(Duration::from_millis(2000))]).await;
+    let err = bind(&stub, Duration::from_millis(300))
+        .unbind("s", "p")
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout(), "{err}");
+    assert!(err.orphan_mitigation().is_none());
+    assert_eq!(deletes(&stub).len(), 1, "only the original DELETE");
+}
+
+#[tokio::test]
+async fn b79_deprovision_other_2xx_triggers_another_deprovision() {
+    let stub = Stub::script(vec![Reply::json(204, ""), Reply::json(200, "{}")]).await;
+    let err = stub
+        .client()
+        .build()
+        .unwrap()
+        .instance("i")
+        .deprovision("s", "p")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::UnexpectedStatus { status: 204, .. }),
+        "{err}"
+    );
+    let om = err.orphan_mitigation().unwrap();
+    assert_eq!(om.target, MitigationTarget::Instance("i".into()));
+    assert_eq!(om.result, MitigationResult::Deleted);
+    let d = deletes(&stub);
+    assert_eq!(d.len(), 2);
+    assert_eq!(d[1].param("plan_id").as_deref(), Some("p"));
+}
+
+#[tokio::test]
+async fn b79_deprovision_malformed_200_and_202_no_mitigation() {
+    for status in [200, 202] {
+        let stub = Stub::script(vec![Reply::json(status, "<html>")]).await;
+        let err = stub
+            .client()
+            .build()
+            .unwrap()
+            .instance("i")
+            .deprovision("s", "p")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Decode { .. }), "{err}");
+        assert!(err.orphan_mitigation().is_none(), "{status}");
+        assert_eq!(deletes(&stub).len(), 1, "{status}");
+    }
+}
+
+#[tokio::test]
+async fn b79_failed_deprovision_last_operation_triggers_another_deprovision() {
+    let stub = Stub::start(|r, n| {
+        if r.path.ends_with("last_operation") {
+            Reply::json(200, r#"{"state":"failed","description":"stuck"}"#)
+        } else if n == 0 {
+            Reply::json(202, r#"{"operation":"del"}"#)
+        } else {
+            Reply::json(200, "{}")
+        }
+    })
+    .await;
+    let inst = stub.client().build().unwrap().instance("i");
+    let out = inst.deprovision("s", "p").await.unwrap();
+    let err = inst.wait_with(&out, &fast()).await.unwrap_err();
+    assert!(matches!(err, Error::OperationFailed { .. }), "{err}");
+    let om = err.orphan_mitigation().expect("mitigated");
+    assert_eq!(om.target, MitigationTarget::Instance("i".into()));
+    let d = deletes(&stub);
+    assert_eq!(d.len(), 2, "the deprovision and its mitigation");
+    assert_eq!(d[1].path, "/v2/service_instances/i");
+    assert_eq!(d[1].param("service_id").as_deref(), Some("s"));
+}
+
+#[tokio::test]
+async fn b79_failed_unbind_last_operation_triggers_another_unbind() {
+    let stub = Stub::start(|r, n| {
+        if r.path.ends_with("last_operation") {
+            Reply::json(200, r#"{"state":"failed"}"#)
+        } else if n == 0 {
+            Reply::json(202, r#"{"operation":"unbind-1"}"#)
+        } else {
+            Reply::json(200, "{}")
+        }
+    })
+    .await;
+    let b = bind(&stub, Duration::from_secs(5));
+    let out = b.unbind("s", "p").await.unwrap();
+    let err = b.wait_with(&out, &fast()).await.unwrap_err();
+    let om = err.orphan_mitigation().expect("mitigated");
+    assert!(matches!(om.target, MitigationTarget::Binding { .. }));
+    assert_eq!(om.result, MitigationResult::Deleted);
+    let d = deletes(&stub);
+    assert_eq!(d.len(), 2);
+    assert!(d.iter().all(|r| r.path == BINDING_PATH));
+}
+
+#[tokio::test]
+async fn b79_timeouts_on_catalog_gets_and_last_operation_no_mitigation() {
+    let stub = Stub::script(vec![Reply::json(200, "{}").delay(Duration::from_millis(2000))]).await;
+    let client = stub.client().timeout(Duration::from_millis(200)).build().unwrap();
+    let inst = client.instance("i");
+    let b = inst.binding("b");
+    let errors = [
+        client.catalog().await.unwrap_err(),
+        inst.get().await.unwrap_err(),
+        b.get().await.unwrap_err(),
+        inst.last_operation(&Default::default()).await.unwrap_err(),
+        b.last_operation(&Default::default()).await.unwrap_err(),
+    ];
+    for e in &errors {
+        assert!(e.is_timeout(), "{e}");
+        assert!(e.orphan_mitigation().is_none());
+    }
+    assert!(deletes(&stub).is_empty());
+    assert_eq!(stub.requests().len(), 5);
+}
