@@ -1,18 +1,22 @@
-//! The accept loop: HTTP/1.1 and HTTP/2 (hyper-util auto), header-read timeout, a cap on
-//! open connections (503 past it), graceful shutdown.
+//! The accept loop: HTTP/1.1 and HTTP/2 (hyper-util auto), header-read and idle timeouts, a
+//! cap on open connections (503 past it), graceful shutdown.
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use http::Request;
+use http_body::Body;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, oneshot};
+use tokio::sync::{Semaphore, oneshot, watch};
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 use crate::broker::Broker;
 use crate::service::BrokerService;
@@ -25,9 +29,173 @@ pub(crate) struct Limits {
     pub(crate) shutdown_grace: Duration,
 }
 
-/// What a client past the connection cap receives before the connection is closed.
-const OVERLOADED: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: 88\r\n\r\n{\"error\":\"ServiceUnavailable\",\"description\":\"too many open connections, retry shortly\"}";
+/// The JSON body of the answer to a client past the connection cap.
+const OVERLOADED_BODY: &str =
+    r#"{"error":"ServiceUnavailable","description":"too many open connections, retry shortly"}"#;
 
+/// What a client past the connection cap receives before the connection is closed.
+fn overloaded() -> &'static [u8] {
+    static ANSWER: LazyLock<Vec<u8>> = LazyLock::new(|| {
+        format!(
+            "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{OVERLOADED_BODY}",
+            OVERLOADED_BODY.len()
+        )
+        .into_bytes()
+    });
+    &ANSWER
+}
+
+/// Whether a connection has requests in progress, and since when it has none.
+#[derive(Debug)]
+struct Activity {
+    state: Mutex<(usize, Instant)>,
+}
+
+impl Activity {
+    fn new() -> Self {
+        Self {
+            state: Mutex::new((0, Instant::now())),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, (usize, Instant)> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A request started; it ends when the guard is dropped.
+    fn begin(self: &Arc<Self>) -> InFlight {
+        self.lock().0 += 1;
+        InFlight(Arc::clone(self))
+    }
+
+    /// When the connection will have been idle for `idle`, or `None` while a request runs.
+    fn idle_deadline(&self, idle: Duration) -> Option<Instant> {
+        let (in_flight, since) = *self.lock();
+        (in_flight == 0).then(|| since + idle)
+    }
+}
+
+/// One request in progress on a connection.
+struct InFlight(Arc<Activity>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut state = self.0.lock();
+        state.0 = state.0.saturating_sub(1);
+        state.1 = Instant::now();
+    }
+}
+
+/// The broker service of one connection: records when requests start and end.
+struct Tracked<B: Broker> {
+    service: BrokerService<B>,
+    activity: Arc<Activity>,
+}
+
+impl<B: Broker> Clone for Tracked<B> {
+    fn clone(&self) -> Self {
+        Self {
+            service: self.service.clone(),
+            activity: Arc::clone(&self.activity),
+        }
+    }
+}
+
+/// The response future of [`Tracked`]: the request counts as in progress until it resolves.
+struct TrackedFuture<F> {
+    inner: F,
+    _in_flight: InFlight,
+}
+
+impl<F: Future + Unpin> Future for TrackedFuture<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        Pin::new(&mut self.inner).poll(cx)
+    }
+}
+
+impl<B, T> hyper::service::Service<Request<T>> for Tracked<B>
+where
+    B: Broker,
+    T: Body + Send + 'static,
+    T::Data: Send,
+    T::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    type Response = <BrokerService<B> as hyper::service::Service<Request<T>>>::Response;
+    type Error = <BrokerService<B> as hyper::service::Service<Request<T>>>::Error;
+    type Future = TrackedFuture<<BrokerService<B> as hyper::service::Service<Request<T>>>::Future>;
+
+    fn call(&self, req: Request<T>) -> Self::Future {
+        TrackedFuture {
+            _in_flight: self.activity.begin(),
+            inner: hyper::service::Service::call(&self.service, req),
+        }
+    }
+}
+
+/// Drives one connection until it ends, the server shuts down, or it stays idle too long.
+///
+/// "Idle" means no request in progress: before the first request head has arrived (which
+/// covers the HTTP/1.1 vs HTTP/2 detection, where a client that sends nothing would otherwise
+/// wait forever), and between requests, over HTTP/1.1 and HTTP/2 alike. An idle connection is
+/// shut down gracefully (HTTP/2 `GOAWAY`) after `idle`, and dropped if it has not closed
+/// within another `idle`.
+async fn drive<B, I>(
+    conn: auto::UpgradeableConnection<'static, I, Tracked<B>, TokioExecutor>,
+    activity: Arc<Activity>,
+    idle: Duration,
+    mut stop: watch::Receiver<bool>,
+    peer: SocketAddr,
+) where
+    B: Broker,
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    tokio::pin!(conn);
+    let mut closing = false;
+    let mut idle_closing = false;
+    let check = tokio::time::sleep(idle);
+    tokio::pin!(check);
+    loop {
+        tokio::select! {
+            ended = conn.as_mut() => {
+                if let Err(e) = ended {
+                    tracing::debug!(%peer, error = %e, "connection ended with an error");
+                }
+                return;
+            }
+            _ = stop.changed(), if !closing => {
+                closing = true;
+                conn.as_mut().graceful_shutdown();
+            }
+            () = &mut check => {
+                let now = Instant::now();
+                match activity.idle_deadline(idle) {
+                    Some(deadline) if deadline <= now => {
+                        if idle_closing {
+                            tracing::debug!(%peer, "idle connection did not close; dropping it");
+                            return;
+                        }
+                        tracing::debug!(%peer, "closing idle connection");
+                        idle_closing = true;
+                        closing = true;
+                        conn.as_mut().graceful_shutdown();
+                        check.as_mut().reset(now + idle);
+                    }
+                    Some(deadline) => check.as_mut().reset(deadline),
+                    None => {
+                        idle_closing = false;
+                        check.as_mut().reset(now + idle);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Serves connections from `listener` until `signal`, then shuts down gracefully.
 pub(crate) async fn run<B: Broker>(
     listener: TcpListener,
     service: BrokerService<B>,
@@ -44,7 +212,7 @@ pub(crate) async fn run<B: Broker>(
         .timer(TokioTimer::new())
         .keep_alive_interval(Some(Duration::from_secs(30)));
     let permits = Arc::new(Semaphore::new(limits.max_connections));
-    let graceful = GracefulShutdown::new();
+    let (stop, stopped) = watch::channel(false);
     tokio::pin!(signal);
     loop {
         tokio::select! {
@@ -61,18 +229,19 @@ pub(crate) async fn run<B: Broker>(
                 let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
                     tracing::warn!(%peer, "connection cap reached; answering 503");
                     tokio::spawn(async move {
-                        let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(OVERLOADED)).await;
+                        let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(overloaded())).await;
                         let _ = stream.shutdown().await;
                     });
                     continue;
                 };
                 let _ = stream.set_nodelay(true);
-                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service.clone());
-                let conn = graceful.watch(conn.into_owned());
+                let activity = Arc::new(Activity::new());
+                let tracked = Tracked { service: service.clone(), activity: Arc::clone(&activity) };
+                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), tracked).into_owned();
+                let stopped = stopped.clone();
+                let idle = limits.header_read_timeout;
                 tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!(%peer, error = %e, "connection ended with an error");
-                    }
+                    drive(conn, activity, idle, stopped, peer).await;
                     drop(permit);
                 });
             }
@@ -80,8 +249,10 @@ pub(crate) async fn run<B: Broker>(
         }
     }
     drop(listener);
+    drop(stopped);
     tracing::info!("shutting down: waiting for in-flight requests");
-    if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown())
+    let _ = stop.send(true);
+    if tokio::time::timeout(limits.shutdown_grace, stop.closed())
         .await
         .is_err()
     {

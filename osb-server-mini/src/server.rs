@@ -92,6 +92,12 @@ impl<B: Broker> Server<B> {
     }
 
     /// Time a client has to send its request headers (default 10 s).
+    ///
+    /// It is also the longest a connection may stay idle, with no request in progress: a
+    /// client that connects and sends nothing (or too little to tell HTTP/1.1 from HTTP/2), or
+    /// that keeps an HTTP/1.1 or HTTP/2 connection open without using it, is disconnected
+    /// after this time (HTTP/2 with a `GOAWAY`), so idle connections cannot use up
+    /// [`max_connections`](Self::max_connections).
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
         self.config.header_read_timeout = timeout;
         self

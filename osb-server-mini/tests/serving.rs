@@ -442,6 +442,146 @@ async fn slow_headers_are_cut_off_and_others_are_served() {
     catalog_ok(&running).await;
 }
 
+/// Waits until the server closes `s` (EOF, a reset, or a 408 answer), at most `wait`.
+/// Bytes of `trickle` are sent one per `every` meanwhile.
+async fn closed_by_server(
+    mut s: TcpStream,
+    trickle: &[u8],
+    every: Duration,
+    wait: Duration,
+) -> Result<(), String> {
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut sent = 0;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        if sent < trickle.len() && s.write_all(&trickle[sent..=sent]).await.is_ok() {
+            sent += 1;
+        }
+        let until = (tokio::time::Instant::now() + every).min(deadline);
+        match tokio::time::timeout_at(until, s.read(&mut buf)).await {
+            Ok(Ok(0) | Err(_)) => {
+                let text = String::from_utf8_lossy(&got);
+                return if got.is_empty() || text.starts_with("HTTP/1.1 408") {
+                    Ok(())
+                } else {
+                    Err(format!("unexpected answer before close: {text}"))
+                };
+            }
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+            Err(_) if tokio::time::Instant::now() >= deadline => {
+                return Err(format!("still open after {wait:?} ({sent} bytes sent)"));
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_and_trickling_connections_are_closed_and_others_are_served() {
+    let running = start(
+        Server::new(Tiny)
+            .header_read_timeout(Duration::from_millis(300))
+            .max_connections(4096),
+    )
+    .await;
+    let addr = running.local_addr();
+    let mut idle = Vec::new();
+    let mut trickling = Vec::new();
+    for _ in 0..500 {
+        idle.push(TcpStream::connect(addr).await.unwrap());
+        trickling.push(TcpStream::connect(addr).await.unwrap());
+    }
+    catalog_ok(&running).await;
+    let request = b"GET /v2/catalog HTTP/1.1\r\nhost: x\r\nx-broker-api-version: 2.17\r\n\r\n";
+    let mut tasks = Vec::new();
+    for s in idle {
+        tasks.push(tokio::spawn(closed_by_server(
+            s,
+            b"",
+            Duration::from_secs(1),
+            Duration::from_secs(6),
+        )));
+    }
+    for s in trickling {
+        // One header byte per second: never a complete head within the timeout.
+        tasks.push(tokio::spawn(closed_by_server(
+            s,
+            request,
+            Duration::from_secs(1),
+            Duration::from_secs(6),
+        )));
+    }
+    catalog_ok(&running).await;
+    let mut failures = Vec::new();
+    for t in tasks {
+        if let Err(e) = t.await.unwrap() {
+            failures.push(e);
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of 1000 connections were not closed, e.g. {}",
+        failures.len(),
+        failures[0]
+    );
+    catalog_ok(&running).await;
+}
+
+#[tokio::test]
+async fn silent_connections_cannot_lock_others_out() {
+    let running = start(
+        Server::new(Tiny)
+            .header_read_timeout(Duration::from_millis(300))
+            .max_connections(20),
+    )
+    .await;
+    let mut silent = Vec::new();
+    for _ in 0..20 {
+        silent.push(TcpStream::connect(running.local_addr()).await.unwrap());
+    }
+    // Once the silent connections time out, a real client gets its answer.
+    let client = reqwest::Client::new();
+    let served = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let res = client
+                .get(format!("{}/v2/catalog", running.url()))
+                .header("X-Broker-API-Version", "2.17")
+                .send()
+                .await;
+            if let Ok(res) = res {
+                if res.status() == 200 {
+                    return;
+                }
+                assert_eq!(res.status(), 503, "only the cap may refuse it");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    assert!(served.is_ok(), "20 silent connections locked every client out");
+    drop(silent);
+}
+
+#[tokio::test]
+async fn idle_http2_connection_is_closed_after_the_timeout() {
+    let running = start(Server::new(Tiny).header_read_timeout(Duration::from_millis(300))).await;
+    let mut s = TcpStream::connect(running.local_addr()).await.unwrap();
+    // The HTTP/2 preface and an empty SETTINGS frame, then nothing.
+    s.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut got)).await;
+    assert!(closed.is_ok(), "an idle HTTP/2 connection stayed open");
+    // The server's SETTINGS, then GOAWAY (frame type 7) before it closed.
+    assert!(
+        got.windows(4)
+            .any(|w| w[3] == 7 && w[0] == 0 && w[1] == 0 && w[2] == 8),
+        "no GOAWAY frame: {got:?}"
+    );
+}
+
 #[tokio::test]
 async fn connections_past_the_cap_get_503() {
     let running = start(Server::new(Tiny).max_connections(2)).await;
@@ -450,14 +590,26 @@ async fn connections_past_the_cap_get_503() {
         held.push(TcpStream::connect(running.local_addr()).await.unwrap());
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let res = raw(
-        &running,
-        b"GET /v2/catalog HTTP/1.1\r\nhost: x\r\n\r\n",
-        Duration::from_secs(2),
-    )
-    .await;
-    assert!(res.starts_with("HTTP/1.1 503"), "{res}");
-    assert_eq!(json_body(&res)["error"], "ServiceUnavailable");
+    let mut s = TcpStream::connect(running.local_addr()).await.unwrap();
+    s.write_all(b"GET /v2/catalog HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut all = Vec::new();
+    tokio::time::timeout(Duration::from_secs(2), s.read_to_end(&mut all))
+        .await
+        .expect("closed after the answer")
+        .unwrap();
+    let res = parse_answer(&all).unwrap_or_else(|| panic!("{:?}", String::from_utf8_lossy(&all)));
+    assert_eq!(res.status, 503);
+    let declared: usize = res.header("content-length").unwrap().parse().unwrap();
+    let end = all.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    assert_eq!(declared, all.len() - end, "Content-Length is the body's length");
+    assert_eq!(res.header("content-type"), Some("application/json"));
+    assert_eq!(res.header("retry-after"), Some("1"));
+    let body = res.json();
+    assert_eq!(body["error"], "ServiceUnavailable");
+    assert!(!body["description"].as_str().unwrap().is_empty());
+    assert_eq!(body.as_object().unwrap().len(), 2, "{body}");
     drop(held);
     tokio::time::sleep(Duration::from_millis(200)).await;
     catalog_ok(&running).await;
