@@ -2,9 +2,11 @@
 //! hands out that file's path (the minimal service of the Python cf-service-broker project).
 //!
 //! It shows typed parameters: the `standard` plan names [`FileParams`] as its provision
-//! parameters, so the catalog advertises their JSON schema (draft-04), the runtime rejects
-//! bad parameters with 400 before this code runs, and `provision` decodes them with
-//! `parameters_as`.
+//! parameters, so the catalog advertises their JSON schema (draft-04) and the runtime rejects
+//! parameters that break it with 400. `provision` takes a fourth argument,
+//! `params: FileParams`: `#[broker]` decodes the parameters into it first. [`FileParams`]
+//! checks what the schema cannot say (the content fits in `max_bytes`) as it is decoded, so
+//! parameters that fail the check get a 400 with serde's message before this code runs.
 
 use std::path::{Path, PathBuf};
 
@@ -14,16 +16,46 @@ use osb_server_mini::types::{BindRequest, ProvisionRequest};
 use osb_server_mini::{BrokerError, Offering, Plan, RequestContext, broker};
 use serde_json::json;
 
-/// Provision parameters of the `standard` plan.
+/// Provision parameters of the `standard` plan, valid by construction: decoding fails unless
+/// `content` fits in `max_bytes`.
 #[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "RawFileParams")]
 pub struct FileParams {
     /// What the file initially holds.
-    #[serde(default)]
     pub content: String,
+    /// Largest content accepted, in bytes (1 to 65536, default 65536).
+    pub max_bytes: u32,
+}
+
+/// The parameters as sent: what the advertised schema describes.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "FileParams")]
+struct RawFileParams {
+    /// What the file initially holds.
+    #[serde(default)]
+    content: String,
     /// Largest content accepted, in bytes (at most 65536).
     #[schemars(range(min = 1, max = 65536))]
-    pub max_bytes: Option<u32>,
+    max_bytes: Option<u32>,
+}
+
+impl TryFrom<RawFileParams> for FileParams {
+    type Error = String;
+
+    fn try_from(raw: RawFileParams) -> Result<Self, String> {
+        let max_bytes = raw.max_bytes.unwrap_or(65536);
+        if raw.content.len() > max_bytes as usize {
+            return Err(format!(
+                "`content` is {} bytes, more than `max_bytes` ({max_bytes})",
+                raw.content.len()
+            ));
+        }
+        Ok(Self {
+            content: raw.content,
+            max_bytes,
+        })
+    }
 }
 
 /// The `file` offering.
@@ -99,18 +131,9 @@ impl FileBroker {
     async fn provision(
         &self,
         ctx: &RequestContext,
-        req: ProvisionRequest,
+        _req: ProvisionRequest,
+        params: FileParams,
     ) -> Result<Provisioned, BrokerError> {
-        let params: FileParams = req
-            .parameters_as()
-            .map_err(|e| BrokerError::bad_request(format!("invalid parameters: {e}")))?;
-        let limit = params.max_bytes.unwrap_or(65536) as usize;
-        if params.content.len() > limit {
-            return Err(BrokerError::bad_request(format!(
-                "`content` is {} bytes, more than `max_bytes` ({limit})",
-                params.content.len()
-            )));
-        }
         tokio::fs::write(self.path_of(ctx.instance_id().as_str()), params.content)
             .await
             .map_err(io_error)?;

@@ -73,8 +73,67 @@ use proc_macro::TokenStream;
 /// where the trait has one, the request. Operations left out keep the trait's default.
 /// Helper methods go in a second, plain `impl` block.
 ///
-/// Parameters are validated by the runtime against the schemas the plans advertise before
-/// the operation runs; read them with `serde_json::from_value(request.parameters)`.
+/// # Typed parameters
+///
+/// `provision`, `update` and `bind` may take a fourth argument: the request's `parameters`
+/// decoded into your type (`T: serde::de::DeserializeOwned`; absent parameters decode as `{}`).
+/// The runtime first checks them against the schema the plan advertises (name the same type
+/// in the plan's `provision_params`/`update_params`/`bind_params`); then the generated code
+/// decodes them, and when serde refuses them (what a schema cannot say: a
+/// `#[serde(try_from)]` check, a `u32` field sent a value past `u32::MAX`, ...) answers
+/// 400 `BadRequest` with the failing field, e.g.
+/// ``invalid parameters at `size`: invalid type: string "big", expected u32``,
+/// without calling your method. The request keeps its raw `parameters`. The same decoding is
+/// `osb_server_mini::params::decode`, for hand-written brokers.
+///
+/// ```
+/// use osb_server_mini::{broker, Broker, BrokerError, Offering, Plan, RequestContext};
+/// use osb_server_mini::reply::{Deprovisioned, Provisioned};
+/// use osb_server_mini::request::DeprovisionRequest;
+/// use osb_server_mini::types::ProvisionRequest;
+///
+/// #[derive(serde::Deserialize, schemars::JsonSchema)]
+/// struct DiskParams {
+///     /// Size in GB.
+///     size: u32,
+/// }
+///
+/// #[derive(Offering)]
+/// #[osb(id = "6c3e0a52-0000-4000-8000-000000000011", name = "disk", description = "Disks",
+///       plans(Standard))]
+/// struct Disk;
+///
+/// #[derive(Plan)]
+/// #[osb(id = "1f0a0a52-0000-4000-8000-000000000012", name = "standard", description = "Standard",
+///       provision_params = DiskParams)]
+/// struct Standard;
+///
+/// struct DiskBroker;
+///
+/// #[broker(catalog(Disk))]
+/// impl DiskBroker {
+///     async fn provision(&self, _: &RequestContext, _: ProvisionRequest, params: DiskParams)
+///         -> Result<Provisioned, BrokerError> {
+///         assert!(params.size > 0);
+///         Ok(Provisioned::done())
+///     }
+///     async fn deprovision(&self, _: &RequestContext, _: DeprovisionRequest)
+///         -> Result<Deprovisioned, BrokerError> {
+///         Ok(Deprovisioned::done())
+///     }
+/// }
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let ctx = RequestContext::for_tests("instance-1");
+/// let size = serde_json::json!({ "size": "big" }).as_object().unwrap().clone();
+/// let request = ProvisionRequest::new(Disk::offering().id, Standard::ID).with_parameters(size);
+/// // Through the `Broker` trait, as the runtime calls it:
+/// let err = Broker::provision(&DiskBroker, &ctx, request).await.unwrap_err();
+/// assert_eq!(err.status(), 400);
+/// assert_eq!(err.body().description.as_deref(),
+///            Some("invalid parameters at `size`: invalid type: string \"big\", expected u32"));
+/// # });
+/// ```
 ///
 /// # What it generates
 ///
@@ -86,7 +145,9 @@ use proc_macro::TokenStream;
 /// Spanned compile errors for: a non-impl item, a trait impl, a generic impl, a missing
 /// `catalog(..)`, an unknown or repeated argument, an unknown operation (with a suggestion),
 /// a non-`async` operation, a receiver other than `&self`, a wrong number of parameters, and
-/// a missing `provision` or `deprovision`.
+/// a missing `provision` or `deprovision`. rustc reports, at your code, a request or return
+/// type that does not match the trait, a typed-parameters type that is not `Deserialize`,
+/// and a future that is not `Send`.
 ///
 /// ```compile_fail
 /// # use osb_server_mini::{broker, BrokerError, RequestContext, reply::Provisioned, types::ProvisionRequest};

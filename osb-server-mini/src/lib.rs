@@ -11,6 +11,7 @@ pub mod error;
 mod headers;
 mod operation;
 mod ops;
+pub mod params;
 pub mod reply;
 pub mod request;
 mod response;
@@ -51,6 +52,7 @@ pub mod __private {
     pub use crate::broker::{Broker, Offering, Plan, PlanPolicy};
     pub use crate::context::RequestContext;
     pub use crate::error::BrokerError;
+    pub use crate::params::decode as decode_params;
     pub use crate::reply::{Bound, Deprovisioned, Provisioned, Unbound, Updated};
     pub use crate::request::{DeprovisionRequest, UnbindRequest};
     pub use osb_types::binding::{FetchBindingResponse, RotateBindingRequest};

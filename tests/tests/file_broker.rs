@@ -89,3 +89,83 @@ async fn instance_ids_never_escape_the_data_directory() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A provision request for the file broker's only plan with these parameters.
+async fn file_provision(client: &Client, params: serde_json::Value) -> ProvisionRequest {
+    let catalog = client.catalog().await.unwrap();
+    let offering = &catalog.services[0];
+    ProvisionRequest::new(offering.id.clone(), offering.plans[0].id.clone())
+        .with_parameters(params.as_object().unwrap().clone())
+}
+
+#[tokio::test]
+async fn a41_schema_valid_parameters_serde_refuses_get_400_before_broker_code() {
+    let dir = data_dir("serde-invalid");
+    let broker = FileBroker::new(&dir).unwrap();
+    let running = Server::new(broker.clone()).spawn("127.0.0.1:0").await.unwrap();
+    let client = Client::builder(running.url()).build().unwrap();
+
+    // Both fields fit the advertised schema; `FileParams` refuses content longer than
+    // `max_bytes` as it is decoded, which no JSON schema can say.
+    let long = file_provision(&client, json!({ "content": "hello world", "max_bytes": 5 })).await;
+    let err = client.instance("f-long").provision(&long).await.unwrap_err();
+    assert_eq!(err.status(), Some(400), "{err}");
+    assert_eq!(err.error_code().map(|c| c.as_str()), Some("BadRequest"), "{err}");
+    assert_eq!(
+        err.description(),
+        Some("invalid parameters: `content` is 11 bytes, more than `max_bytes` (5)"),
+        "{err}"
+    );
+    assert!(
+        !broker.path_of("f-long").exists(),
+        "broker code ran with parameters it cannot decode"
+    );
+
+    // Nothing was recorded either: the same id provisions afresh (201) once the content fits.
+    let fits = file_provision(&client, json!({ "content": "hello", "max_bytes": 5 })).await;
+    let outcome = client.instance("f-long").provision(&fits).await.unwrap();
+    assert!(
+        matches!(outcome, osb_client::ProvisionOutcome::Created(_)),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(broker.path_of("f-long")).unwrap(),
+        "hello"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a41_typed_parameters_arrive_decoded() {
+    let dir = data_dir("typed");
+    let broker = FileBroker::new(&dir).unwrap();
+    let running = Server::new(broker.clone()).spawn("127.0.0.1:0").await.unwrap();
+    let client = Client::builder(running.url()).build().unwrap();
+
+    // Absent parameters decode as `{}`: `content` defaults to empty.
+    let catalog = client.catalog().await.unwrap();
+    let (service, plan) = (
+        catalog.services[0].id.clone(),
+        catalog.services[0].plans[0].id.clone(),
+    );
+    let bare = ProvisionRequest::new(service, plan);
+    client.instance("f-bare").provision(&bare).await.unwrap();
+    assert_eq!(std::fs::read_to_string(broker.path_of("f-bare")).unwrap(), "");
+
+    let text = "x".repeat(70_000);
+    let big = file_provision(&client, json!({ "content": text })).await;
+    let err = client.instance("f-big").provision(&big).await.unwrap_err();
+    assert_eq!(
+        err.description(),
+        Some("invalid parameters: `content` is 70000 bytes, more than `max_bytes` (65536)"),
+        "the default limit applies when `max_bytes` is absent: {err}"
+    );
+
+    let exact = file_provision(&client, json!({ "content": "12345", "max_bytes": 5 })).await;
+    client.instance("f-exact").provision(&exact).await.unwrap();
+    assert_eq!(
+        std::fs::read_to_string(broker.path_of("f-exact")).unwrap(),
+        "12345"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

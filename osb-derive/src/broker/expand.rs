@@ -83,6 +83,26 @@ fn forward(p: &TokenStream, self_ty: &syn::Type, op: &Op) -> TokenStream {
         None => (quote!(#ctx: &#p::RequestContext), quote!(#ctx_arg)),
     };
     let call = respan(quote!(<#self_ty>::#name), ret_span);
+    let body = match op.params_type() {
+        // Typed parameters: decoded (400 on failure) before the user's method is called.
+        Some(ty) => {
+            let typed = format_ident!("__osb_params");
+            let typed_arg = respan(quote!(#typed), span_of(2));
+            let decode = quote_spanned!(ty.span()=> #p::decode_params::<#ty>);
+            quote! {
+                async move {
+                    let #typed = match #decode(#request.parameters.as_ref()) {
+                        #p::core::result::Result::Ok(params) => params,
+                        #p::core::result::Result::Err(error) => {
+                            return #p::core::result::Result::Err(error);
+                        }
+                    };
+                    #call(self, #call_args, #typed_arg).await
+                }
+            }
+        }
+        None => quote!(#call(self, #call_args)),
+    };
     // The return type is spanned at the method name: a non-`Send` future is reported there.
     let output = respan(
         quote! {
@@ -94,7 +114,7 @@ fn forward(p: &TokenStream, self_ty: &syn::Type, op: &Op) -> TokenStream {
     );
     quote! {
         fn #name(&self, #params) -> #output {
-            #call(self, #call_args)
+            #body
         }
     }
 }
@@ -135,6 +155,9 @@ mod tests {
                 }
                 async fn fetch_instance(&self, _: &RequestContext) -> Result<Option<FetchInstanceResponse>, BrokerError> {
                     Ok(None)
+                }
+                async fn bind(&self, _: &RequestContext, _: BindRequest, params: BindParams) -> Result<Bound, BrokerError> {
+                    Ok(Bound::credentials(params.into()))
                 }
             }
         };

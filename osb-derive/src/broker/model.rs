@@ -89,12 +89,28 @@ impl OpKind {
         }
     }
 
+    /// Whether the request carries `parameters`, so the operation may take typed ones.
+    pub(crate) fn takes_params(self) -> bool {
+        matches!(self, OpKind::Provision | OpKind::Update | OpKind::Bind)
+    }
+
     /// How the operation is declared, for messages.
     pub(crate) fn signature(self) -> String {
         let name = self.name();
         match self.request() {
             Some(request) => format!("async fn {name}(&self, ctx: &RequestContext, request: {request})"),
             None => format!("async fn {name}(&self, ctx: &RequestContext)"),
+        }
+    }
+
+    /// The accepted declarations, for the wrong-arity message.
+    pub(crate) fn signatures(self) -> String {
+        let plain = self.signature();
+        if self.takes_params() {
+            let typed = plain.replace(')', ", params: MyParams)");
+            format!("expected `{plain}`, or with typed parameters `{typed}`")
+        } else {
+            format!("expected `{plain}`")
         }
     }
 }
@@ -104,6 +120,20 @@ impl OpKind {
 pub(crate) struct Op {
     pub(crate) kind: OpKind,
     pub(crate) sig: Signature,
+}
+
+impl Op {
+    /// The type of the typed-parameters argument (`params: MyParams`, after the request),
+    /// when the operation declares one.
+    pub(crate) fn params_type(&self) -> Option<&Type> {
+        if !self.kind.takes_params() {
+            return None;
+        }
+        match self.sig.inputs.iter().nth(3) {
+            Some(syn::FnArg::Typed(t)) => Some(&t.ty),
+            _ => None,
+        }
+    }
 }
 
 /// The `#[broker]` impl block.

@@ -113,13 +113,11 @@ pub(crate) fn check(model: &BrokerImpl) -> Result<(), syn::Error> {
             push(&mut errors, error);
         } else {
             let expected = if op.kind.request().is_some() { 3 } else { 2 };
-            if sig.inputs.len() != expected {
+            let typed = op.kind.takes_params() && sig.inputs.len() == expected + 1;
+            if sig.inputs.len() != expected && !typed {
                 push(
                     &mut errors,
-                    syn::Error::new(
-                        sig.paren_token.span.join(),
-                        format!("expected `{}`", op.kind.signature()),
-                    ),
+                    syn::Error::new(sig.paren_token.span.join(), op.kind.signatures()),
                 );
             }
         }
@@ -198,6 +196,39 @@ mod tests {
             }
         });
         assert!(messages.is_empty(), "{messages:?}");
+    }
+
+    #[test]
+    fn typed_parameters_only_where_the_request_has_parameters() {
+        let messages = errors(quote! {
+            impl B {
+                async fn provision(&self, ctx: &RequestContext, r: ProvisionRequest, p: P) -> R { todo!() }
+                async fn update(&self, ctx: &RequestContext, r: UpdateRequest, p: P) -> R { todo!() }
+                async fn bind(&self, ctx: &RequestContext, r: BindRequest, p: P) -> R { todo!() }
+                async fn deprovision(&self, ctx: &RequestContext, r: DeprovisionRequest, p: P) -> R { todo!() }
+                async fn unbind(&self, ctx: &RequestContext, r: UnbindRequest, p: P, q: Q) -> R { todo!() }
+            }
+        });
+        assert_eq!(
+            messages,
+            [
+                "expected `async fn deprovision(&self, ctx: &RequestContext, request: DeprovisionRequest)`",
+                "expected `async fn unbind(&self, ctx: &RequestContext, request: UnbindRequest)`",
+            ]
+        );
+        let bind = errors(quote! {
+            impl B {
+                async fn provision(&self, ctx: &RequestContext, r: ProvisionRequest) -> R { todo!() }
+                async fn deprovision(&self, ctx: &RequestContext, r: DeprovisionRequest) -> R { todo!() }
+                async fn bind(&self, ctx: &RequestContext, r: BindRequest, p: P, q: Q) -> R { todo!() }
+            }
+        });
+        assert_eq!(
+            bind,
+            [
+                "expected `async fn bind(&self, ctx: &RequestContext, request: BindRequest)`, or with typed parameters `async fn bind(&self, ctx: &RequestContext, request: BindRequest, params: MyParams)`"
+            ]
+        );
     }
 
     #[test]

@@ -19,6 +19,14 @@ impl EchoBroker {
     ) -> Result<Option<FetchInstanceResponse>, BrokerError> {
         Ok(None)
     }
+    async fn bind(
+        &self,
+        _: &RequestContext,
+        _: BindRequest,
+        params: BindParams,
+    ) -> Result<Bound, BrokerError> {
+        Ok(Bound::credentials(params.into()))
+    }
 }
 const _: () = {
     #[automatically_derived]
@@ -80,6 +88,28 @@ const _: () = {
             >,
         > + my::osb::__private::core::marker::Send {
             <EchoBroker>::fetch_instance(self, __osb_ctx)
+        }
+        fn bind(
+            &self,
+            __osb_ctx: &my::osb::__private::RequestContext,
+            __osb_request: my::osb::__private::BindRequest,
+        ) -> impl my::osb::__private::core::future::Future<
+            Output = my::osb::__private::core::result::Result<
+                my::osb::__private::Bound,
+                my::osb::__private::BrokerError,
+            >,
+        > + my::osb::__private::core::marker::Send {
+            async move {
+                let __osb_params = match my::osb::__private::decode_params::<
+                    BindParams,
+                >(__osb_request.parameters.as_ref()) {
+                    my::osb::__private::core::result::Result::Ok(params) => params,
+                    my::osb::__private::core::result::Result::Err(error) => {
+                        return my::osb::__private::core::result::Result::Err(error);
+                    }
+                };
+                <EchoBroker>::bind(self, __osb_ctx, __osb_request, __osb_params).await
+            }
         }
     }
 };

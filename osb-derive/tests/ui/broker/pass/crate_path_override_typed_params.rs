@@ -1,5 +1,6 @@
-//! `crate = "…"` on every macro, with plans naming typed parameters: the generated code reaches
-//! `schemars` and `serde` through the overridden path's `__private`, never `::schemars`.
+//! `crate = "…"` on every macro, with a plan naming typed parameters and an operation taking
+//! them: the generated code reaches `schemars`, `serde` and the decoding through the
+//! overridden path's `__private`, never `::schemars` or `::osb_server_mini`.
 
 mod my_reexport {
     pub use osb_server_mini as osb;
@@ -10,7 +11,6 @@ use my_reexport::osb::request::DeprovisionRequest;
 use my_reexport::osb::types::ProvisionRequest;
 use my_reexport::osb::{Broker, BrokerError, Offering, Plan, RequestContext, broker};
 
-#[allow(dead_code)]
 #[derive(serde::Deserialize, schemars::JsonSchema)]
 struct CreateParams {
     size: u32,
@@ -42,7 +42,13 @@ struct EchoBroker;
 
 #[broker(catalog(Echo), crate = "my_reexport::osb")]
 impl EchoBroker {
-    async fn provision(&self, _: &RequestContext, _: ProvisionRequest) -> Result<Provisioned, BrokerError> {
+    async fn provision(
+        &self,
+        _: &RequestContext,
+        _: ProvisionRequest,
+        params: CreateParams,
+    ) -> Result<Provisioned, BrokerError> {
+        assert_eq!(params.size, 2);
         Ok(Provisioned::done())
     }
 
@@ -51,7 +57,8 @@ impl EchoBroker {
     }
 }
 
-fn main() {
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
     let catalog = EchoBroker.catalog();
     let plan = &catalog.services[0].plans[0];
     let create = plan.instance_create_schema().unwrap();
@@ -60,4 +67,11 @@ fn main() {
     assert!(plan.instance_update_schema().is_some());
     assert_eq!(plan.binding_create_schema().unwrap()["properties"]["read_only"]["type"], "boolean");
     catalog.validate().unwrap();
+
+    let ctx = RequestContext::for_tests("i1");
+    let size = serde_json::json!({ "size": 2 }).as_object().unwrap().clone();
+    let req = ProvisionRequest::new("svc", "plan").with_parameters(size);
+    assert!(Broker::provision(&EchoBroker, &ctx, req).await.is_ok());
+    let err = Broker::provision(&EchoBroker, &ctx, ProvisionRequest::new("svc", "plan")).await.unwrap_err();
+    assert_eq!(err.status(), 400);
 }
