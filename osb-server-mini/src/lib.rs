@@ -1,6 +1,17 @@
 //! # osb-server-mini
 //!
 //! A minimal hyper 1.x runtime for Open Service Broker API v2.17 brokers (work in progress).
+//!
+//! ## Cargo features
+//!
+//! - `macros` (default): `#[broker]`, `#[derive(Offering)]` and `#[derive(Plan)]`.
+//! - `tls`: HTTPS with rustls (the *ring* provider): `Server::tls` with a `tls::TlsConfig`
+//!   made from a PEM certificate chain and private key (files or bytes). The server offers
+//!   HTTP/2 and HTTP/1.1 by ALPN; plain HTTP is not served on a TLS port.
+//!
+//! ```toml
+//! osb-server-mini = { version = "0.1", features = ["tls"] }
+//! ```
 
 mod app;
 pub mod auth;
@@ -21,6 +32,8 @@ mod serve;
 mod server;
 mod service;
 pub mod store;
+#[cfg(feature = "tls")]
+pub mod tls;
 #[doc(hidden)]
 pub mod test_support;
 

@@ -21,12 +21,25 @@ use tokio::time::Instant;
 use crate::broker::Broker;
 use crate::service::BrokerService;
 
-/// Connection-level limits.
-#[derive(Debug, Clone, Copy)]
+/// Connection-level limits and settings.
+#[derive(Debug, Clone)]
 pub(crate) struct Limits {
     pub(crate) header_read_timeout: Duration,
     pub(crate) max_connections: usize,
     pub(crate) shutdown_grace: Duration,
+    /// Serve HTTPS with this configuration.
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<crate::tls::TlsConfig>,
+}
+
+impl Limits {
+    /// Whether connections are served over TLS.
+    fn https(&self) -> bool {
+        #[cfg(feature = "tls")]
+        return self.tls.is_some();
+        #[cfg(not(feature = "tls"))]
+        false
+    }
 }
 
 /// The JSON body of the answer to a client past the connection cap.
@@ -195,6 +208,29 @@ async fn drive<B, I>(
     }
 }
 
+/// Serves HTTP/1.1 or HTTP/2 on one connection until it ends (see [`drive`]).
+async fn serve_connection<B, S>(
+    builder: &auto::Builder<TokioExecutor>,
+    stream: S,
+    service: BrokerService<B>,
+    idle: Duration,
+    stopped: watch::Receiver<bool>,
+    peer: SocketAddr,
+) where
+    B: Broker,
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let activity = Arc::new(Activity::new());
+    let tracked = Tracked {
+        service,
+        activity: Arc::clone(&activity),
+    };
+    let conn = builder
+        .serve_connection_with_upgrades(TokioIo::new(stream), tracked)
+        .into_owned();
+    drive(conn, activity, idle, stopped, peer).await;
+}
+
 /// Serves connections from `listener` until `signal`, then shuts down gracefully.
 pub(crate) async fn run<B: Broker>(
     listener: TcpListener,
@@ -211,6 +247,7 @@ pub(crate) async fn run<B: Broker>(
         .http2()
         .timer(TokioTimer::new())
         .keep_alive_interval(Some(Duration::from_secs(30)));
+    let builder = Arc::new(builder);
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let (stop, stopped) = watch::channel(false);
     tokio::pin!(signal);
@@ -235,13 +272,29 @@ pub(crate) async fn run<B: Broker>(
                     continue;
                 };
                 let _ = stream.set_nodelay(true);
-                let activity = Arc::new(Activity::new());
-                let tracked = Tracked { service: service.clone(), activity: Arc::clone(&activity) };
-                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), tracked).into_owned();
                 let stopped = stopped.clone();
                 let idle = limits.header_read_timeout;
+                let builder = Arc::clone(&builder);
+                let service = service.clone();
+                #[cfg(feature = "tls")]
+                if let Some(tls) = &limits.tls {
+                    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::clone(&tls.config));
+                    tokio::spawn(async move {
+                        // The handshake counts as idle time: a client that never completes it
+                        // is dropped after the header read timeout.
+                        match tokio::time::timeout(idle, acceptor.accept(stream)).await {
+                            Ok(Ok(tls_stream)) => {
+                                serve_connection(&builder, tls_stream, service, idle, stopped, peer).await;
+                            }
+                            Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                            Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                        }
+                        drop(permit);
+                    });
+                    continue;
+                }
                 tokio::spawn(async move {
-                    drive(conn, activity, idle, stopped, peer).await;
+                    serve_connection(&builder, stream, service, idle, stopped, peer).await;
                     drop(permit);
                 });
             }
@@ -288,6 +341,7 @@ pub(crate) async fn shutdown_signal() {
 #[derive(Debug)]
 pub struct Running {
     local_addr: SocketAddr,
+    https: bool,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -299,10 +353,11 @@ impl Running {
         self.local_addr
     }
 
-    /// `http://<addr>`, ready for a client's base URL.
+    /// `http://<addr>` (`https://<addr>` when serving TLS), ready for a client's base URL.
     #[must_use]
     pub fn url(&self) -> String {
-        format!("http://{}", self.local_addr)
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}", self.local_addr)
     }
 
     /// Stops accepting, waits for in-flight requests, and returns when the server is down.
@@ -331,11 +386,13 @@ pub(crate) fn spawn<B: Broker>(
     limits: Limits,
 ) -> Running {
     let (stop, stopped) = oneshot::channel::<()>();
+    let https = limits.https();
     let task = tokio::spawn(run(listener, service, limits, async {
         let _ = stopped.await;
     }));
     Running {
         local_addr,
+        https,
         stop: Some(stop),
         task: Some(task),
     }

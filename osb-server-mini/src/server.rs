@@ -40,6 +40,8 @@ pub struct Server<B: Broker> {
     config: Config,
     basic: Option<BasicAuth>,
     shutdown_grace: Duration,
+    #[cfg(feature = "tls")]
+    tls: Option<crate::tls::TlsConfig>,
 }
 
 impl<B: Broker> std::fmt::Debug for Server<B> {
@@ -48,6 +50,7 @@ impl<B: Broker> std::fmt::Debug for Server<B> {
             .field("min_api_version", &self.config.min_api_version)
             .field("body_limit", &self.config.body_limit)
             .field("basic_auth", &self.basic)
+            .field("https", &self.https())
             .finish_non_exhaustive()
     }
 }
@@ -61,6 +64,8 @@ impl<B: Broker> Server<B> {
             config: Config::default(),
             basic: None,
             shutdown_grace: Duration::from_secs(30),
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 
@@ -127,6 +132,41 @@ impl<B: Broker> Server<B> {
         self
     }
 
+    /// Serves HTTPS: TLS with this certificate and key, HTTP/2 and HTTP/1.1 by ALPN (needs
+    /// the `tls` cargo feature). A client that does not complete the TLS handshake within
+    /// the [header read timeout](Self::header_read_timeout) is disconnected. Plain HTTP is no
+    /// longer served on that port.
+    ///
+    /// ```no_run
+    /// # use osb_server_mini::{Broker, BrokerError, RequestContext, Server, reply::*, request::*};
+    /// # use osb_server_mini::types::{Catalog, ProvisionRequest};
+    /// # struct MyBroker;
+    /// # impl Broker for MyBroker {
+    /// #   fn catalog(&self) -> Catalog { Catalog::default() }
+    /// #   async fn provision(&self, _: &RequestContext, _: ProvisionRequest) -> Result<Provisioned, BrokerError> { Ok(Provisioned::done()) }
+    /// #   async fn deprovision(&self, _: &RequestContext, _: DeprovisionRequest) -> Result<Deprovisioned, BrokerError> { Ok(Deprovisioned::done()) }
+    /// # }
+    /// # #[tokio::main] async fn main() -> Result<(), osb_server_mini::ServeError> {
+    /// use osb_server_mini::tls::TlsConfig;
+    /// Server::new(MyBroker)
+    ///     .tls(TlsConfig::from_pem_files("/etc/broker/cert.pem", "/etc/broker/key.pem")?)
+    ///     .serve("0.0.0.0:8443")
+    ///     .await
+    /// # }
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, config: crate::tls::TlsConfig) -> Self {
+        self.tls = Some(config);
+        self
+    }
+
+    fn https(&self) -> bool {
+        #[cfg(feature = "tls")]
+        return self.tls.is_some();
+        #[cfg(not(feature = "tls"))]
+        false
+    }
+
     fn finish(mut self) -> Result<(BrokerService<B>, serve::Limits), ServeError> {
         if let Some(basic) = self.basic.take() {
             self.config.authenticator = Some(Arc::new(basic));
@@ -135,6 +175,8 @@ impl<B: Broker> Server<B> {
             header_read_timeout: self.config.header_read_timeout,
             max_connections: self.config.max_connections,
             shutdown_grace: self.shutdown_grace,
+            #[cfg(feature = "tls")]
+            tls: self.tls.take(),
         };
         let service = BrokerService {
             body_limit: self.config.body_limit,
