@@ -7,9 +7,19 @@ use syn::Item;
 
 use crate::crate_path;
 
-/// Emits `item` unchanged, the `compile_error!`s, and a stub `impl Broker` when possible.
+/// Emits `item` unchanged (but for C-variadic `...`, already reported, which rustc would
+/// report again), the `compile_error!`s, and a stub `impl Broker` when possible.
 pub(crate) fn emit(item: &Item, krate: Option<&syn::Path>, error: &syn::Error) -> TokenStream {
     let errors = error.to_compile_error();
+    let mut item = item.clone();
+    if let Item::Impl(i) = &mut item {
+        for impl_item in &mut i.items {
+            if let syn::ImplItem::Fn(f) = impl_item {
+                f.sig.variadic = None;
+            }
+        }
+    }
+    let item = &item;
     let stub = match item {
         Item::Impl(i) if i.trait_.is_none() && i.generics.params.is_empty() => {
             let p = crate_path::private(krate);

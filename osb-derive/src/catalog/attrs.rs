@@ -88,6 +88,17 @@ impl FromMeta for StrList {
                 NestedMeta::Lit(other) => {
                     errors.push(Error::custom("expected a string literal").with_span(other));
                 }
+                NestedMeta::Meta(syn::Meta::Path(path)) => {
+                    let word = path
+                        .segments
+                        .last()
+                        .map(|s| s.ident.to_string())
+                        .unwrap_or_default();
+                    errors.push(
+                        Error::custom(format!("expected a string literal: write `\"{word}\"`"))
+                            .with_span(path),
+                    );
+                }
                 NestedMeta::Meta(other) => {
                     errors.push(Error::custom("expected a string literal").with_span(other));
                 }

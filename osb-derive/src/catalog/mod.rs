@@ -62,6 +62,36 @@ fn stub(input: &syn::DeriveInput, derive: &str) -> TokenStream {
     quote!(const _: () = { #body };)
 }
 
+/// Errors darling leaves unspanned (a missing key) point at the first `#[osb]` attribute
+/// (or the struct's name when there is none) rather than at the derive.
+fn at_attribute(input: &syn::DeriveInput, errors: darling::Error) -> darling::Error {
+    let span = match input.attrs.iter().find(|a| a.path().is_ident("osb")) {
+        Some(attr) => syn::spanned::Spanned::span(attr.path()),
+        None => input.ident.span(),
+    };
+    let errors: Vec<darling::Error> = errors.into_iter().map(|e| e.with_span(&span)).collect();
+    // A misspelt key is reported as unknown, with its suggestion; darling then also reports the
+    // key it meant as missing. One mistake, one error: drop the second.
+    let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    let suggested = |key: &str| {
+        messages
+            .iter()
+            .any(|m| m.ends_with(&format!("Did you mean `{key}`?")))
+    };
+    darling::Error::multiple(
+        errors
+            .into_iter()
+            .filter(|e| {
+                let message = e.to_string();
+                let missing = message
+                    .strip_prefix("Missing field `")
+                    .and_then(|rest| rest.strip_suffix('`'));
+                !missing.is_some_and(suggested)
+            })
+            .collect(),
+    )
+}
+
 fn derive(
     input: TokenStream,
     derive: &str,
@@ -72,7 +102,7 @@ fn derive(
         Ok(input) => match model::check_shape(&input, derive) {
             Err(e) => e.write_errors(),
             Ok(()) => expand(&input).unwrap_or_else(|e| {
-                let errors = e.write_errors();
+                let errors = at_attribute(&input, e).write_errors();
                 let stub = stub(&input, derive);
                 quote!(#errors #stub)
             }),

@@ -1,0 +1,13 @@
+#![allow(unused_imports)]
+
+use osb_server_mini::{Offering, Plan};
+
+#[derive(Offering)]
+#[osb(id = "svc", name = "echo", description = "Echoes", dashboard_client(id = "", secret = " "), plans(Small))]
+struct Echo;
+
+#[derive(Plan)]
+#[osb(id = "plan", name = "small", description = "Small")]
+struct Small;
+
+fn main() {}

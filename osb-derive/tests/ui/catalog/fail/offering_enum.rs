@@ -1,0 +1,15 @@
+#![allow(unused_imports)]
+
+use osb_server_mini::{Offering, Plan};
+
+#[derive(Offering)]
+#[osb(id = "svc", name = "echo", description = "Echoes", plans(Small))]
+enum Echo {
+    A,
+}
+
+#[derive(Plan)]
+#[osb(id = "plan", name = "small", description = "Small")]
+struct Small;
+
+fn main() {}
