@@ -17,3 +17,9 @@ pub mod echo_ids {
     /// The asynchronous-only `large` plan.
     pub const LARGE: &str = "9d2b7c4a-6e1f-4b3d-a2c8-5f4e3d2c1b03";
 }
+
+/// The Rust code blocks of the repository's README, compiled as doctests of this crate
+/// (`cargo test --doc -p osb-examples`), so the README cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
