@@ -1,5 +1,7 @@
 //! Example brokers for osb-rs, shared by the programs in `examples/` and by the tests.
 //!
+//! - [`echo`]: the echo broker, derived with `#[derive(Offering)]`, `#[derive(Plan)]` and `#[broker]`.
+//! - [`file`]: the file broker, with typed parameters.
 //! - [`hand_written`]: the echo broker implementing [`osb_server_mini::Broker`] by hand.
 //! - [`settings`]: the environment variables the example programs read.
 
@@ -8,14 +10,19 @@ pub mod file;
 pub mod hand_written;
 pub mod settings;
 
-/// Ids of the echo service's catalog entries, shared by both echo brokers.
+/// Ids of the echo service's catalog entries, shared by both echo brokers. The plan ids are
+/// the derived plans' [`Plan::ID`](osb_server_mini::Plan::ID); the offering id is written
+/// here and in [`echo::Echo`]'s `#[osb(id = ..)]` (the derive takes literals), and the
+/// hand-written broker's test pins the two catalogs equal.
 pub mod echo_ids {
+    use osb_server_mini::Plan;
+
     /// The `echo` offering.
     pub const SERVICE: &str = "6c3e3b2e-4b0f-4f3e-9a59-7d0f6c1d0e01";
     /// The synchronous `small` plan.
-    pub const SMALL: &str = "1f0a8d6c-2f4e-4a55-8e1b-3c6b5a7d9e02";
+    pub const SMALL: &str = <crate::echo::Small as Plan>::ID;
     /// The asynchronous-only `large` plan.
-    pub const LARGE: &str = "9d2b7c4a-6e1f-4b3d-a2c8-5f4e3d2c1b03";
+    pub const LARGE: &str = <crate::echo::Large as Plan>::ID;
 }
 
 /// The Rust code blocks of the repository's README, compiled as doctests of this crate
