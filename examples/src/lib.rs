@@ -1,7 +1,7 @@
 //! Example brokers for osb-rs, shared by the programs in `examples/` and by the tests.
 //!
 //! - [`echo`]: the echo broker, derived with `#[derive(Offering)]`, `#[derive(Plan)]` and `#[broker]`.
-//! - [`file`]: the file broker, with typed parameters.
+//! - [`file`](mod@file): the file broker, with typed parameters.
 //! - [`hand_written`]: the echo broker implementing [`osb_server_mini::Broker`] by hand.
 //! - [`settings`]: the environment variables the example programs read.
 
