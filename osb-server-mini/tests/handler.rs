@@ -1129,7 +1129,7 @@ async fn a132_a134_a135_deprovision() {
 }
 
 #[tokio::test]
-async fn a125_delete_unknown_instance_is_410() {
+async fn a135_delete_unknown_instance_is_410() {
     let (h, _) = new_handler();
     let (s, v) = call(
         &h,
