@@ -30,13 +30,14 @@ pub(crate) fn check_auth(auth: Option<&dyn Authenticator>, headers: &HeaderMap) 
 
 /// The API version, or 412 naming the supported range.
 pub(crate) fn check_version(min: ApiVersion, headers: &HeaderMap) -> Result<ApiVersion, HttpResponse> {
-    let supported =
-        format!("this service broker supports Open Service Broker API version {min} or later (2.x)");
+    // Built only on failure: this runs on every request.
     let fail = |what: String| {
         response::error(
             StatusCode::PRECONDITION_FAILED,
             "PreconditionFailed",
-            format!("{what}; {supported}."),
+            format!(
+                "{what}; this service broker supports Open Service Broker API version {min} or later (2.x)."
+            ),
         )
     };
     let raw = match headers.get(API_VERSION_HEADER).map(|v| v.to_str()) {
