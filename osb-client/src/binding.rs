@@ -10,7 +10,7 @@ use reqwest::Method;
 
 use crate::client::{Call, require_non_empty};
 use crate::instance::{Judged, judge_decode, judge_send, judge_status, last_operation_answer, to_json};
-use crate::orphan::{MitigationTarget, OperationKind};
+use crate::orphan::{MitigationOutcome, MitigationTarget, OperationKind};
 use crate::outcome::{BindOutcome, LastOperation, PendingOperation, UnbindOutcome};
 use crate::version::Capability;
 use crate::{Client, Error, Result};
@@ -273,6 +273,18 @@ impl BindingApi {
                 Some((service_id.as_str(), plan_id.as_str())),
             )
             .await
+    }
+
+    /// Orphan mitigation on demand (B76, B77): unbinds with the policy's retries, polling
+    /// after a `202`, until the broker confirms the binding is gone. See
+    /// [`InstanceApi::orphan_mitigate`](crate::InstanceApi::orphan_mitigate).
+    pub async fn orphan_mitigate(
+        &self,
+        service_id: impl Into<ServiceId>,
+        plan_id: impl Into<PlanId>,
+    ) -> MitigationOutcome {
+        let (s, p) = (service_id.into(), plan_id.into());
+        self.client.mitigate(self.target(), s.as_str(), p.as_str()).await
     }
 
     /// `GET .../service_bindings/:id`; a `404` is an error.

@@ -2,20 +2,21 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use osb_types::version::{
     API_VERSION_HEADER, ORIGINATING_IDENTITY_HEADER, REQUEST_IDENTITY_HEADER, RETRY_AFTER_HEADER,
 };
-use osb_types::{ApiVersion, Catalog, ErrorResponse, InstanceId};
+use osb_types::{ApiVersion, Catalog, ErrorResponse, InstanceId, OperationState};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 
 use crate::builder::{ClientBuilder, IdentityProvider, RequestIdGenerator};
+use crate::instance::last_operation_answer;
 use crate::orphan::{MitigationOutcome, MitigationResult, MitigationTarget, OrphanMitigation};
 use crate::version::Capability;
-use crate::{Error, InstanceApi, Result};
+use crate::{Error, InstanceApi, LastOperation, Result};
 
 #[derive(Clone)]
 pub(crate) enum Auth {
@@ -109,6 +110,7 @@ impl Raw {
                 status: self.status,
                 body,
                 snippet: self.snippet(),
+                retry_after: self.retry_after,
                 orphan_mitigation: None,
             }
         } else {
@@ -307,15 +309,18 @@ impl Client {
         })
     }
 
-    /// Sends the mitigation DELETE (deprovision or unbind), retrying per the policy.
+    /// Sends the mitigation DELETE (deprovision or unbind) and retries it per the policy until
+    /// the broker confirms the deletion: `200`, `410`, or `202` followed by a `last_operation`
+    /// of `succeeded` or `410` (B76, B78). Ignores `enabled`: callers decide that.
     pub(crate) async fn mitigate(
         &self,
         target: MitigationTarget,
         service_id: &str,
         plan_id: &str,
     ) -> MitigationOutcome {
-        let policy = &self.inner.orphan_mitigation;
-        let path: Vec<String> = match &target {
+        let policy = self.inner.orphan_mitigation.clone();
+        let deadline = Instant::now() + policy.max_duration;
+        let segments: Vec<String> = match &target {
             MitigationTarget::Instance(i) => {
                 vec!["v2".into(), "service_instances".into(), i.to_string()]
             }
@@ -327,7 +332,28 @@ impl Client {
                 binding.to_string(),
             ],
         };
-        let path: Vec<&str> = path.iter().map(String::as_str).collect();
+        let done = |result, attempts| {
+            match &result {
+                MitigationResult::Failed { message } => {
+                    tracing::warn!(?target, attempts, %message, "orphan mitigation failed");
+                }
+                other => tracing::info!(?target, ?other, attempts, "orphan mitigation ended"),
+            }
+            MitigationOutcome {
+                target: target.clone(),
+                result,
+                attempts,
+            }
+        };
+        if segments.iter().any(String::is_empty) || service_id.is_empty() || plan_id.is_empty() {
+            return done(
+                MitigationResult::Skipped {
+                    reason: "an id the DELETE needs is empty",
+                },
+                0,
+            );
+        }
+        let path: Vec<&str> = segments.iter().map(String::as_str).collect();
         let is_binding = matches!(target, MitigationTarget::Binding { .. });
         let mut query = url::form_urlencoded::Serializer::new(String::new());
         query
@@ -337,9 +363,10 @@ impl Client {
             query.append_pair("accepts_incomplete", "true");
         }
         let query = query.finish();
-        let attempts = policy.max_attempts.max(1);
-        let mut last = String::new();
-        for attempt in 1..=attempts {
+        let max_attempts = policy.max_attempts.max(1);
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
             let res = self
                 .execute(Call {
                     method: Method::DELETE,
@@ -350,40 +377,100 @@ impl Client {
                     context_platform: None,
                 })
                 .await;
-            let result = match res {
-                Ok(raw) if raw.status == 200 => Some(MitigationResult::Deleted),
-                Ok(raw) if raw.status == 410 => Some(MitigationResult::AlreadyGone),
+            let last = match res {
+                Ok(raw) if raw.status == 200 => return done(MitigationResult::Deleted, attempts),
+                Ok(raw) if raw.status == 410 => return done(MitigationResult::AlreadyGone, attempts),
                 Ok(raw) if raw.status == 202 => {
-                    let op = raw
+                    let operation = raw
                         .decode::<osb_types::DeprovisionResponse>()
                         .ok()
                         .and_then(|r| r.operation);
-                    Some(MitigationResult::Accepted { operation: op })
+                    let ids = (service_id, plan_id);
+                    match self
+                        .poll_mitigation(&path, is_binding, ids, operation, deadline, &policy)
+                        .await
+                    {
+                        Ok(result) => return done(result, attempts),
+                        Err(message) => message,
+                    }
                 }
-                Ok(raw) => {
-                    last = raw.into_error().to_string();
-                    None
+                Ok(raw) => raw.into_error().to_string(),
+                Err(e) => e.to_string(),
+            };
+            let pause = policy.delay_after(attempts);
+            if attempts >= max_attempts || Instant::now() + pause > deadline {
+                return done(MitigationResult::Failed { message: last }, attempts);
+            }
+            tracing::debug!(?target, attempts, %last, "orphan mitigation: trying again");
+            tokio::time::sleep(pause).await;
+        }
+    }
+
+    /// Polls `last_operation` after a mitigation DELETE answered `202`. `Err` means "send the
+    /// DELETE again" (or give up when the budget is spent).
+    async fn poll_mitigation(
+        &self,
+        path: &[&str],
+        is_binding: bool,
+        (service_id, plan_id): (&str, &str),
+        operation: Option<osb_types::OperationId>,
+        deadline: Instant,
+        policy: &OrphanMitigation,
+    ) -> std::result::Result<MitigationResult, String> {
+        if is_binding && !Capability::BindingLastOperation.supported_by(self.inner.api_version) {
+            return Err("the unbind was accepted (202) but binding last_operation needs 2.14".to_owned());
+        }
+        let mut lo_path = path.to_vec();
+        lo_path.push("last_operation");
+        let query = osb_types::operation::LastOperationParams {
+            service_id: Some(service_id.into()),
+            plan_id: Some(plan_id.into()),
+            operation,
+        }
+        .to_query();
+        loop {
+            let res = self
+                .execute(Call {
+                    method: Method::GET,
+                    path: &lo_path,
+                    query: query.clone(),
+                    body: None,
+                    user_action: false,
+                    context_platform: None,
+                })
+                .await
+                .and_then(last_operation_answer);
+            let retry_after = match res {
+                Ok(LastOperation::Reported {
+                    response,
+                    retry_after,
+                }) => match response.state {
+                    OperationState::Succeeded => return Ok(MitigationResult::Deleted),
+                    OperationState::Failed => {
+                        return Err(format!(
+                            "the DELETE was accepted but failed: {}",
+                            response.description.as_deref().unwrap_or("no description")
+                        ));
+                    }
+                    OperationState::InProgress => retry_after,
+                },
+                Ok(LastOperation::Gone { .. }) => return Ok(MitigationResult::AlreadyGone),
+                Err(e) if matches!(e.status(), Some(400 | 401 | 403 | 404 | 412)) => {
+                    return Err(format!("polling the accepted DELETE: {e}"));
                 }
                 Err(e) => {
-                    last = e.to_string();
-                    None
+                    tracing::debug!(error = %e, "orphan mitigation: invalid last_operation answer");
+                    e.retry_after()
                 }
             };
-            if let Some(result) = result {
-                tracing::info!(?target, ?result, "orphan mitigation done");
-                return MitigationOutcome { target, result };
+            let pause = retry_after.unwrap_or(policy.poll_interval);
+            if Instant::now() + pause > deadline {
+                return Err(
+                    "the DELETE was accepted (202) but had not finished when the time allowed ran out"
+                        .to_owned(),
+                );
             }
-            if attempt < attempts {
-                tokio::time::sleep(policy.retry_delay).await;
-            }
-        }
-        tracing::warn!(?target, %last, "orphan mitigation failed");
-        MitigationOutcome {
-            target,
-            result: MitigationResult::Failed {
-                message: last,
-                attempts,
-            },
+            tokio::time::sleep(pause).await;
         }
     }
 }

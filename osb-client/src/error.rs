@@ -1,5 +1,7 @@
 //! The one error type of this crate, with predicates for the OSB error codes.
 
+use std::time::Duration;
+
 use osb_types::{ApiVersion, ErrorCode, ErrorResponse, LastOperationResponse};
 
 use crate::orphan::MitigationOutcome;
@@ -21,8 +23,10 @@ pub enum Error {
         status: u16,
         /// The error body, when it was a JSON object.
         body: Option<Box<ErrorResponse>>,
-        /// The start of the raw body (at most 512 characters).
+        /// The start of the raw body (at most 512 bytes, cut at a character boundary).
         snippet: String,
+        /// The parsed `Retry-After` header of the answer (e.g. on a `503` or `429`).
+        retry_after: Option<Duration>,
         /// The orphan mitigation performed because of this answer.
         orphan_mitigation: Option<Box<MitigationOutcome>>,
     },
@@ -43,7 +47,7 @@ pub enum Error {
         /// The JSON error.
         #[source]
         source: serde_json::Error,
-        /// The start of the raw body (at most 512 characters).
+        /// The start of the raw body (at most 512 bytes, cut at a character boundary).
         snippet: String,
         /// The orphan mitigation performed because of this answer.
         orphan_mitigation: Option<Box<MitigationOutcome>>,
@@ -53,7 +57,7 @@ pub enum Error {
     UnexpectedStatus {
         /// The HTTP status.
         status: u16,
-        /// The start of the raw body (at most 512 characters).
+        /// The start of the raw body (at most 512 bytes, cut at a character boundary).
         snippet: String,
         /// The orphan mitigation performed because of this answer.
         orphan_mitigation: Option<Box<MitigationOutcome>>,
@@ -116,6 +120,15 @@ impl Error {
         }
     }
 
+    /// The `Retry-After` of a broker error answer (seconds or HTTP-date), if it sent one.
+    #[must_use]
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Broker { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
     /// The broker's error body, if it sent one.
     #[must_use]
     pub fn body(&self) -> Option<&ErrorResponse> {
@@ -137,7 +150,9 @@ impl Error {
         self.body().and_then(|b| b.description.as_deref())
     }
 
-    /// What orphan mitigation was done because of this error, if any.
+    /// The orphan mitigation this error called for, and how it ended: `None` when the table
+    /// asks for none; otherwise done ([`MitigationOutcome::succeeded`]), failed after some
+    /// attempts, skipped, or not performed because the policy is disabled.
     #[must_use]
     pub fn orphan_mitigation(&self) -> Option<&MitigationOutcome> {
         match self {
@@ -161,7 +176,9 @@ impl Error {
 
     /// Whether this failure left a resource the caller must still delete: the orphan-mitigation
     /// table asked for a DELETE and the client did not get it confirmed (the policy is
-    /// disabled, every attempt failed, or the ids for the DELETE were unknown).
+    /// disabled, every attempt failed, or the ids for the DELETE were unknown). Delete it later
+    /// with [`InstanceApi::orphan_mitigate`](crate::InstanceApi::orphan_mitigate) or
+    /// [`BindingApi::orphan_mitigate`](crate::BindingApi::orphan_mitigate).
     #[must_use]
     pub fn needs_orphan_mitigation(&self) -> bool {
         self.orphan_mitigation().is_some_and(|o| !o.succeeded())

@@ -12,7 +12,7 @@ use reqwest::Method;
 use serde::Serialize;
 
 use crate::client::{Call, Raw, require_non_empty};
-use crate::orphan::{MitigationOutcome, MitigationResult, MitigationTarget, OperationKind, Trigger};
+use crate::orphan::{MitigationOutcome, MitigationResult, MitigationTarget, OperationKind, Trigger, table};
 use crate::outcome::{DeprovisionOutcome, LastOperation, PendingOperation, ProvisionOutcome, UpdateOutcome};
 use crate::version::Capability;
 use crate::{BindingApi, Client, Error, Result};
@@ -48,7 +48,7 @@ pub(crate) fn to_json<T: Serialize>(body: &T) -> Result<Vec<u8>> {
 }
 
 impl Client {
-    /// Applies the orphan-mitigation policy to a judged answer.
+    /// Applies the orphan-mitigation table and policy to a judged answer.
     pub(crate) async fn finish<T>(
         &self,
         kind: OperationKind,
@@ -58,8 +58,18 @@ impl Client {
     ) -> Result<T> {
         match judged {
             Ok(v) => Ok(v),
-            Err((e, Some(trigger))) if self.inner.orphan_mitigation.required(kind, trigger) => {
-                Err(e.with_mitigation(self.mitigate_with(target, ids).await))
+            Err((e, Some(trigger))) if table(kind, trigger) => {
+                let om = if self.inner.orphan_mitigation.enabled {
+                    self.mitigate_with(target, ids).await
+                } else {
+                    tracing::warn!(?target, "orphan mitigation needed; the policy is disabled");
+                    MitigationOutcome {
+                        target,
+                        result: MitigationResult::Disabled,
+                        attempts: 0,
+                    }
+                };
+                Err(e.with_mitigation(om))
             }
             Err((e, _)) => Err(e),
         }
@@ -77,6 +87,7 @@ impl Client {
                 result: MitigationResult::Skipped {
                     reason: "the service_id and plan_id needed for the DELETE are unknown",
                 },
+                attempts: 0,
             },
         }
     }
@@ -323,6 +334,27 @@ impl InstanceApi {
                 judged,
                 MitigationTarget::Instance(self.id.clone()),
                 Some((service_id.as_str(), plan_id.as_str())),
+            )
+            .await
+    }
+
+    /// Orphan mitigation on demand (B76, B77): deprovisions this instance with the policy's
+    /// retries, polling after a `202`, until the broker confirms it is gone. For failures the
+    /// client cannot see (e.g. the platform could not save the instance it just created), or
+    /// after an error with [`Error::needs_orphan_mitigation`] (policy disabled, or given up).
+    /// Runs even when the policy is [disabled](crate::OrphanMitigation::disabled); sends no
+    /// originating identity (B78).
+    pub async fn orphan_mitigate(
+        &self,
+        service_id: impl Into<ServiceId>,
+        plan_id: impl Into<PlanId>,
+    ) -> MitigationOutcome {
+        let (s, p) = (service_id.into(), plan_id.into());
+        self.client
+            .mitigate(
+                MitigationTarget::Instance(self.id.clone()),
+                s.as_str(),
+                p.as_str(),
             )
             .await
     }

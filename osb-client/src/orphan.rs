@@ -11,11 +11,18 @@
 //!
 //! Reaching the maximum polling duration makes the operation `failed` (B32), so it is treated
 //! like a `failed` last_operation. Mitigation requests omit the originating identity (B78).
+//!
+//! The DELETE is retried with backoff until the broker confirms the deletion, polling
+//! `last_operation` after a `202` ([`OrphanMitigation`], B76). What happened is in
+//! [`Error::orphan_mitigation`](crate::Error::orphan_mitigation); with the policy disabled it
+//! says that mitigation is needed ([`MitigationResult::Disabled`]). For platform-internal
+//! failures (B77) call [`InstanceApi::orphan_mitigate`](crate::InstanceApi::orphan_mitigate)
+//! or [`BindingApi::orphan_mitigate`](crate::BindingApi::orphan_mitigate).
 
 use std::fmt;
 use std::time::Duration;
 
-use osb_types::{BindingId, InstanceId, OperationId};
+use osb_types::{BindingId, InstanceId};
 
 /// The request whose answer is being judged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -67,40 +74,144 @@ pub enum Trigger {
     LastOperationFailed,
 }
 
-/// The orphan-mitigation policy: on by default, can be turned off.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The orphan-mitigation policy (B76: "keep trying to delete them until the Service Broker
+/// responds with a success").
+///
+/// When the table asks for mitigation, the client sends the DELETE (deprovision or unbind)
+/// and retries it with exponential backoff until the broker answers `200`, `410`, or `202`
+/// followed by a `last_operation` of `succeeded` (or `410`), within [`max_attempts`] and
+/// [`max_duration`]. The default keeps trying for up to five minutes: the failing call only
+/// returns after that, with the result in [`Error::orphan_mitigation`](crate::Error::orphan_mitigation).
+///
+/// With [`disabled`](Self::disabled) nothing is sent; the error then still says that
+/// mitigation is needed ([`Error::needs_orphan_mitigation`](crate::Error::needs_orphan_mitigation)),
+/// and the caller can do it later with [`InstanceApi::orphan_mitigate`](crate::InstanceApi::orphan_mitigate)
+/// or [`BindingApi::orphan_mitigate`](crate::BindingApi::orphan_mitigate).
+///
+/// ```
+/// use std::time::Duration;
+/// use osb_client::OrphanMitigation;
+/// let quick = OrphanMitigation::default()
+///     .retry_delay(Duration::from_millis(100))
+///     .max_duration(Duration::from_secs(10));
+/// assert!(quick.enabled);
+/// assert!(!OrphanMitigation::disabled().enabled);
+/// ```
+///
+/// [`max_attempts`]: Self::max_attempts
+/// [`max_duration`]: Self::max_duration
+#[derive(Debug, Clone, PartialEq)]
 pub struct OrphanMitigation {
-    /// Whether mitigation requests are sent at all.
+    /// Whether the client performs mitigation itself when the table asks for it.
     pub enabled: bool,
-    /// How many DELETEs to try before giving up (the spec says "keep trying"; at least 1).
+    /// Most DELETEs to send for one resource (at least 1; default 20).
     pub max_attempts: u32,
-    /// Pause between attempts.
+    /// Pause after the first failed attempt (default 1 s).
     pub retry_delay: Duration,
+    /// Factor applied to the pause after each failed attempt (default 2.0; below 1.0 counts
+    /// as 1.0).
+    pub backoff: f64,
+    /// Largest pause between attempts (default 30 s).
+    pub max_delay: Duration,
+    /// Total time for one mitigation, polling included (default 5 min).
+    pub max_duration: Duration,
+    /// Pause between `last_operation` polls after a `202` (default 2 s; `Retry-After` wins).
+    pub poll_interval: Duration,
 }
 
 impl Default for OrphanMitigation {
     fn default() -> Self {
         Self {
             enabled: true,
-            max_attempts: 3,
-            retry_delay: Duration::from_millis(500),
+            max_attempts: 20,
+            retry_delay: Duration::from_secs(1),
+            backoff: 2.0,
+            max_delay: Duration::from_secs(30),
+            max_duration: Duration::from_secs(300),
+            poll_interval: Duration::from_secs(2),
         }
     }
 }
 
 impl OrphanMitigation {
-    /// Mitigation on, with the default attempts.
+    /// Mitigation on, with the default retries.
     #[must_use]
     pub fn enabled() -> Self {
         Self::default()
     }
 
-    /// Never send mitigation requests.
+    /// Never send mitigation requests automatically; errors still report that one is needed.
     #[must_use]
     pub fn disabled() -> Self {
         Self {
             enabled: false,
             ..Self::default()
+        }
+    }
+
+    /// Sets [`max_attempts`](Self::max_attempts).
+    #[must_use]
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts;
+        self
+    }
+
+    /// Sets [`retry_delay`](Self::retry_delay).
+    #[must_use]
+    pub fn retry_delay(mut self, delay: Duration) -> Self {
+        self.retry_delay = delay;
+        self
+    }
+
+    /// Sets [`backoff`](Self::backoff).
+    #[must_use]
+    pub fn backoff(mut self, factor: f64) -> Self {
+        self.backoff = factor;
+        self
+    }
+
+    /// Sets [`max_delay`](Self::max_delay).
+    #[must_use]
+    pub fn max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
+        self
+    }
+
+    /// Sets [`max_duration`](Self::max_duration).
+    #[must_use]
+    pub fn max_duration(mut self, duration: Duration) -> Self {
+        self.max_duration = duration;
+        self
+    }
+
+    /// Sets [`poll_interval`](Self::poll_interval).
+    #[must_use]
+    pub fn poll_interval(mut self, interval: Duration) -> Self {
+        self.poll_interval = interval;
+        self
+    }
+
+    /// The pause after failed attempt number `attempt` (1-based): `retry_delay ×
+    /// backoff^(attempt-1)`, at most `max_delay`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let p = osb_client::OrphanMitigation::default();
+    /// let d: Vec<u64> = (1..=7).map(|a| p.delay_after(a).as_secs()).collect();
+    /// assert_eq!(d, [1, 2, 4, 8, 16, 30, 30]);
+    /// ```
+    #[must_use]
+    pub fn delay_after(&self, attempt: u32) -> Duration {
+        let factor = self
+            .backoff
+            .max(1.0)
+            .powi(i32::try_from(attempt.saturating_sub(1)).unwrap_or(i32::MAX));
+        let secs = self.retry_delay.as_secs_f64() * factor;
+        let cap = self.max_delay.max(self.retry_delay);
+        if secs.is_finite() && secs < cap.as_secs_f64() {
+            Duration::from_secs_f64(secs)
+        } else {
+            cap
         }
     }
 
@@ -152,50 +263,59 @@ pub enum MitigationTarget {
     },
 }
 
-/// How the mitigation DELETE ended.
+/// How an orphan mitigation ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum MitigationResult {
-    /// `200`: deleted.
+    /// The broker deleted the resource: `200`, or `202` and then `last_operation`
+    /// `succeeded`.
     Deleted,
-    /// `410`: nothing was left (B78).
+    /// `410 Gone` (to the DELETE or while polling it): nothing was left (B78).
     AlreadyGone,
-    /// `202`: the broker is deleting it asynchronously.
-    Accepted {
-        /// The operation the broker returned.
-        operation: Option<OperationId>,
-    },
-    /// Every attempt failed; the last error's message.
+    /// The client gave up: every attempt failed or the time budget ran out. The resource may
+    /// still exist; [`Error::needs_orphan_mitigation`](crate::Error::needs_orphan_mitigation)
+    /// is `true`.
     Failed {
-        /// The last error.
+        /// What went wrong last.
         message: String,
-        /// Attempts made.
-        attempts: u32,
     },
-    /// Mitigation was required but the request lacked the `service_id`/`plan_id` it needs.
+    /// Mitigation was needed but the `service_id`/`plan_id` the DELETE needs are unknown
+    /// (e.g. [`rotate`](crate::BindingApi::rotate) without ids).
     Skipped {
         /// Why.
         reason: &'static str,
     },
+    /// Mitigation was needed but the policy is [disabled](OrphanMitigation::disabled):
+    /// nothing was sent and the caller has to delete the resource.
+    Disabled,
 }
 
-/// The orphan mitigation the client performed.
+/// An orphan mitigation that the table asked for: what it was about and how it ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MitigationOutcome {
-    /// What was deleted.
+    /// What was (to be) deleted.
     pub target: MitigationTarget,
     /// How it ended.
     pub result: MitigationResult,
+    /// DELETE requests sent (0 when skipped or disabled).
+    pub attempts: u32,
 }
 
 impl MitigationOutcome {
-    /// `true` when the broker confirmed deletion (200, 202 or 410).
+    /// `true` when the broker confirmed the deletion (`Deleted` or `AlreadyGone`).
     #[must_use]
     pub fn succeeded(&self) -> bool {
         matches!(
             self.result,
-            MitigationResult::Deleted | MitigationResult::AlreadyGone | MitigationResult::Accepted { .. }
+            MitigationResult::Deleted | MitigationResult::AlreadyGone
         )
+    }
+
+    /// `true` when mitigation was needed and is not confirmed: the caller still has to delete
+    /// the resource (`Failed`, `Skipped` or `Disabled`).
+    #[must_use]
+    pub fn still_needed(&self) -> bool {
+        !self.succeeded()
     }
 }
 
@@ -208,13 +328,15 @@ impl fmt::Display for MitigationOutcome {
             }
         }
         match &self.result {
-            MitigationResult::Deleted => f.write_str("succeeded"),
-            MitigationResult::AlreadyGone => f.write_str("found nothing left (410)"),
-            MitigationResult::Accepted { .. } => f.write_str("accepted (202)"),
-            MitigationResult::Failed { message, attempts } => {
-                write!(f, "failed after {attempts} attempt(s): {message}")
+            MitigationResult::Deleted => write!(f, "succeeded ({} attempt(s))", self.attempts),
+            MitigationResult::AlreadyGone => {
+                write!(f, "found nothing left (410, {} attempt(s))", self.attempts)
             }
-            MitigationResult::Skipped { reason } => write!(f, "skipped: {reason}"),
+            MitigationResult::Failed { message } => {
+                write!(f, "failed after {} attempt(s): {message}", self.attempts)
+            }
+            MitigationResult::Skipped { reason } => write!(f, "needed but skipped: {reason}"),
+            MitigationResult::Disabled => f.write_str("needed but not performed (the policy is disabled)"),
         }
     }
 }

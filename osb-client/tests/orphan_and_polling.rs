@@ -272,10 +272,10 @@ async fn b76_mitigation_keeps_trying_then_reports_failure() {
         .provision(&ProvisionRequest::new("s", "p"))
         .await
         .unwrap_err();
-    assert!(matches!(
-        err.orphan_mitigation().unwrap().result,
-        MitigationResult::Failed { attempts: 3, .. }
-    ));
+    let om = err.orphan_mitigation().unwrap();
+    assert!(matches!(om.result, MitigationResult::Failed { .. }), "{om:?}");
+    assert_eq!(om.attempts, 3);
+    assert!(err.needs_orphan_mitigation());
     assert_eq!(deletes(&stub).len(), 3);
 }
 
@@ -292,7 +292,10 @@ async fn b76_mitigation_can_be_turned_off() {
         .provision(&ProvisionRequest::new("s", "p"))
         .await
         .unwrap_err();
-    assert!(err.orphan_mitigation().is_none());
+    let om = err.orphan_mitigation().expect("reported as needed");
+    assert_eq!(om.result, MitigationResult::Disabled);
+    assert_eq!(om.attempts, 0);
+    assert!(err.needs_orphan_mitigation());
     assert!(deletes(&stub).is_empty());
 }
 
@@ -531,7 +534,9 @@ async fn b34_binding_410_while_polling_unbind_is_success_and_failed_bind_unbinds
     let err = b.wait_with(&out, &fast()).await.unwrap_err();
     let om = err.orphan_mitigation().unwrap();
     assert!(matches!(om.target, MitigationTarget::Binding { .. }));
-    assert!(matches!(om.result, MitigationResult::Accepted { .. }));
+    // the mitigation unbind answered 202 and was polled: 410 for "unbind-op" = gone
+    assert_eq!(om.result, MitigationResult::AlreadyGone);
+    assert!(!err.needs_orphan_mitigation());
 }
 
 #[tokio::test]
