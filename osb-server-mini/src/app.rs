@@ -79,6 +79,7 @@ impl Incoming {
             offering: None,
             plan: None,
             instance: None,
+            last_operation: None,
         }
     }
 

@@ -1,7 +1,8 @@
 //! `RequestContext`: what the runtime knows about a request before the broker method runs.
 
 use osb_types::catalog::{ServiceOffering, ServicePlan};
-use osb_types::{ApiVersion, BindingId, InstanceId, OriginatingIdentity, RequestIdentity};
+use osb_types::operation::LastOperationParams;
+use osb_types::{ApiVersion, BindingId, InstanceId, OperationId, OriginatingIdentity, RequestIdentity};
 
 use crate::store::InstanceRecord;
 
@@ -24,6 +25,7 @@ pub struct RequestContext {
     pub(crate) offering: Option<ServiceOffering>,
     pub(crate) plan: Option<ServicePlan>,
     pub(crate) instance: Option<InstanceRecord>,
+    pub(crate) last_operation: Option<LastOperationParams>,
 }
 
 impl RequestContext {
@@ -81,6 +83,33 @@ impl RequestContext {
         self.instance.as_ref()
     }
 
+    /// For a `last_operation` request (instance or binding): its query parameters, the
+    /// `operation` the broker returned in its 202 and the `service_id`/`plan_id` hints, as
+    /// the Platform sent them (percent-decoded). `None` for every other operation.
+    ///
+    /// Useful in [`Broker::instance_last_operation`](crate::Broker::instance_last_operation)
+    /// and [`Broker::binding_last_operation`](crate::Broker::binding_last_operation) when
+    /// operations are tracked outside this process.
+    ///
+    /// ```
+    /// use osb_server_mini::RequestContext;
+    /// use osb_server_mini::types::operation::LastOperationParams;
+    /// let params = LastOperationParams::from_query("operation=op-1&plan_id=small").unwrap();
+    /// let ctx = RequestContext::for_tests("inst-1").with_last_operation(params);
+    /// assert_eq!(ctx.operation().map(|o| o.as_str()), Some("op-1"));
+    /// assert_eq!(ctx.last_operation().unwrap().plan_id.as_ref().unwrap(), "small");
+    /// ```
+    #[must_use]
+    pub fn last_operation(&self) -> Option<&LastOperationParams> {
+        self.last_operation.as_ref()
+    }
+
+    /// The `operation` query parameter of a `last_operation` request, if sent.
+    #[must_use]
+    pub fn operation(&self) -> Option<&OperationId> {
+        self.last_operation.as_ref().and_then(|p| p.operation.as_ref())
+    }
+
     /// A context for unit-testing broker methods without a server.
     pub fn for_tests(instance_id: impl Into<InstanceId>) -> Self {
         Self {
@@ -93,6 +122,7 @@ impl RequestContext {
             offering: None,
             plan: None,
             instance: None,
+            last_operation: None,
         }
     }
 
@@ -100,6 +130,13 @@ impl RequestContext {
     #[must_use]
     pub fn with_binding_id(mut self, binding_id: impl Into<BindingId>) -> Self {
         self.binding_id = binding_id.into();
+        self
+    }
+
+    /// Sets the `last_operation` query parameters (for tests).
+    #[must_use]
+    pub fn with_last_operation(mut self, params: LastOperationParams) -> Self {
+        self.last_operation = Some(params);
         self
     }
 

@@ -2074,3 +2074,136 @@ async fn a135_deprovision_unknown_instance_is_410() {
     assert_eq!((res.status, &res.body), (410, &json!({})), "already deleted");
     assert_eq!(h.get(&format!("{I}/a135")).await.status, 404);
 }
+
+// ---- A.6 / A.9: the query of last_operation reaches a broker that answers it itself
+
+#[tokio::test]
+async fn a77_a114_last_operation_query_reaches_a_broker_that_answers_it() {
+    use osb_server_mini::types::OperationState;
+    use osb_server_mini::types::operation::LastOperationResponse;
+
+    /// (endpoint, operation, service_id, plan_id) of each call.
+    type Seen = (String, Option<String>, Option<String>, Option<String>);
+    #[derive(Clone, Default)]
+    struct External(Arc<Mutex<Vec<Seen>>>);
+    impl External {
+        fn answer(&self, kind: &str, ctx: &RequestContext) -> Option<LastOperationResponse> {
+            let params = ctx.last_operation().expect("set for last_operation");
+            self.0.lock().unwrap().push((
+                kind.to_owned(),
+                ctx.operation().map(|o| o.as_str().to_owned()),
+                params.service_id.as_ref().map(|s| s.as_str().to_owned()),
+                params.plan_id.as_ref().map(|p| p.as_str().to_owned()),
+            ));
+            let mut res = LastOperationResponse::new(OperationState::InProgress);
+            res.description = ctx.operation().map(|o| format!("tracking {}", o.as_str()));
+            Some(res)
+        }
+    }
+    impl Broker for External {
+        fn catalog(&self) -> Catalog {
+            Catalog::new(vec![
+                ServiceOffering::new("svc", "svc", "ext", vec![ServicePlan::new("p", "p", "plan")])
+                    .bindable(true),
+            ])
+        }
+        async fn provision(
+            &self,
+            ctx: &RequestContext,
+            _: ProvisionRequest,
+        ) -> Result<Provisioned, BrokerError> {
+            assert!(ctx.last_operation().is_none(), "only for last_operation");
+            Ok(Provisioned::done())
+        }
+        async fn deprovision(
+            &self,
+            _: &RequestContext,
+            _: DeprovisionRequest,
+        ) -> Result<Deprovisioned, BrokerError> {
+            Ok(Deprovisioned::done())
+        }
+        async fn bind(&self, _: &RequestContext, _: BindRequest) -> Result<Bound, BrokerError> {
+            Ok(Bound::credentials(json!({})))
+        }
+        async fn instance_last_operation(
+            &self,
+            ctx: &RequestContext,
+        ) -> Result<Option<LastOperationResponse>, BrokerError> {
+            Ok(self.answer("instance", ctx))
+        }
+        async fn binding_last_operation(
+            &self,
+            ctx: &RequestContext,
+        ) -> Result<Option<LastOperationResponse>, BrokerError> {
+            Ok(self.answer("binding", ctx))
+        }
+    }
+    let broker = External::default();
+    let seen = Arc::clone(&broker.0);
+    let running = Server::new(broker).spawn("127.0.0.1:0").await.unwrap();
+    let http = reqwest::Client::new();
+    let send = |method: Method, path: String, body: Option<Value>| {
+        let mut rb = http
+            .request(method, format!("{}{path}", running.url()))
+            .header("X-Broker-API-Version", "2.17");
+        if let Some(b) = body {
+            rb = rb.json_body(&b);
+        }
+        async move {
+            let res = rb.send().await.unwrap();
+            let status = res.status().as_u16();
+            let body: Value = serde_json::from_slice(&res.bytes().await.unwrap()).unwrap();
+            (status, body)
+        }
+    };
+    let (s, _) = send(
+        Method::PUT,
+        format!("{I}/x"),
+        Some(json!({ "service_id": "svc", "plan_id": "p" })),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let (s, _) = send(
+        Method::PUT,
+        format!("{I}/x/service_bindings/b"),
+        Some(json!({ "service_id": "svc", "plan_id": "p" })),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let (s, body) = send(
+        Method::GET,
+        format!("{I}/x/last_operation?operation=op%2F1%20a&service_id=svc&plan_id=p"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        body,
+        json!({ "state": "in progress", "description": "tracking op/1 a" })
+    );
+    let (s, body) = send(
+        Method::GET,
+        format!("{I}/x/service_bindings/b/last_operation"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        body,
+        json!({ "state": "in progress" }),
+        "no hints: none passed on"
+    );
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        [
+            (
+                "instance".to_owned(),
+                Some("op/1 a".to_owned()),
+                Some("svc".to_owned()),
+                Some("p".to_owned())
+            ),
+            ("binding".to_owned(), None, None, None),
+        ]
+    );
+}

@@ -1,7 +1,9 @@
 //! `GET .../last_operation` for instances and bindings.
 //!
 //! The runtime answers from the store unless the broker overrides the method. The
-//! `operation` query value is only a hint: the answer is about the current or last operation.
+//! `operation` query value is only a hint to the runtime: its answer is about the current or
+//! last operation. A broker that overrides the method sees the query parameters in
+//! [`RequestContext::last_operation`](crate::RequestContext::last_operation).
 
 use std::sync::Arc;
 
@@ -56,7 +58,7 @@ fn answer<B: Broker>(app: &App<B>, op: Option<&OperationRecord>) -> HttpResponse
 }
 
 pub(crate) async fn instance<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answer {
-    LastOperationParams::from_query(&inc.query).map_err(|e| bad_query(&e))?;
+    let params = LastOperationParams::from_query(&inc.query).map_err(|e| bad_query(&e))?;
     let id = inc.instance_id();
     let Some(rec) = app.store.instance(&id) else {
         if app.is_gone(id.as_str(), "") {
@@ -68,6 +70,7 @@ pub(crate) async fn instance<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Ans
         ));
     };
     let mut ctx = inc.context(false);
+    ctx.last_operation = Some(params);
     if let Some((o, p)) = app.record_plan(&rec) {
         ctx.offering = Some(o);
         ctx.plan = Some(p);
@@ -85,7 +88,7 @@ pub(crate) async fn instance<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Ans
 }
 
 pub(crate) async fn binding<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answer {
-    LastOperationParams::from_query(&inc.query).map_err(|e| bad_query(&e))?;
+    let params = LastOperationParams::from_query(&inc.query).map_err(|e| bad_query(&e))?;
     let (id, bid) = (inc.instance_id(), inc.binding_id());
     let Some(record) = app.store.binding(&id, &bid) else {
         if app.is_gone(id.as_str(), bid.as_str()) {
@@ -97,6 +100,7 @@ pub(crate) async fn binding<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answ
         ));
     };
     let mut ctx = inc.context(false);
+    ctx.last_operation = Some(params);
     if let Some(instance) = app.store.instance(&id) {
         if let Some((o, p)) = app.record_plan(&instance) {
             ctx.offering = Some(o);
