@@ -11,6 +11,7 @@ use tokio::net::TcpStream;
 pub use osb_examples::echo_ids;
 
 pub mod e2e;
+pub mod rules;
 
 /// Basic-auth user of the test brokers.
 pub const USER: &str = "admin";
@@ -27,11 +28,21 @@ pub async fn echo_broker() -> Running {
 
 /// The derived echo broker's server, for tests that tune the settings first.
 pub fn echo_server() -> Server<osb_examples::echo::EchoBroker> {
-    Server::new(osb_examples::echo::EchoBroker::new(
-        "http://dash.test",
-        Duration::from_millis(50),
-    ))
-    .basic_auth(USER, PASSWORD)
+    echo_server_with_delay(Duration::from_millis(50))
+}
+
+/// The derived echo broker's server whose `large` plan operations take `delay`: long enough
+/// for a test to act while an operation is still in progress.
+pub fn echo_server_with_delay(delay: Duration) -> Server<osb_examples::echo::EchoBroker> {
+    Server::new(osb_examples::echo::EchoBroker::new("http://dash.test", delay)).basic_auth(USER, PASSWORD)
+}
+
+/// The echo broker with a `delay` (e.g. 600 ms) on its `large` plan, spawned on `127.0.0.1:0`.
+pub async fn slow_echo_broker(delay: Duration) -> Running {
+    echo_server_with_delay(delay)
+        .spawn("127.0.0.1:0")
+        .await
+        .expect("echo broker starts")
 }
 
 /// `Basic <base64(admin:test-password)>`.
