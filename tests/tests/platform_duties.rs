@@ -3,35 +3,45 @@
 
 use std::time::Duration;
 
-use osb_client::types::ProvisionRequest;
-use osb_client::{Client, ProvisionOutcome};
-use osb_server_mini::reply::{Deprovisioned, Provisioned};
-use osb_server_mini::request::DeprovisionRequest;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use osb_client::types::{BindRequest, ProvisionRequest};
+use osb_client::{BindOutcome, MitigationTarget, ProvisionOutcome, UnbindOutcome};
+use osb_server_mini::reply::{Bound, Deprovisioned, Provisioned, Unbound};
+use osb_server_mini::request::{DeprovisionRequest, UnbindRequest};
 use osb_server_mini::types::{Catalog, ServiceOffering, ServicePlan};
 use osb_server_mini::{Broker, BrokerError, RequestContext, Running, Server};
-use osb_tests::e2e::{Recorder, client, fast_wait};
+use osb_tests::e2e::{Recorder, builder, client, fast_wait, quick_mitigation};
 use osb_tests::{PASSWORD, USER};
 use serde_json::json;
 
 const SVC: &str = "duty-svc";
 const PLAN: &str = "duty-plan";
 const FOREVER: &str = "forever-plan";
+const FAILING: &str = "failing-plan";
 
 #[derive(Debug, Clone, Default)]
 struct Duty {
     rec: Recorder,
+    unbind_failures: Arc<AtomicU32>,
 }
 
 impl Broker for Duty {
     fn catalog(&self) -> Catalog {
         let mut forever = ServicePlan::new(FOREVER, "forever", "Never finishes");
         forever.maximum_polling_duration = Some(1);
-        Catalog::new(vec![ServiceOffering::new(
+        let failing = ServicePlan::new(FAILING, "failing", "Asynchronous provisions fail");
+        let mut offering = ServiceOffering::new(
             SVC,
             "duty",
             "Misbehaves on request",
-            vec![ServicePlan::new(PLAN, "plan", "The plan"), forever],
-        )])
+            vec![ServicePlan::new(PLAN, "plan", "The plan"), forever, failing],
+        )
+        .bindable(true);
+        offering.instances_retrievable = Some(true);
+        offering.bindings_retrievable = Some(true);
+        Catalog::new(vec![offering])
     }
 
     async fn provision(
@@ -43,6 +53,12 @@ impl Broker for Duty {
         self.rec.push("provision", json!(id));
         if req.plan_id.as_str() == FOREVER {
             return Ok(Provisioned::later(std::future::pending()));
+        }
+        if req.plan_id.as_str() == FAILING {
+            return Ok(Provisioned::later(async {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                Err(BrokerError::internal("late boom"))
+            }));
         }
         if id.starts_with("fail5xx") {
             return Err(BrokerError::internal("boom"));
@@ -66,6 +82,30 @@ impl Broker for Duty {
     ) -> Result<Deprovisioned, BrokerError> {
         self.rec.push("deprovision", json!(ctx.instance_id().as_str()));
         Ok(Deprovisioned::done())
+    }
+
+    async fn bind(&self, ctx: &RequestContext, _req: BindRequest) -> Result<Bound, BrokerError> {
+        let id = ctx.binding_id().as_str().to_owned();
+        self.rec.push("bind", json!(id));
+        if id.starts_with("fail5xx") {
+            return Err(BrokerError::internal("bind boom"));
+        }
+        if id.starts_with("slow") {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        Ok(Bound::credentials(json!({"id": id})))
+    }
+
+    async fn unbind(&self, ctx: &RequestContext, _req: UnbindRequest) -> Result<Unbound, BrokerError> {
+        let id = ctx.binding_id().as_str().to_owned();
+        self.rec.push("unbind", json!(id));
+        if id.starts_with("flaky") && self.unbind_failures.fetch_add(1, Ordering::SeqCst) == 0 {
+            return Err(BrokerError::internal("unbind boom (once)"));
+        }
+        if id.starts_with("slowunbind") {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        Ok(Unbound::done())
     }
 }
 
@@ -93,18 +133,47 @@ async fn b79_provision_5xx_triggers_orphan_mitigation_deprovision() {
         .await
         .expect_err("500");
     assert_eq!(e.status(), Some(500), "{e:?}");
+    assert_eq!(e.error_code().map(|c| c.as_str()), Some("InternalError"), "{e:?}");
     let om = e.orphan_mitigation().expect("mitigation after a 5xx");
+    assert_eq!(om.target, MitigationTarget::Instance("fail5xx-1".into()));
     assert!(om.succeeded(), "the mitigation DELETE was answered: {om:?}");
-    // The runtime has no record of a failed provision, so it answers the DELETE (410) itself:
-    // the broker's `deprovision` is not called (see the report, issue 6).
-    assert_eq!(rec.count("provision"), 1);
+    assert_eq!(rec.count("provision"), 1, "the provision is not retried");
+    // The runtime keeps no record of a provision its broker failed synchronously, so it
+    // answers the mitigation DELETE with 410 itself and the broker's `deprovision` is not
+    // called (runtime gap, see the report). With a record, the broker sees it: next test.
+    assert!(
+        client(&running)
+            .instance("fail5xx-1")
+            .get_opt()
+            .await
+            .expect("get")
+            .is_none(),
+        "the Platform forgets the instance"
+    );
+}
+
+#[tokio::test]
+async fn b37_b79_failed_async_provision_is_deprovisioned_and_the_broker_sees_it() {
+    let (running, rec) = start().await;
+    let i = client(&running).instance("late-1");
+    let out = i.provision(&req(FAILING)).await.expect("202");
+    assert!(matches!(out, ProvisionOutcome::Accepted { .. }), "{out:?}");
+    let e = i.wait_with(&out, &fast_wait()).await.expect_err("failed");
+    assert!(matches!(e, osb_client::Error::OperationFailed { .. }), "{e:?}");
+    let om = e.orphan_mitigation().expect("mitigation after `failed`");
+    assert!(om.succeeded(), "{om:?}");
+    assert_eq!(
+        rec.of("deprovision"),
+        [json!("late-1")],
+        "the broker saw the deprovision"
+    );
+    assert!(i.get_opt().await.expect("get").is_none());
 }
 
 #[tokio::test]
 async fn b77_provision_timeout_triggers_orphan_mitigation() {
     let (running, rec) = start().await;
-    let c = Client::builder(running.url())
-        .basic_auth(USER, PASSWORD)
+    let c = builder(&running)
         .timeout(Duration::from_millis(200))
         .build()
         .expect("client");
@@ -154,8 +223,15 @@ async fn b25_no_orphan_mitigation_after_a_4xx() {
 
 #[tokio::test]
 async fn b32_maximum_polling_duration_expiry_is_a_failure() {
-    let (running, _rec) = start().await;
-    let c = client(&running);
+    let (running, rec) = start().await;
+    // The instance stays `Creating` forever, so every mitigation DELETE gets 422: try twice.
+    let c = builder(&running)
+        .orphan_mitigation(osb_client::OrphanMitigation {
+            max_attempts: 2,
+            ..quick_mitigation()
+        })
+        .build()
+        .expect("client");
     let catalog = c.catalog().await.expect("catalog");
     let plan = catalog.services[0]
         .plans
@@ -171,11 +247,17 @@ async fn b32_maximum_polling_duration_expiry_is_a_failure() {
         .await
         .expect_err("never finishes");
     assert!(matches!(e, osb_client::Error::PollingTimedOut { .. }), "{e:?}");
+    // B32: the expired operation counts as failed, so the provision is mitigated; the runtime
+    // refuses to delete an instance that is still being created (422), so it is reported.
+    let om = e.orphan_mitigation().expect("a mitigation was attempted");
+    assert!(!om.succeeded(), "{om:?}");
+    assert_eq!(rec.count("deprovision"), 0, "the broker never saw a delete");
 }
 
 #[tokio::test]
 async fn b31_polling_honours_retry_after_of_the_async_plan() {
-    let running = osb_tests::echo_broker().await;
+    // The large plan sends `Retry-After: 1` while in progress; its operations take 3 s here.
+    let running = osb_tests::slow_echo_broker(Duration::from_secs(3)).await;
     let i = client(&running).instance("ra-1");
     let out = i
         .provision(&ProvisionRequest::new(
@@ -184,22 +266,164 @@ async fn b31_polling_honours_retry_after_of_the_async_plan() {
         ))
         .await
         .expect("202");
-    let ProvisionOutcome::Accepted { pending, .. } = &out else {
-        panic!("{out:?}")
-    };
-    let params = osb_types::operation::LastOperationParams {
-        service_id: pending.service_id.clone(),
-        plan_id: pending.plan_id.clone(),
-        operation: pending.operation.clone(),
-    };
-    if let osb_client::LastOperation::Reported {
-        response,
-        retry_after,
-    } = i.last_operation(&params).await.expect("poll")
-    {
-        if response.state == osb_types::operation::OperationState::InProgress {
-            assert_eq!(retry_after, Some(Duration::from_secs(1)), "plan's Retry-After");
+    assert!(matches!(out, ProvisionOutcome::Accepted { .. }), "{out:?}");
+    let in_progress = Arc::new(AtomicU32::new(0));
+    let seen = Arc::clone(&in_progress);
+    // A 20 ms interval would poll about 150 times in 3 s; honouring Retry-After, about 3.
+    let opts = fast_wait().on_progress(move |_| {
+        seen.fetch_add(1, Ordering::SeqCst);
+    });
+    let done = i.wait_with(&out, &opts).await.expect("completes");
+    assert!(matches!(done, osb_client::WaitOutcome::Succeeded(_)), "{done:?}");
+    let polls = in_progress.load(Ordering::SeqCst);
+    assert!(
+        (2..=6).contains(&polls),
+        "{polls} `in progress` polls: the 1 s Retry-After replaced the 20 ms interval"
+    );
+}
+
+async fn bound_instance(running: &Running) -> osb_client::InstanceApi {
+    let i = client(running).instance("inst-ok");
+    i.provision(&req(PLAN)).await.expect("provision");
+    i
+}
+
+fn bind_req() -> BindRequest {
+    BindRequest::new(SVC, PLAN)
+}
+
+#[tokio::test]
+async fn b79_bind_5xx_triggers_orphan_mitigation_unbind() {
+    let (running, rec) = start().await;
+    let i = bound_instance(&running).await;
+    let e = i.binding("fail5xx-b").bind(&bind_req()).await.expect_err("500");
+    assert_eq!(e.status(), Some(500), "{e:?}");
+    let om = e.orphan_mitigation().expect("mitigation after a 5xx");
+    assert_eq!(
+        om.target,
+        MitigationTarget::Binding {
+            instance: "inst-ok".into(),
+            binding: "fail5xx-b".into()
         }
-    }
-    i.wait_with(&out, &fast_wait()).await.expect("completes");
+    );
+    assert!(om.succeeded(), "{om:?}");
+    assert_eq!(rec.count("bind"), 1);
+    // As for provision: no record, so the runtime answers the unbind (410) itself.
+    assert!(i.binding("fail5xx-b").get_opt().await.expect("get").is_none());
+    assert!(
+        i.get_opt().await.expect("get").is_some(),
+        "the instance is untouched"
+    );
+}
+
+#[tokio::test]
+async fn b79_bind_timeout_triggers_orphan_mitigation_and_the_broker_sees_the_unbind() {
+    let (running, rec) = start().await;
+    bound_instance(&running).await;
+    let c = builder(&running)
+        .timeout(Duration::from_millis(200))
+        .build()
+        .expect("client");
+    let b = c.instance("inst-ok").binding("slow-b");
+    let e = b.bind(&bind_req()).await.expect_err("timeout");
+    assert!(e.is_timeout(), "{e:?}");
+    let om = e.orphan_mitigation().expect("mitigation after a bind timeout");
+    // The bind is still running when the first unbind arrives (422 ConcurrencyError);
+    // the mitigation keeps trying until the broker has created and deleted the binding.
+    assert!(om.succeeded(), "{om:?}");
+    assert_eq!(rec.of("bind"), [json!("slow-b")]);
+    assert_eq!(
+        rec.of("unbind"),
+        [json!("slow-b")],
+        "the broker saw the mitigation unbind"
+    );
+    assert!(
+        client(&running)
+            .instance("inst-ok")
+            .binding("slow-b")
+            .get_opt()
+            .await
+            .expect("get")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn b79_unbind_5xx_is_repeated_as_orphan_mitigation() {
+    let (running, rec) = start().await;
+    let i = bound_instance(&running).await;
+    let b = i.binding("flaky-b");
+    assert!(matches!(
+        b.bind(&bind_req()).await.expect("bind"),
+        BindOutcome::Created(_)
+    ));
+    let e = b.unbind(SVC, PLAN).await.expect_err("500 once");
+    assert_eq!(e.status(), Some(500), "{e:?}");
+    let om = e.orphan_mitigation().expect("mitigation after an unbind 5xx");
+    assert!(om.succeeded(), "the repeated unbind worked: {om:?}");
+    assert_eq!(
+        rec.count("unbind"),
+        2,
+        "the broker saw the unbind and its repetition"
+    );
+    assert!(
+        b.get_opt().await.expect("get").is_none(),
+        "B65: the binding is gone"
+    );
+}
+
+#[tokio::test]
+async fn b79_unbind_timeout_is_not_mitigated() {
+    let (running, rec) = start().await;
+    let i = bound_instance(&running).await;
+    i.binding("slowunbind-b").bind(&bind_req()).await.expect("bind");
+    let c = builder(&running)
+        .timeout(Duration::from_millis(200))
+        .build()
+        .expect("client");
+    let e = c
+        .instance("inst-ok")
+        .binding("slowunbind-b")
+        .unbind(SVC, PLAN)
+        .await
+        .expect_err("timeout");
+    assert!(e.is_timeout(), "{e:?}");
+    assert!(
+        e.orphan_mitigation().is_none(),
+        "the table says no for an unbind timeout: {e:?}"
+    );
+    // The runtime finishes the unbind the client gave up on; a later unbind sees 410.
+    let again = client(&running)
+        .instance("inst-ok")
+        .binding("slowunbind-b")
+        .unbind(SVC, PLAN)
+        .await
+        .expect("unbind again");
+    assert!(
+        matches!(again, UnbindOutcome::AlreadyGone | UnbindOutcome::Unbound(_)),
+        "{again:?}"
+    );
+    assert!(
+        rec.count("unbind") <= 2,
+        "no mitigation unbinds: {:?}",
+        rec.of("unbind")
+    );
+}
+
+#[tokio::test]
+async fn b80_no_orphan_mitigation_after_a_bind_concurrency_error() {
+    let (running, rec) = start().await;
+    let i = bound_instance(&running).await;
+    let slow = i.binding("slow-c");
+    let other = i.binding("other-c");
+    let r = bind_req();
+    let (a, b) = tokio::join!(slow.bind(&r), async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        other.bind(&bind_req()).await
+    });
+    assert!(matches!(a, Ok(BindOutcome::Created(_))), "{a:?}");
+    let e = b.expect_err("422 while the other bind runs");
+    assert!(e.is_concurrency_error(), "{e:?}");
+    assert!(e.orphan_mitigation().is_none(), "{e:?}");
+    assert_eq!(rec.count("unbind"), 0);
 }
