@@ -176,14 +176,17 @@ pub fn broker(args: TokenStream, item: TokenStream) -> TokenStream {
 /// #[derive(Offering)]
 /// #[osb(id = "6c3e0a52-0000-4000-8000-000000000001", name = "echo", description = "Echoes",
 ///       bindable, instances_retrievable, tags("demo"),
-///       metadata(display_name = "Echo", shareable), plans(Small))]
+///       metadata(display_name = "Echo", shareable, extra(vendor = "acme", regions("eu", "us"))),
+///       plans(Small))]
 /// struct Echo;
 ///
 /// #[derive(Plan)]
 /// #[osb(id = "1f0a0a52-0000-4000-8000-000000000002", name = "small", description = "Small")]
 /// struct Small;
 ///
-/// assert_eq!(Echo::offering().plans[0].id, Small::ID);
+/// let offering = Echo::offering();
+/// assert_eq!(offering.plans[0].id, Small::ID);
+/// assert_eq!(offering.metadata.unwrap().extra["regions"], serde_json::json!(["eu", "us"]));
 /// ```
 ///
 /// # Attributes
@@ -193,7 +196,12 @@ pub fn broker(args: TokenStream, item: TokenStream) -> TokenStream {
 /// ## `id = "…"`, `name = "…"`, `description = "…"` (required, non-empty)
 /// ## `tags("a", ..)`, `requires("syslog_drain" | "route_forwarding" | "volume_mount", ..)`
 /// ## `bindable`, `instances_retrievable`, `bindings_retrievable`, `allow_context_updates`, `plan_updateable`
-/// ## `metadata(display_name, image_url, long_description, provider_display_name, documentation_url, support_url, shareable)`
+/// ## `metadata(display_name, image_url, long_description, provider_display_name, documentation_url, support_url, shareable, extra(..))`
+///
+/// `extra(key = value, ..)` adds keys the specification leaves open (vendor metadata) beside
+/// the defined ones: a value is a string, integer, float or boolean literal, or a list of
+/// them (`regions("eu", "us")`, a JSON array). Keys are identifiers (`r#type` for `type`);
+/// a key the specification defines (`displayName`, `display_name`, ..) is an error.
 /// ## `dashboard_client(id = "…", secret = "…", redirect_uri = "…")`
 /// ## `plans(A, B, ..)` (at least one): types deriving `Plan`
 /// ## `crate = "path"`: where `osb_server_mini` is
@@ -250,7 +258,9 @@ pub fn derive_offering(input: TokenStream) -> TokenStream {
 /// ## `free`, `bindable`, `binding_rotatable`, `plan_updateable`
 /// ## `maximum_polling_duration = 600` (seconds)
 /// ## `maintenance_info(version = "1.2.3", description = "…")`: `version` must be SemVer 2.0
-/// ## `metadata(bullets("…", ..), display_name = "…", cost(unit = "…", amount(usd = 1.5)), ..)`
+/// ## `metadata(bullets("…", ..), display_name = "…", cost(unit = "…", amount(usd = 1.5)), extra(..))`
+///
+/// `cost(..)` may repeat; `extra(..)` is as for offerings.
 /// ## `async_only`, `retry_after_secs = 5`: runtime policy (not in the catalog)
 /// ## `provision_params = T`, `update_params = T`, `bind_params = T`
 ///

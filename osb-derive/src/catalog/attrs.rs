@@ -208,6 +208,113 @@ impl FromMeta for CostAttr {
     }
 }
 
+/// A literal of `metadata(extra(..))`, as the JSON value it becomes.
+#[derive(Debug, Clone)]
+pub(crate) enum ExtraValue {
+    Str(LitStr),
+    /// An integer, sign applied; `u64` when it does not fit `i64`.
+    Int(i128),
+    Float(f64),
+    Bool(bool),
+    List(Vec<ExtraValue>),
+}
+
+/// `extra(key = "value", count = 3, ratio = -0.5, on = true, regions("eu", "us"))` inside
+/// `metadata(..)`: vendor keys the specification leaves open, in declaration order.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ExtraAttrs(pub(crate) Vec<(syn::Ident, ExtraValue)>);
+
+const EXTRA_VALUE: &str = "expected a string, number or boolean literal";
+
+fn extra_literal(expr: &Expr) -> Result<ExtraValue> {
+    let (negative, lit) = match expr {
+        Expr::Lit(l) => (false, &l.lit),
+        Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Neg(_),
+            expr,
+            ..
+        }) => match &**expr {
+            Expr::Lit(l) if matches!(l.lit, Lit::Int(_) | Lit::Float(_)) => (true, &l.lit),
+            other => return Err(Error::custom(EXTRA_VALUE).with_span(other)),
+        },
+        Expr::Group(g) => return extra_literal(&g.expr),
+        other => return Err(Error::custom(EXTRA_VALUE).with_span(other)),
+    };
+    let out_of_range = |span: &dyn quote::ToTokens| {
+        Error::custom("integer out of range: a JSON number here fits in i64 or u64").with_span(&span)
+    };
+    match lit {
+        Lit::Str(s) => Ok(ExtraValue::Str(s.clone())),
+        Lit::Bool(b) => Ok(ExtraValue::Bool(b.value)),
+        Lit::Int(i) => {
+            // `-5` may arrive as one literal (syn folds the sign in) or as negation of `5`.
+            let n = i.base10_parse::<i128>().map_err(|_| out_of_range(i))?;
+            let n = if negative { -n } else { n };
+            if n < i128::from(i64::MIN) || n > i128::from(u64::MAX) {
+                return Err(out_of_range(i));
+            }
+            Ok(ExtraValue::Int(n))
+        }
+        Lit::Float(f) => match f.base10_parse::<f64>() {
+            Ok(x) if x.is_finite() => Ok(ExtraValue::Float(if negative { -x } else { x })),
+            _ => Err(Error::custom("expected a finite number").with_span(f)),
+        },
+        other => Err(Error::custom(EXTRA_VALUE).with_span(other)),
+    }
+}
+
+impl FromMeta for ExtraAttrs {
+    fn from_list(items: &[NestedMeta]) -> Result<Self> {
+        let mut errors = Error::accumulator();
+        let mut out: Vec<(syn::Ident, ExtraValue)> = Vec::new();
+        for item in items {
+            let NestedMeta::Meta(meta) = item else {
+                errors.push(
+                    Error::custom("expected `key = value`, e.g. `extra(region = \"eu\")`").with_span(item),
+                );
+                continue;
+            };
+            let Some(key) = meta.path().get_ident() else {
+                errors.push(Error::custom("expected a key name, e.g. `region`").with_span(meta.path()));
+                continue;
+            };
+            let value = match meta {
+                syn::Meta::NameValue(nv) => errors.handle(extra_literal(&nv.value)),
+                syn::Meta::List(list) => errors
+                    .handle(NestedMeta::parse_meta_list(list.tokens.clone()).map_err(Error::from))
+                    .and_then(|nested| {
+                        let mut values = Vec::new();
+                        for n in nested {
+                            let value = match n {
+                                NestedMeta::Lit(lit) => extra_literal(&Expr::Lit(syn::ExprLit {
+                                    attrs: Vec::new(),
+                                    lit,
+                                })),
+                                NestedMeta::Meta(m) => Err(Error::custom(EXTRA_VALUE).with_span(&m)),
+                            };
+                            values.push(errors.handle(value)?);
+                        }
+                        Some(ExtraValue::List(values))
+                    }),
+                syn::Meta::Path(p) => {
+                    errors.push(
+                        Error::custom(format!("expected a value: `{key} = \"..\"`, `{key} = true`, .."))
+                            .with_span(p),
+                    );
+                    None
+                }
+            };
+            let Some(value) = value else { continue };
+            if out.iter().any(|(k, _)| k == key) {
+                errors.push(Error::duplicate_field(&key.to_string()).with_span(key));
+                continue;
+            }
+            out.push((key.clone(), value));
+        }
+        errors.finish_with(Self(out))
+    }
+}
+
 /// `metadata(...)` of an offering.
 #[derive(Debug, Clone, FromMeta)]
 pub(crate) struct OfferingMetadataAttrs {
@@ -218,6 +325,7 @@ pub(crate) struct OfferingMetadataAttrs {
     pub(crate) documentation_url: Option<Str>,
     pub(crate) support_url: Option<Str>,
     pub(crate) shareable: Option<Flag>,
+    pub(crate) extra: Option<ExtraAttrs>,
 }
 
 /// `dashboard_client(...)` of an offering.
@@ -265,6 +373,7 @@ pub(crate) struct PlanMetadataAttrs {
     pub(crate) display_name: Option<Str>,
     #[darling(multiple)]
     pub(crate) cost: Vec<CostAttr>,
+    pub(crate) extra: Option<ExtraAttrs>,
 }
 
 /// `#[osb(...)]` on a `#[derive(Plan)]` struct.

@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::attrs::{CostAttr, Flag, OfferingAttrs, PlanAttrs, Str, StrList, TypeArg};
+use super::attrs::{CostAttr, ExtraAttrs, ExtraValue, Flag, OfferingAttrs, PlanAttrs, Str, StrList, TypeArg};
 use crate::crate_path;
 
 fn string(p: &TokenStream, s: &Str) -> TokenStream {
@@ -39,6 +39,47 @@ fn opt_list(p: &TokenStream, l: Option<&StrList>) -> TokenStream {
     }
 }
 
+fn extra_value(p: &TokenStream, value: &ExtraValue) -> TokenStream {
+    match value {
+        ExtraValue::Str(s) => quote!(#p::serde_json::Value::from(#s)),
+        ExtraValue::Bool(b) => quote!(#p::serde_json::Value::Bool(#b)),
+        ExtraValue::Int(n) => match i64::try_from(*n) {
+            Ok(n) => {
+                let lit = proc_macro2::Literal::i64_suffixed(n);
+                quote!(#p::serde_json::Value::from(#lit))
+            }
+            Err(_) => {
+                let lit = proc_macro2::Literal::u64_suffixed(u64::try_from(*n).unwrap_or(u64::MAX));
+                quote!(#p::serde_json::Value::from(#lit))
+            }
+        },
+        ExtraValue::Float(x) => {
+            let lit = proc_macro2::Literal::f64_suffixed(*x);
+            quote!(#p::serde_json::Value::from(#lit))
+        }
+        ExtraValue::List(items) => {
+            let items = items.iter().map(|v| extra_value(p, v));
+            quote!(#p::serde_json::Value::Array(::std::vec![#(#items),*]))
+        }
+    }
+}
+
+/// `extra: <map>,` for a metadata struct literal, when `extra(..)` is given.
+fn extra(p: &TokenStream, extra: Option<&ExtraAttrs>) -> TokenStream {
+    use syn::ext::IdentExt;
+    let Some(ExtraAttrs(entries)) = extra else {
+        return TokenStream::new();
+    };
+    let entries = entries.iter().map(|(key, value)| {
+        let key = key.unraw().to_string();
+        let value = extra_value(p, value);
+        quote!((::std::string::String::from(#key), #value))
+    });
+    quote! {
+        extra: ::std::iter::Iterator::collect(::std::iter::IntoIterator::into_iter([#(#entries),*])),
+    }
+}
+
 /// `impl Offering for X`.
 pub(crate) fn offering(attrs: &OfferingAttrs) -> TokenStream {
     let p = crate_path::private(attrs.krate.as_ref());
@@ -62,6 +103,7 @@ pub(crate) fn offering(attrs: &OfferingAttrs) -> TokenStream {
             let documentation_url = opt_string(&p, m.documentation_url.as_ref());
             let support_url = opt_string(&p, m.support_url.as_ref());
             let shareable = opt_flag(&p, m.shareable);
+            let extra = extra(&p, m.extra.as_ref());
             quote!(#p::core::option::Option::Some(#p::OfferingMetadata {
                 display_name: #display_name,
                 image_url: #image_url,
@@ -70,6 +112,7 @@ pub(crate) fn offering(attrs: &OfferingAttrs) -> TokenStream {
                 documentation_url: #documentation_url,
                 support_url: #support_url,
                 shareable: #shareable,
+                #extra
                 ..#p::core::default::Default::default()
             }))
         }
@@ -202,10 +245,12 @@ pub(crate) fn plan(attrs: &PlanAttrs) -> TokenStream {
                 let costs = m.cost.iter().map(|c| cost(&p, c));
                 quote!(#p::core::option::Option::Some(::std::vec![#(#costs),*]))
             };
+            let extra = extra(&p, m.extra.as_ref());
             quote!(#p::core::option::Option::Some(#p::PlanMetadata {
                 bullets: #bullets,
                 costs: #costs,
                 display_name: #display_name,
+                #extra
                 ..#p::core::default::Default::default()
             }))
         }
@@ -302,7 +347,9 @@ mod tests {
                   plan_updateable = false,
                   metadata(display_name = "Echo", image_url = "https://i", long_description = "L",
                            provider_display_name = "P", documentation_url = "https://d",
-                           support_url = "https://s", shareable),
+                           support_url = "https://s", shareable,
+                           extra(vendor = "acme", tier = 2, r#type = "db", ratio = -0.5, beta = false,
+                                 regions("eu", "us"))),
                   dashboard_client(id = "c", secret = "s", redirect_uri = "https://r"),
                   plans(Small, Large))]
             struct Echo;
@@ -312,7 +359,8 @@ mod tests {
                   binding_rotatable, plan_updateable, maximum_polling_duration = 600,
                   maintenance_info(version = "1.0.0", description = "M"),
                   metadata(bullets("b"), display_name = "Large",
-                           cost(unit = "MONTHLY", amount(usd = 1.5, eur = 2))),
+                           cost(unit = "MONTHLY", amount(usd = 1.5, eur = 2)),
+                           extra(quota = 18446744073709551615, floor = -9223372036854775808)),
                   async_only, retry_after_secs = 3,
                   provision_params = P, update_params = P, bind_params = B)]
             struct Large;

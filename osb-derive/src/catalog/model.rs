@@ -3,7 +3,7 @@
 
 use darling::{Error, Result};
 
-use super::attrs::{OfferingAttrs, PlanAttrs, Str};
+use super::attrs::{ExtraAttrs, OfferingAttrs, PlanAttrs, Str};
 
 /// `#[derive(X)]` accepts non-generic structs only.
 pub(crate) fn check_shape(input: &syn::DeriveInput, derive: &str) -> Result<()> {
@@ -38,6 +38,56 @@ fn non_empty(errors: &mut darling::error::Accumulator, key: &str, value: Option<
     }
 }
 
+/// Keys of an offering's `metadata` the specification defines: (wire name, attribute name,
+/// how to write it).
+const OFFERING_METADATA: [(&str, &str, &str); 7] = [
+    ("displayName", "display_name", "display_name = \"..\""),
+    ("imageUrl", "image_url", "image_url = \"..\""),
+    ("longDescription", "long_description", "long_description = \"..\""),
+    (
+        "providerDisplayName",
+        "provider_display_name",
+        "provider_display_name = \"..\"",
+    ),
+    (
+        "documentationUrl",
+        "documentation_url",
+        "documentation_url = \"..\"",
+    ),
+    ("supportUrl", "support_url", "support_url = \"..\""),
+    ("shareable", "shareable", "shareable"),
+];
+
+/// Keys of a plan's `metadata` the specification defines, as for offerings.
+const PLAN_METADATA: [(&str, &str, &str); 3] = [
+    ("bullets", "bullets", "bullets(\"..\", ..)"),
+    ("costs", "cost", "cost(unit = \"..\", amount(usd = ..))"),
+    ("displayName", "display_name", "display_name = \"..\""),
+];
+
+/// `extra(..)` keys must not shadow the metadata fields the specification defines.
+fn check_extra(
+    errors: &mut darling::error::Accumulator,
+    extra: Option<&ExtraAttrs>,
+    known: &[(&str, &str, &str)],
+) {
+    use syn::ext::IdentExt;
+    for (key, _) in extra.map(|e| e.0.as_slice()).unwrap_or_default() {
+        let name = key.unraw().to_string();
+        if let Some((_, _, usage)) = known
+            .iter()
+            .find(|(wire, attr, _)| name == *wire || name == *attr)
+        {
+            errors.push(
+                Error::custom(format!(
+                    "`{name}` is defined by the specification, not an extra key: write `metadata({usage})`"
+                ))
+                .with_span(key),
+            );
+        }
+    }
+}
+
 /// Checks an offering's attribute values.
 pub(crate) fn check_offering(attrs: &OfferingAttrs) -> Result<()> {
     let mut errors = Error::accumulator();
@@ -56,6 +106,9 @@ pub(crate) fn check_offering(attrs: &OfferingAttrs) -> Result<()> {
                 );
             }
         }
+    }
+    if let Some(metadata) = &attrs.metadata {
+        check_extra(&mut errors, metadata.extra.as_ref(), &OFFERING_METADATA);
     }
     if let Some(client) = &attrs.dashboard_client {
         non_empty(&mut errors, "dashboard_client(id)", Some(&client.id));
@@ -76,6 +129,9 @@ pub(crate) fn check_plan(attrs: &PlanAttrs) -> Result<()> {
     non_empty(&mut errors, "id", Some(&attrs.id));
     non_empty(&mut errors, "name", Some(&attrs.name));
     non_empty(&mut errors, "description", Some(&attrs.description));
+    if let Some(metadata) = &attrs.metadata {
+        check_extra(&mut errors, metadata.extra.as_ref(), &PLAN_METADATA);
+    }
     if let Some(info) = &attrs.maintenance_info {
         let version = &info.version.0;
         if !is_semver(&version.value()) {

@@ -44,6 +44,43 @@ const _: () = {
                     shareable: ::osb_server_mini::__private::core::option::Option::Some(
                         true,
                     ),
+                    extra: ::std::iter::Iterator::collect(
+                        ::std::iter::IntoIterator::into_iter([
+                            (
+                                ::std::string::String::from("vendor"),
+                                ::osb_server_mini::__private::serde_json::Value::from(
+                                    "acme",
+                                ),
+                            ),
+                            (
+                                ::std::string::String::from("tier"),
+                                ::osb_server_mini::__private::serde_json::Value::from(2i64),
+                            ),
+                            (
+                                ::std::string::String::from("type"),
+                                ::osb_server_mini::__private::serde_json::Value::from("db"),
+                            ),
+                            (
+                                ::std::string::String::from("ratio"),
+                                ::osb_server_mini::__private::serde_json::Value::from(
+                                    -0.5f64,
+                                ),
+                            ),
+                            (
+                                ::std::string::String::from("beta"),
+                                ::osb_server_mini::__private::serde_json::Value::Bool(false),
+                            ),
+                            (
+                                ::std::string::String::from("regions"),
+                                ::osb_server_mini::__private::serde_json::Value::Array(
+                                    ::std::vec![
+                                        ::osb_server_mini::__private::serde_json::Value::from("eu"),
+                                        ::osb_server_mini::__private::serde_json::Value::from("us")
+                                    ],
+                                ),
+                            ),
+                        ]),
+                    ),
                     ..::osb_server_mini::__private::core::default::Default::default()
                 }),
                 dashboard_client: ::osb_server_mini::__private::core::option::Option::Some(::osb_server_mini::__private::DashboardClient {
@@ -120,6 +157,22 @@ const _: () = {
                     ),
                     display_name: ::osb_server_mini::__private::core::option::Option::Some(
                         ::std::string::String::from("Large"),
+                    ),
+                    extra: ::std::iter::Iterator::collect(
+                        ::std::iter::IntoIterator::into_iter([
+                            (
+                                ::std::string::String::from("quota"),
+                                ::osb_server_mini::__private::serde_json::Value::from(
+                                    18446744073709551615u64,
+                                ),
+                            ),
+                            (
+                                ::std::string::String::from("floor"),
+                                ::osb_server_mini::__private::serde_json::Value::from(
+                                    -9223372036854775808i64,
+                                ),
+                            ),
+                        ]),
                     ),
                     ..::osb_server_mini::__private::core::default::Default::default()
                 }),
