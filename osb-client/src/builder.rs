@@ -87,8 +87,9 @@ impl ClientBuilder {
         self
     }
 
-    /// The `X-Broker-API-Version` to send (default 2.17). Features newer than it are refused
-    /// with [`Error::Unsupported`] before anything is sent.
+    /// The `X-Broker-API-Version` to send (default 2.17; [`build`](Self::build) refuses
+    /// versions outside 2.11–2.17). Features newer than it are refused with
+    /// [`Error::Unsupported`] before anything is sent.
     pub fn api_version(mut self, version: ApiVersion) -> Self {
         self.api_version = version;
         self
@@ -151,9 +152,11 @@ impl ClientBuilder {
     /// Builds the client.
     ///
     /// # Errors
-    /// [`Error::Config`] for a base URL that is not absolute `http(s)`, a username containing
-    /// `:`, a credential that cannot be a header value, or a failure building the HTTP client.
+    /// [`Error::Config`] for a base URL that is not absolute `http(s)`, an API version outside
+    /// 2.11–2.17, a username containing `:`, a credential that cannot be a header value, or a
+    /// failure building the HTTP client.
     pub fn build(self) -> Result<Client, Error> {
+        crate::version::check_supported(self.api_version)?;
         let mut base = url::Url::parse(self.base_url.trim())
             .map_err(|e| Error::Config(format!("invalid base URL {:?}: {e}", self.base_url)))?;
         if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {

@@ -191,13 +191,16 @@ impl Client {
     }
 
     /// The same client sending another `X-Broker-API-Version` (shares the connection pool).
-    #[must_use]
-    pub fn with_api_version(&self, version: ApiVersion) -> Client {
+    ///
+    /// # Errors
+    /// [`Error::Config`] for a version outside 2.11–2.17, as [`ClientBuilder::build`].
+    pub fn with_api_version(&self, version: ApiVersion) -> Result<Client> {
+        crate::version::check_supported(version)?;
         let mut inner = (*self.inner).clone();
         inner.api_version = version;
-        Client {
+        Ok(Client {
             inner: Arc::new(inner),
-        }
+        })
     }
 
     /// Best-effort version negotiation (CHECKLIST V23): fetches the catalog with this client's
@@ -209,7 +212,7 @@ impl Client {
     pub async fn negotiate(&self) -> Result<(Client, Catalog)> {
         let mut version = self.inner.api_version;
         loop {
-            let candidate = self.with_api_version(version);
+            let candidate = self.with_api_version(version)?;
             match candidate.catalog().await {
                 Ok(catalog) => return Ok((candidate, catalog)),
                 Err(e) if e.is_version_mismatch() && version > ApiVersion::V2_11 && version.major == 2 => {

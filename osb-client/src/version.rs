@@ -4,6 +4,38 @@ use osb_types::ApiVersion;
 
 use crate::Error;
 
+/// The oldest API version this client can send (2.11).
+pub const MIN_SUPPORTED: ApiVersion = ApiVersion::V2_11;
+/// The newest API version this client can send (2.17).
+///
+/// Newer versions are refused by [`ClientBuilder::build`](crate::ClientBuilder::build): the
+/// version header promises the broker the behaviour of that version, and this client only
+/// implements up to 2.17 (CHECKLIST V22). Older brokers are reached by pinning an older version
+/// or by [`Client::negotiate`](crate::Client::negotiate).
+pub const MAX_SUPPORTED: ApiVersion = ApiVersion::V2_17;
+
+/// `Ok(())` when `version` is in 2.11–2.17.
+///
+/// ```
+/// use osb_client::types::ApiVersion;
+/// assert!(osb_client::version::check_supported(ApiVersion::V2_14).is_ok());
+/// let e = osb_client::version::check_supported(ApiVersion::new(2, 18)).unwrap_err();
+/// assert_eq!(e.to_string(), "invalid client configuration: OSB API version 2.18 is not supported; \
+///     this client sends 2.11 to 2.17");
+/// ```
+///
+/// # Errors
+/// [`Error::Config`] naming the supported range.
+pub fn check_supported(version: ApiVersion) -> Result<(), Error> {
+    if (MIN_SUPPORTED..=MAX_SUPPORTED).contains(&version) {
+        Ok(())
+    } else {
+        Err(Error::Config(format!(
+            "OSB API version {version} is not supported; this client sends {MIN_SUPPORTED} to {MAX_SUPPORTED}"
+        )))
+    }
+}
+
 /// A feature that only exists from some API version on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]

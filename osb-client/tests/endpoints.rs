@@ -570,3 +570,67 @@ async fn b50_b69_instance_usable_and_update_repeatable() {
     assert!(e.instance_usable(), "absent means usable");
     assert!(e.update_repeatable());
 }
+
+#[test]
+fn v22_build_refuses_versions_outside_2_11_to_2_17() {
+    for v in [
+        ApiVersion::new(2, 10),
+        ApiVersion::new(2, 18),
+        ApiVersion::new(3, 0),
+        ApiVersion::new(1, 17),
+    ] {
+        let e = osb_client::Client::builder("http://x")
+            .api_version(v)
+            .build()
+            .unwrap_err();
+        assert!(matches!(e, Error::Config(_)), "{v}: {e}");
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "invalid client configuration: OSB API version {v} is not supported; this client sends 2.11 to 2.17"
+            )
+        );
+    }
+    for v in ApiVersion::ALL {
+        let c = osb_client::Client::builder("http://x")
+            .api_version(v)
+            .build()
+            .unwrap();
+        assert_eq!(c.api_version(), v);
+    }
+    let c = osb_client::Client::builder("http://x").build().unwrap();
+    assert_eq!(c.api_version(), ApiVersion::V2_17, "default");
+    assert!(c.with_api_version(ApiVersion::new(2, 18)).is_err());
+    assert_eq!(
+        c.with_api_version(ApiVersion::V2_12).unwrap().api_version(),
+        ApiVersion::V2_12
+    );
+}
+
+#[test]
+fn v24_capabilities_and_their_first_versions() {
+    use osb_client::version::Capability::*;
+    let rows = [
+        (InstanceContext, "2.12"),
+        (BindingContext, "2.13"),
+        (OriginatingIdentity, "2.13"),
+        (FetchInstance, "2.14"),
+        (FetchBinding, "2.14"),
+        (AsyncBindings, "2.14"),
+        (BindingLastOperation, "2.14"),
+        (RequestIdentity, "2.15"),
+        (MaintenanceInfo, "2.15"),
+        (ContextOnlyUpdate, "2.15"),
+        (BindingRotation, "2.17"),
+    ];
+    for (cap, since) in rows {
+        assert_eq!(cap.since().to_string(), since, "{cap:?}");
+        let before = ApiVersion::new(2, cap.since().minor - 1);
+        assert!(!cap.supported_by(before) && cap.supported_by(cap.since()));
+        let e = cap.require(before).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("{} is not supported by OSB API version {before}", cap.name())
+        );
+    }
+}
