@@ -32,10 +32,10 @@ mod serve;
 mod server;
 mod service;
 pub mod store;
-#[cfg(feature = "tls")]
-pub mod tls;
 #[doc(hidden)]
 pub mod test_support;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 pub use broker::{Broker, Offering, Plan, PlanPolicy};
 pub use context::RequestContext;
