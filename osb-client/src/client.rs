@@ -132,8 +132,17 @@ impl Raw {
     }
 }
 
+/// The first 512 bytes of `body`, shortened to end on a UTF-8 character boundary.
 pub(crate) fn snippet(body: &[u8]) -> String {
-    String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned()
+    const MAX: usize = 512;
+    let mut end = body.len().min(MAX);
+    // a continuation byte right after the cut means a character straddles it
+    let mut back = 0;
+    while end < body.len() && end > 0 && back < 3 && body[end] & 0xC0 == 0x80 {
+        end -= 1;
+        back += 1;
+    }
+    String::from_utf8_lossy(&body[..end]).into_owned()
 }
 
 /// Parses `Retry-After`: delta-seconds or an HTTP-date (B31).

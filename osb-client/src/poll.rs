@@ -1,7 +1,7 @@
 //! Polling `last_operation` until an asynchronous operation ends (CHECKLIST B.4).
 //!
 //! Cancel by dropping the future. `Retry-After` (seconds or HTTP-date) replaces the interval
-//! for the next poll; the deadline is the smaller of [`WaitOptions::max_duration`] and the
+//! for the next poll, also on a retryable error answer (e.g. `503`); the deadline is the smaller of [`WaitOptions::max_duration`] and the
 //! plan's `maximum_polling_duration`, after which the operation is failed (B32).
 
 use std::fmt;
@@ -83,6 +83,13 @@ impl WaitOptions {
         self
     }
 
+    /// Sets the largest pause between polls.
+    #[must_use]
+    pub fn max_interval(mut self, max: Duration) -> Self {
+        self.max_interval = max;
+        self
+    }
+
     /// Sets the backoff factor (values below 1.0 count as 1.0).
     #[must_use]
     pub fn backoff(mut self, factor: f64) -> Self {
@@ -111,6 +118,27 @@ impl WaitOptions {
     pub fn on_progress(mut self, f: impl Fn(&Progress) + Send + Sync + 'static) -> Self {
         self.on_progress = Some(Arc::new(f));
         self
+    }
+
+    /// The pause after poll number `poll` (1-based) when the broker sends no `Retry-After`:
+    /// `interval × backoff^(poll-1)`, at most `max_interval` (but never below `interval`).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let o = osb_client::WaitOptions::default(); // 2 s, ×1.5, at most 30 s
+    /// let d: Vec<u64> = (1..=9).map(|n| o.interval_after(n).as_millis() as u64).collect();
+    /// assert_eq!(d, [2000, 3000, 4500, 6750, 10125, 15187, 22781, 30000, 30000]);
+    /// ```
+    #[must_use]
+    pub fn interval_after(&self, poll: u32) -> Duration {
+        let exp = i32::try_from(poll.saturating_sub(1)).unwrap_or(i32::MAX);
+        let secs = self.interval.as_secs_f64() * self.backoff.max(1.0).powi(exp);
+        let cap = self.max_interval.max(self.interval);
+        if secs.is_finite() && secs < cap.as_secs_f64() {
+            Duration::from_secs_f64(secs)
+        } else {
+            cap
+        }
     }
 
     fn limit(&self) -> Duration {
@@ -157,14 +185,12 @@ where
     };
     let start = Instant::now();
     let limit = opts.limit();
-    let mut interval = opts.interval;
     let mut polls = 0u32;
     let ids = pending.service_id.as_ref().zip(pending.plan_id.as_ref());
     let ids = ids.map(|(s, p)| (s.as_str(), p.as_str()));
     loop {
         polls += 1;
-        let mut retry_after = None;
-        match poll(params.clone()).await {
+        let retry_after = match poll(params.clone()).await {
             Ok(LastOperation::Reported {
                 response,
                 retry_after: ra,
@@ -185,7 +211,6 @@ where
                         .await;
                 }
                 OperationState::InProgress => {
-                    retry_after = ra;
                     if let Some(cb) = &opts.on_progress {
                         cb(&Progress {
                             state: response.state,
@@ -194,6 +219,7 @@ where
                             polls,
                         });
                     }
+                    ra
                 }
             },
             Ok(LastOperation::Gone { .. }) if pending.kind.is_delete() => return Ok(WaitOutcome::Gone),
@@ -202,12 +228,19 @@ where
                     "410 Gone while polling a {}: invalid, polling on",
                     pending.kind.as_str()
                 );
-                retry_after = ra;
+                ra
             }
             Err(e) if is_final(&e) => return Err(e),
-            Err(e) => tracing::warn!(error = %e, "invalid last_operation answer, polling on"),
-        }
-        let delay = retry_after.unwrap_or(interval).max(Duration::from_millis(1));
+            Err(e) => {
+                // e.g. a 503 with Retry-After from the broker or a proxy in front of it
+                let ra = e.retry_after();
+                tracing::warn!(error = %e, retry_after = ?ra, "invalid last_operation answer, polling on");
+                ra
+            }
+        };
+        let delay = retry_after
+            .unwrap_or_else(|| opts.interval_after(polls))
+            .max(Duration::from_millis(1));
         let elapsed = start.elapsed();
         if elapsed + delay >= limit {
             tokio::time::sleep(limit.saturating_sub(elapsed)).await;
@@ -224,9 +257,6 @@ where
                 .await;
         }
         tokio::time::sleep(delay).await;
-        interval = interval
-            .mul_f64(opts.backoff.max(1.0))
-            .min(opts.max_interval.max(opts.interval));
     }
 }
 

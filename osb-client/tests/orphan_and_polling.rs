@@ -781,3 +781,110 @@ async fn b79_timeouts_on_catalog_gets_and_last_operation_no_mitigation() {
     assert!(deletes(&stub).is_empty());
     assert_eq!(stub.requests().len(), 5);
 }
+
+// ------------------------------------------------ polling details
+
+fn poll_gaps(stub: &Stub) -> Vec<Duration> {
+    let polls: Vec<Recorded> = stub
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("last_operation"))
+        .collect();
+    polls.windows(2).map(|w| w[1].at - w[0].at).collect()
+}
+
+#[tokio::test]
+async fn b31_retry_after_on_a_retryable_error_answer_is_honoured() {
+    let stub = async_broker(vec![
+        Reply::json(503, r#"{"description":"overloaded"}"#).header("Retry-After", "1"),
+        Reply::json(200, r#"{"state":"succeeded"}"#),
+    ])
+    .await;
+    let inst = stub.client().build().unwrap().instance("i");
+    let out = inst.provision(&ProvisionRequest::new("s", "p")).await.unwrap();
+    // the configured interval is 10 ms; the 503's Retry-After asks for 1 s
+    assert!(matches!(
+        inst.wait_with(&out, &fast()).await.unwrap(),
+        WaitOutcome::Succeeded(_)
+    ));
+    let gaps = poll_gaps(&stub);
+    assert_eq!(gaps.len(), 1);
+    assert!(gaps[0] >= Duration::from_millis(950), "{gaps:?}");
+}
+
+#[tokio::test]
+async fn b39_backoff_makes_the_poll_interval_grow() {
+    let stub = async_broker(vec![
+        Reply::json(200, r#"{"state":"in progress"}"#),
+        Reply::json(200, r#"{"state":"in progress"}"#),
+        Reply::json(200, r#"{"state":"in progress"}"#),
+        Reply::json(200, r#"{"state":"in progress"}"#),
+        Reply::json(200, r#"{"state":"succeeded"}"#),
+    ])
+    .await;
+    let inst = stub.client().build().unwrap().instance("i");
+    let out = inst.provision(&ProvisionRequest::new("s", "p")).await.unwrap();
+    let opts = WaitOptions::default()
+        .interval(Duration::from_millis(40))
+        .backoff(2.0)
+        .max_interval(Duration::from_secs(10));
+    inst.wait_with(&out, &opts).await.unwrap();
+    let gaps = poll_gaps(&stub);
+    assert_eq!(gaps.len(), 4);
+    // sleeps never end early: each pause is at least 40 ms × 2^n (no upper bounds asserted)
+    for (gap, min) in gaps.iter().zip([40u64, 80, 160, 320]) {
+        assert!(*gap >= Duration::from_millis(min), "{gaps:?}");
+    }
+    // the same schedule, computed
+    let expected: Vec<Duration> = (1..=4).map(|n| opts.interval_after(n)).collect();
+    assert_eq!(expected, [40, 80, 160, 320].map(Duration::from_millis).to_vec());
+}
+
+#[tokio::test]
+async fn b12_error_snippet_is_cut_at_a_character_boundary() {
+    for ch in ["é", "€", "🦀"] {
+        // one ASCII byte first, so that byte 512 falls inside a multibyte character
+        let text = format!("a{}", ch.repeat(600));
+        let stub = Stub::script(vec![Reply::json(500, &text), Reply::json(201, &text)]).await;
+        let client = stub
+            .client()
+            .orphan_mitigation(osb_client::OrphanMitigation::disabled())
+            .build()
+            .unwrap();
+        let inst = client.instance("i");
+        for _ in 0..2 {
+            let e = inst
+                .provision(&ProvisionRequest::new("s", "p"))
+                .await
+                .unwrap_err();
+            let snippet = match &e {
+                Error::Broker { snippet, .. } | Error::Decode { snippet, .. } => snippet.clone(),
+                other => panic!("{other:?}"),
+            };
+            assert!(
+                !snippet.contains('\u{FFFD}'),
+                "{ch}: replacement character in {snippet:?}"
+            );
+            assert!(
+                snippet.len() <= 512 && snippet.len() > 512 - ch.len(),
+                "{ch}: {}",
+                snippet.len()
+            );
+            assert!(text.starts_with(&snippet), "{ch}");
+            let n = (snippet.len() - 1) / ch.len();
+            assert_eq!(snippet, format!("a{}", ch.repeat(n)));
+        }
+    }
+    // short bodies are kept whole
+    let stub = Stub::script(vec![Reply::json(500, "kaputt ✗")]).await;
+    let e = stub
+        .client()
+        .orphan_mitigation(osb_client::OrphanMitigation::disabled())
+        .build()
+        .unwrap()
+        .instance("i")
+        .provision(&ProvisionRequest::new("s", "p"))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().starts_with("broker answered 500: kaputt ✗"), "{e}");
+}
