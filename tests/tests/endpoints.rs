@@ -1479,3 +1479,66 @@ async fn a129_deprovision_forgets_the_instance_and_its_bindings() {
     i.provision(&provision_req(SMALL)).await.expect("provision again");
     assert!(i.binding("b").get_opt().await.expect("get").is_none());
 }
+
+/// A broker with no offerings (the catalog MAY be empty, A29/C8).
+#[derive(Debug, Clone, Copy)]
+struct Empty;
+
+impl osb_server_mini::Broker for Empty {
+    fn catalog(&self) -> osb_server_mini::types::Catalog {
+        osb_server_mini::types::Catalog::new(vec![])
+    }
+
+    async fn provision(
+        &self,
+        _: &osb_server_mini::RequestContext,
+        _: ProvisionRequest,
+    ) -> Result<osb_server_mini::reply::Provisioned, osb_server_mini::BrokerError> {
+        Err(osb_server_mini::BrokerError::bad_request("no offerings"))
+    }
+
+    async fn deprovision(
+        &self,
+        _: &osb_server_mini::RequestContext,
+        _: osb_server_mini::request::DeprovisionRequest,
+    ) -> Result<osb_server_mini::reply::Deprovisioned, osb_server_mini::BrokerError> {
+        Ok(osb_server_mini::reply::Deprovisioned::done())
+    }
+}
+
+#[tokio::test]
+async fn c8_c14_catalog_always_carries_services_and_every_offering_bindable() {
+    let empty = osb_server_mini::Server::new(Empty)
+        .basic_auth(USER, PASSWORD)
+        .spawn("127.0.0.1:0")
+        .await
+        .expect("an empty catalog is valid");
+    let ans = Answer::of(http(&empty, Method::GET, "/v2/catalog")).await;
+    assert_eq!(
+        (ans.status, &ans.body),
+        (200, &json!({"services": []})),
+        "{ans:?}"
+    );
+    assert!(
+        client(&empty)
+            .catalog()
+            .await
+            .expect("catalog")
+            .services
+            .is_empty()
+    );
+    // `bindable` is REQUIRED: sent for every offering, `false` included.
+    for running in [echo_broker().await, rules_broker().await] {
+        let ans = Answer::of(http(&running, Method::GET, "/v2/catalog")).await;
+        let services = ans.body["services"].as_array().expect("services array");
+        assert!(!services.is_empty());
+        for s in services {
+            assert!(s["bindable"].is_boolean(), "{s}");
+        }
+    }
+    let not_bindable: osb_client::types::Catalog = from_json(json!({"services": [{
+        "id": "s", "name": "n", "description": "d", "bindable": false,
+        "plans": [{"id": "p", "name": "p", "description": "d"}]
+    }]}));
+    assert_eq!(to_value(&not_bindable)["services"][0]["bindable"], false);
+}
