@@ -12,7 +12,7 @@ pub(crate) struct Cli {
     /// Basic auth username.
     #[arg(short = 'u', long, env = "OSB_USERNAME", global = true)]
     pub(crate) username: Option<String>,
-    /// Basic auth password.
+    /// Basic auth password (needs --username).
     #[arg(
         short = 'p',
         long,
@@ -21,10 +21,12 @@ pub(crate) struct Cli {
         hide_env_values = true
     )]
     pub(crate) password: Option<Secret>,
-    /// X-Broker-API-Version to send.
+    /// X-Broker-API-Version to send (2.11 to 2.17).
     #[arg(long, default_value = "2.17", global = true)]
     pub(crate) api_version: String,
-    /// Print JSON instead of tables.
+    /// Print JSON instead of tables. A failure then prints one JSON object on stdout:
+    /// {"error", "description", "status", "exit_code"} (plus "orphan_mitigation" when one was
+    /// needed), and nothing on stderr.
     #[arg(long, global = true)]
     pub(crate) json: bool,
     /// Request timeout in seconds.
@@ -119,7 +121,8 @@ pub(crate) struct Update {
     /// New plan name or id.
     #[arg(long)]
     pub(crate) plan: Option<String>,
-    /// Current plan name or id (sent as previous_values.plan_id and used when polling).
+    /// Current plan name or id (sent as previous_values.plan_id, used when polling, and needed
+    /// to check that a plan change is allowed; fetched from the broker when it supports that).
     #[arg(long)]
     pub(crate) current_plan: Option<String>,
     /// Parameters as a JSON object.
@@ -154,6 +157,10 @@ pub(crate) struct Bind {
     /// Parameters as a JSON object.
     #[arg(long)]
     pub(crate) params: Option<String>,
+    /// Rotate this existing binding: the new binding gets its credentials (needs a
+    /// binding_rotatable plan and API 2.17).
+    #[arg(long, value_name = "PREDECESSOR_BINDING")]
+    pub(crate) rotate: Option<String>,
     /// Wait for an asynchronous bind, then fetch the binding.
     #[arg(long)]
     pub(crate) wait: bool,

@@ -18,16 +18,65 @@ use crate::cli::{Cli, Command};
 use crate::commands::Ctx;
 
 /// Why a command failed, and with which exit code.
+///
+/// Exit codes: `0` success; `1` the broker or the connection failed (an error answer, a
+/// timeout, a failed operation); `2` nothing was sent because the command line or the request
+/// is wrong (bad arguments, unknown service or plan, a request the catalog forbids).
 #[derive(Debug)]
 pub(crate) struct Failure {
+    /// The human message (may span lines).
     message: String,
     code: u8,
+    /// The broker's `error` code, or the kind of failure.
+    kind: String,
+    /// The broker's `description`, or the message.
+    description: String,
+    status: Option<u16>,
+    orphan_mitigation: Option<String>,
 }
 
 impl Failure {
     /// A mistake in the arguments (exit code 2).
     pub(crate) fn usage(message: String) -> Self {
-        Self { message, code: 2 }
+        Self {
+            description: message.clone(),
+            message,
+            code: 2,
+            kind: "UsageError".to_owned(),
+            status: None,
+            orphan_mitigation: None,
+        }
+    }
+
+    /// The `--json` form.
+    fn to_json(&self) -> serde_json::Value {
+        let mut v = serde_json::json!({
+            "error": self.kind,
+            "description": self.description,
+            "status": self.status,
+            "exit_code": self.code,
+        });
+        if let Some(om) = &self.orphan_mitigation {
+            v["orphan_mitigation"] = serde_json::Value::String(om.clone());
+        }
+        v
+    }
+}
+
+fn kind(e: &osb_client::Error) -> &'static str {
+    use osb_client::Error as E;
+    match e {
+        E::Broker { .. } => "BrokerError",
+        E::Transport(_) => "TransportError",
+        E::Timeout { .. } => "Timeout",
+        E::Decode { .. } => "MalformedResponse",
+        E::UnexpectedStatus { .. } => "UnexpectedStatus",
+        E::Config(_) => "ConfigError",
+        E::InvalidRequest(_) => "InvalidRequest",
+        E::Unsupported { .. } => "Unsupported",
+        E::PollingTimedOut { .. } => "PollingTimedOut",
+        E::OperationFailed { .. } => "OperationFailed",
+        _ => "Error",
     }
 }
 
@@ -42,20 +91,43 @@ impl From<osb_client::Error> for Failure {
             }
             source = cause.source();
         }
+        let first_line = message.clone();
+        let mut code_name = None;
+        let mut description = None;
         if let Some(body) = e.body() {
             if let Some(code) = &body.error {
                 message.push_str(&format!("\n  error code:  {code}"));
+                code_name = Some(code.to_string());
             }
             if let Some(d) = &body.description {
                 message.push_str(&format!("\n  description: {d}"));
+                description = Some(d.clone());
             }
         }
-        Self { message, code: 1 }
+        if let osb_client::Error::OperationFailed { response, .. } = &e {
+            description.clone_from(&response.description);
+        }
+        // refused before sending: the command line or request is at fault
+        let code = match e {
+            osb_client::Error::InvalidRequest(_)
+            | osb_client::Error::Unsupported { .. }
+            | osb_client::Error::Config(_) => 2,
+            _ => 1,
+        };
+        Self {
+            message,
+            code,
+            kind: code_name.unwrap_or_else(|| kind(&e).to_owned()),
+            description: description.unwrap_or(first_line),
+            status: e.status(),
+            orphan_mitigation: e.orphan_mitigation().map(ToString::to_string),
+        }
     }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let json = cli.json;
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -66,7 +138,11 @@ fn main() -> ExitCode {
     match rt.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("error: {}", f.message);
+            if json {
+                println!("{}", render::json(&f.to_json()));
+            } else {
+                eprintln!("error: {}", f.message);
+            }
             ExitCode::from(f.code)
         }
     }
@@ -82,14 +158,27 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         .api_version
         .parse()
         .map_err(|e| Failure::usage(format!("--api-version: {e}")))?;
+    osb_client::version::check_supported(version).map_err(|_| {
+        Failure::usage(format!(
+            "--api-version: {version} is not supported; use {} to {}",
+            osb_client::version::MIN_SUPPORTED,
+            osb_client::version::MAX_SUPPORTED
+        ))
+    })?;
     let mut builder = osb_client::Client::builder(url)
         .api_version(version)
         .timeout(Duration::from_secs(cli.timeout));
-    if let Some(user) = &cli.username {
-        builder = builder.basic_auth(
-            user,
-            cli.password.as_ref().map(|p| p.0.clone()).unwrap_or_default(),
-        );
+    match (&cli.username, &cli.password) {
+        (Some(user), password) => {
+            builder = builder.basic_auth(user, password.as_ref().map(|p| p.0.clone()).unwrap_or_default());
+        }
+        (None, Some(_)) => {
+            return Err(Failure::usage(
+                "a password (--password or OSB_PASSWORD) needs a username (--username or OSB_USERNAME)"
+                    .to_owned(),
+            ));
+        }
+        (None, None) => {}
     }
     let ctx = Ctx {
         client: builder.build()?,

@@ -15,6 +15,20 @@ struct Seen {
     target: String,
     body: String,
     auth: Option<String>,
+    headers: Vec<(String, String)>,
+}
+
+impl Seen {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap()
+    }
 }
 
 /// Serves `handler(method, target) -> (status, body)` on a thread; returns the URL and a log.
@@ -36,12 +50,14 @@ fn stub(handler: fn(&str, &str) -> (u16, String)) -> (String, Arc<Mutex<Vec<Seen
             let target = parts.next().unwrap_or("").to_owned();
             let mut len = 0usize;
             let mut auth = None;
+            let mut headers = Vec::new();
             loop {
                 let mut h = String::new();
                 if reader.read_line(&mut h).is_err() || h == "\r\n" || h.is_empty() {
                     break;
                 }
                 let (k, v) = h.split_once(':').unwrap_or(("", ""));
+                headers.push((k.to_owned(), v.trim().to_owned()));
                 if k.eq_ignore_ascii_case("content-length") {
                     len = v.trim().parse().unwrap_or(0);
                 }
@@ -56,6 +72,7 @@ fn stub(handler: fn(&str, &str) -> (u16, String)) -> (String, Arc<Mutex<Vec<Seen
                 target: target.clone(),
                 body: String::from_utf8_lossy(&body).into_owned(),
                 auth,
+                headers,
             });
             let (status, body) = handler(&method, &target);
             let resp = format!(
@@ -69,14 +86,46 @@ fn stub(handler: fn(&str, &str) -> (u16, String)) -> (String, Arc<Mutex<Vec<Seen
 }
 
 fn osb(url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_osb"))
-        .env_remove("OSB_USERNAME")
+    osb_env(url, &[], &[&["-u", "admin", "-p", "secret"], args].concat())
+}
+
+/// Runs `osb` with only `OSB_BROKER_URL` and `env` set from the OSB_* variables.
+fn osb_env(url: &str, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_osb"));
+    cmd.env_remove("OSB_USERNAME")
         .env_remove("OSB_PASSWORD")
-        .env("OSB_BROKER_URL", url)
-        .args(["-u", "admin", "-p", "secret"])
-        .args(args)
-        .output()
-        .unwrap()
+        .env("OSB_BROKER_URL", url);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.args(args).output().unwrap()
+}
+
+fn json_out(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: stdout {:?} stderr {:?}",
+            text(&out.stdout),
+            text(&out.stderr)
+        )
+    })
+}
+
+fn ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}{}",
+        out.status.code(),
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+/// Asserts exit code 2 (nothing sent) and exactly this error line on stderr.
+fn usage_error(out: &Output, message: &str) {
+    assert_eq!(text(&out.stderr), format!("error: {message}\n"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
 }
 
 fn text(b: &[u8]) -> String {
@@ -235,4 +284,785 @@ fn bind_prints_credentials() {
     let out = osb(&url, &["bind", "i", "b", "--service", "echo", "--plan", "small"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("echo://x"));
+}
+
+/// Offering `db` (not bindable itself): `fixed` (default flags), `flex` (plan_updateable,
+/// bindable, binding_rotatable), `big` (bindable only).
+const DB_CATALOG: &str = r#"{"services":[{"id":"svc-db","name":"db","description":"d","bindable":false,
+ "plans":[{"id":"p-fixed","name":"fixed","description":"d"},
+          {"id":"p-flex","name":"flex","description":"d","plan_updateable":true,"bindable":true,"binding_rotatable":true},
+          {"id":"p-big","name":"big","description":"d","bindable":true}]}]}"#;
+
+fn db_stub() -> (String, Arc<Mutex<Vec<Seen>>>) {
+    stub(|m, t| match (m, t) {
+        ("GET", "/v2/catalog") => (200, DB_CATALOG.to_owned()),
+        ("GET", t) if t.contains("last_operation") => (200, r#"{"state":"succeeded"}"#.to_owned()),
+        ("PATCH", _) => (202, r#"{"operation":"upd-1"}"#.to_owned()),
+        _ => (201, r#"{"credentials":{"k":"rotated"}}"#.to_owned()),
+    })
+}
+
+fn sent(log: &Arc<Mutex<Vec<Seen>>>, method: &str) -> Vec<Seen> {
+    log.lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.method == method)
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn b44_update_plan_change_from_an_updateable_plan() {
+    let (url, log) = db_stub();
+    let out = osb(
+        &url,
+        &[
+            "--json",
+            "update",
+            "i-1",
+            "--service",
+            "db",
+            "--current-plan",
+            "flex",
+            "--plan",
+            "big",
+            "--wait",
+        ],
+    );
+    ok(&out);
+    let v = json_out(&out);
+    assert_eq!(v["status"], "accepted");
+    assert_eq!(v["state"], "succeeded");
+    assert_eq!(v["operation"], "upd-1");
+    let patch = &sent(&log, "PATCH")[0];
+    assert_eq!(patch.target, "/v2/service_instances/i-1?accepts_incomplete=true");
+    assert_eq!(
+        patch.json(),
+        serde_json::json!({"service_id": "svc-db", "plan_id": "p-big", "previous_values": {"plan_id": "p-flex"}})
+    );
+    // B29: polled with the plan from before the update
+    let poll = sent(&log, "GET")
+        .into_iter()
+        .find(|r| r.target.contains("last_operation"))
+        .unwrap();
+    assert!(poll.target.contains("plan_id=p-flex"), "{}", poll.target);
+    assert!(poll.target.contains("operation=upd-1"), "{}", poll.target);
+}
+
+#[test]
+fn b44_update_refuses_a_plan_change_of_a_non_updateable_plan() {
+    let (url, log) = db_stub();
+    let out = osb(
+        &url,
+        &[
+            "update",
+            "i-1",
+            "--service",
+            "db",
+            "--current-plan",
+            "fixed",
+            "--plan",
+            "big",
+        ],
+    );
+    usage_error(
+        &out,
+        "request not sent: plan \"fixed\" of \"db\" is not plan_updateable: it cannot be changed to another \
+         plan (parameters can still be updated)",
+    );
+    assert!(sent(&log, "PATCH").is_empty());
+    // without --current-plan the flags of the plans disagree: the CLI asks for it
+    let out = osb(&url, &["update", "i-1", "--service", "db", "--plan", "big"]);
+    usage_error(
+        &out,
+        "only some plans of \"db\" are plan_updateable: pass --current-plan so that the plan change can \
+         be checked",
+    );
+    // parameters alone are always fine
+    let out = osb(
+        &url,
+        &[
+            "--json",
+            "update",
+            "i-1",
+            "--service",
+            "db",
+            "--params",
+            r#"{"a":1}"#,
+        ],
+    );
+    ok(&out);
+    assert_eq!(json_out(&out)["status"], "accepted");
+    let patches = sent(&log, "PATCH");
+    assert_eq!(patches.len(), 1);
+    assert_eq!(
+        patches[0].json(),
+        serde_json::json!({"service_id": "svc-db", "parameters": {"a": 1}})
+    );
+}
+
+#[test]
+fn b44_update_learns_the_current_plan_from_a_retrievable_instance() {
+    let (url, log) = stub(|m, t| match (m, t) {
+        ("GET", "/v2/catalog") => (
+            200,
+            DB_CATALOG.replace(
+                r#""bindable":false,"#,
+                r#""bindable":false,"instances_retrievable":true,"#,
+            ),
+        ),
+        ("GET", "/v2/service_instances/i-1") => {
+            (200, r#"{"service_id":"svc-db","plan_id":"p-fixed"}"#.to_owned())
+        }
+        _ => (200, "{}".to_owned()),
+    });
+    let out = osb(&url, &["update", "i-1", "--service", "db", "--plan", "flex"]);
+    usage_error(
+        &out,
+        "request not sent: plan \"fixed\" of \"db\" is not plan_updateable: it cannot be changed to another \
+         plan (parameters can still be updated)",
+    );
+    assert!(sent(&log, "PATCH").is_empty());
+}
+
+#[test]
+fn b52_bind_refuses_a_plan_that_is_not_bindable() {
+    let (url, log) = db_stub();
+    let out = osb(&url, &["bind", "i", "b", "--service", "db", "--plan", "fixed"]);
+    usage_error(&out, "request not sent: plan \"fixed\" of \"db\" is not bindable");
+    assert!(sent(&log, "PUT").is_empty());
+}
+
+#[test]
+fn b60_bind_rotate_needs_a_rotatable_plan_and_2_17() {
+    let (url, log) = db_stub();
+    let out = osb(
+        &url,
+        &[
+            "bind",
+            "i",
+            "b-2",
+            "--service",
+            "db",
+            "--plan",
+            "big",
+            "--rotate",
+            "b-1",
+        ],
+    );
+    usage_error(
+        &out,
+        "request not sent: plan \"big\" is not binding_rotatable: its bindings cannot be rotated",
+    );
+    let out = osb(
+        &url,
+        &[
+            "--api-version",
+            "2.16",
+            "bind",
+            "i",
+            "b-2",
+            "--service",
+            "db",
+            "--plan",
+            "flex",
+            "--rotate",
+            "b-1",
+        ],
+    );
+    usage_error(&out, "binding rotation is not supported by OSB API version 2.16");
+    assert!(sent(&log, "PUT").is_empty());
+    let out = osb(
+        &url,
+        &[
+            "--json",
+            "bind",
+            "i",
+            "b-2",
+            "--service",
+            "db",
+            "--plan",
+            "flex",
+            "--rotate",
+            "b-1",
+        ],
+    );
+    ok(&out);
+    let v = json_out(&out);
+    assert_eq!(v["status"], "created");
+    assert_eq!(v["binding"]["credentials"]["k"], "rotated");
+    let put = &sent(&log, "PUT")[0];
+    assert_eq!(
+        put.target,
+        "/v2/service_instances/i/service_bindings/b-2?accepts_incomplete=true"
+    );
+    assert_eq!(put.json(), serde_json::json!({"predecessor_binding_id": "b-1"}));
+}
+
+#[test]
+fn instance_prints_its_fields() {
+    let (url, log) = stub(|_, _| {
+        (
+            200,
+            r#"{"service_id":"svc-echo-id","plan_id":"plan-small-id","dashboard_url":"http://d/1","parameters":{"a":1}}"#
+                .to_owned(),
+        )
+    });
+    let out = osb(&url, &["instance", "i-1"]);
+    ok(&out);
+    assert_eq!(
+        text(&out.stdout),
+        "instance       i-1\nservice_id     svc-echo-id\nplan_id        plan-small-id\n\
+         dashboard_url  http://d/1\nparameters     {\"a\":1}\n"
+    );
+    assert_eq!(log.lock().unwrap()[0].target, "/v2/service_instances/i-1");
+    let out = osb(&url, &["--json", "instance", "i-1"]);
+    ok(&out);
+    assert_eq!(json_out(&out)["parameters"]["a"], 1);
+}
+
+#[test]
+fn binding_prints_credentials_and_urls() {
+    let (url, log) = stub(|_, _| {
+        (
+            200,
+            r#"{"credentials":{"uri":"echo://x"},"syslog_drain_url":"syslog://logs:514"}"#.to_owned(),
+        )
+    });
+    let out = osb(&url, &["binding", "i", "b"]);
+    ok(&out);
+    assert_eq!(
+        text(&out.stdout),
+        "credentials        {\"uri\":\"echo://x\"}\nsyslog_drain_url   syslog://logs:514\n"
+    );
+    assert_eq!(
+        log.lock().unwrap()[0].target,
+        "/v2/service_instances/i/service_bindings/b"
+    );
+}
+
+#[test]
+fn unbind_sends_ids_and_reports() {
+    let (url, log) = stub(|m, t| match (m, t) {
+        ("GET", "/v2/catalog") => (200, CATALOG.to_owned()),
+        _ => (200, "{}".to_owned()),
+    });
+    let out = osb(
+        &url,
+        &["unbind", "i", "b", "--service", "echo", "--plan", "small"],
+    );
+    ok(&out);
+    let s = text(&out.stdout);
+    assert!(
+        s.starts_with("✔ unbound i/b in ") && s.ends_with("s (deleted)\n"),
+        "{s}"
+    );
+    let del = &sent(&log, "DELETE")[0];
+    assert_eq!(
+        del.target,
+        "/v2/service_instances/i/service_bindings/b?service_id=svc-echo-id&plan_id=plan-small-id&accepts_incomplete=true"
+    );
+}
+
+#[test]
+fn unbind_wait_polls_the_binding_until_gone() {
+    let (url, log) = stub(|m, t| match (m, t) {
+        ("GET", "/v2/catalog") => (200, CATALOG.to_owned()),
+        ("GET", _) => (410, "{}".to_owned()),
+        _ => (202, r#"{"operation":"ub-1"}"#.to_owned()),
+    });
+    let out = osb(
+        &url,
+        &[
+            "--json",
+            "unbind",
+            "i",
+            "b",
+            "--service",
+            "echo",
+            "--plan",
+            "large",
+            "--wait",
+        ],
+    );
+    ok(&out);
+    let v = json_out(&out);
+    assert_eq!(
+        (v["status"].as_str(), v["state"].as_str()),
+        (Some("accepted"), Some("gone"))
+    );
+    assert_eq!(v["operation"], "ub-1");
+    let poll = sent(&log, "GET").pop().unwrap();
+    assert!(
+        poll.target
+            .starts_with("/v2/service_instances/i/service_bindings/b/last_operation?"),
+        "{}",
+        poll.target
+    );
+}
+
+#[test]
+fn bind_wait_polls_then_fetches_the_credentials() {
+    let (url, log) = stub(|m, t| match (m, t) {
+        ("GET", "/v2/catalog") => (200, CATALOG.to_owned()),
+        ("GET", t) if t.contains("last_operation") => (200, r#"{"state":"succeeded"}"#.to_owned()),
+        ("GET", _) => (200, r#"{"credentials":{"uri":"echo://late"}}"#.to_owned()),
+        _ => (202, r#"{"operation":"b-op"}"#.to_owned()),
+    });
+    let out = osb(
+        &url,
+        &[
+            "--json",
+            "bind",
+            "i",
+            "b",
+            "--service",
+            "echo",
+            "--plan",
+            "large",
+            "--wait",
+        ],
+    );
+    ok(&out);
+    let v = json_out(&out);
+    assert_eq!(v["status"], "accepted");
+    assert_eq!(v["binding"]["credentials"]["uri"], "echo://late");
+    let gets: Vec<String> = sent(&log, "GET").into_iter().map(|r| r.target).collect();
+    assert!(gets[1].contains("/service_bindings/b/last_operation?") && gets[1].contains("operation=b-op"));
+    assert_eq!(gets[2], "/v2/service_instances/i/service_bindings/b");
+}
+
+#[test]
+fn deprovision_wait_polls_until_gone() {
+    let (url, log) = stub(|m, t| match (m, t) {
+        ("GET", "/v2/catalog") => (200, CATALOG.to_owned()),
+        ("GET", _) => (410, "{}".to_owned()),
+        _ => (202, r#"{"operation":"d-op"}"#.to_owned()),
+    });
+    let out = osb(
+        &url,
+        &[
+            "--json",
+            "deprovision",
+            "i",
+            "--service",
+            "echo",
+            "--plan",
+            "large",
+            "--wait",
+        ],
+    );
+    ok(&out);
+    let v = json_out(&out);
+    assert_eq!(
+        (v["status"].as_str(), v["state"].as_str()),
+        (Some("accepted"), Some("gone"))
+    );
+    let poll = sent(&log, "GET").pop().unwrap();
+    assert!(
+        poll.target.starts_with("/v2/service_instances/i/last_operation?"),
+        "{}",
+        poll.target
+    );
+    assert!(poll.target.contains("plan_id=plan-large-id"), "{}", poll.target);
+}
+
+#[test]
+fn username_and_password_from_the_environment() {
+    let (url, log) = stub(|_, _| (200, CATALOG.to_owned()));
+    let out = osb_env(
+        &url,
+        &[("OSB_USERNAME", "envuser"), ("OSB_PASSWORD", "envpass")],
+        &["catalog"],
+    );
+    ok(&out);
+    assert_eq!(
+        log.lock().unwrap()[0].auth.as_deref(),
+        Some("Basic ZW52dXNlcjplbnZwYXNz")
+    );
+    // flags win over the environment
+    let out = osb_env(
+        &url,
+        &[("OSB_USERNAME", "envuser"), ("OSB_PASSWORD", "envpass")],
+        &["-u", "admin", "-p", "secret", "catalog"],
+    );
+    ok(&out);
+    assert_eq!(
+        log.lock().unwrap()[1].auth.as_deref(),
+        Some("Basic YWRtaW46c2VjcmV0")
+    );
+    // no credentials at all: no Authorization header
+    ok(&osb_env(&url, &[], &["catalog"]));
+    assert_eq!(log.lock().unwrap()[2].auth, None);
+}
+
+#[test]
+fn a_password_without_a_username_is_a_usage_error() {
+    let (url, log) = stub(|_, _| (200, CATALOG.to_owned()));
+    let message = "a password (--password or OSB_PASSWORD) needs a username (--username or OSB_USERNAME)";
+    usage_error(&osb_env(&url, &[], &["-p", "secret", "catalog"]), message);
+    usage_error(&osb_env(&url, &[("OSB_PASSWORD", "x")], &["catalog"]), message);
+    assert!(log.lock().unwrap().is_empty());
+}
+
+#[test]
+fn api_version_flag_is_sent_and_checked() {
+    let (url, log) = stub(|_, _| (200, CATALOG.to_owned()));
+    ok(&osb(&url, &["--api-version", "2.14", "catalog"]));
+    {
+        let seen = log.lock().unwrap();
+        assert_eq!(seen[0].header("x-broker-api-version"), Some("2.14"));
+        assert_eq!(
+            seen[0].header("x-broker-api-request-identity"),
+            None,
+            "2.15 header"
+        );
+    }
+    ok(&osb(&url, &["catalog"]));
+    assert_eq!(
+        log.lock().unwrap()[1].header("x-broker-api-version"),
+        Some("2.17")
+    );
+    usage_error(
+        &osb(&url, &["--api-version", "2.18", "catalog"]),
+        "--api-version: 2.18 is not supported; use 2.11 to 2.17",
+    );
+    let out = osb(&url, &["--api-version", "two", "catalog"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).starts_with("error: --api-version: "),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(log.lock().unwrap().len(), 2);
+}
+
+#[test]
+fn last_operation_of_a_binding() {
+    let (url, log) = stub(|_, _| (200, r#"{"state":"succeeded","description":"done"}"#.to_owned()));
+    let out = osb(
+        &url,
+        &[
+            "last-operation",
+            "i",
+            "--binding",
+            "b",
+            "--operation",
+            "op 1",
+            "--plan-id",
+            "p",
+        ],
+    );
+    ok(&out);
+    assert_eq!(text(&out.stdout), "state              succeeded\ndescription        done\n");
+    assert_eq!(
+        log.lock().unwrap()[0].target,
+        "/v2/service_instances/i/service_bindings/b/last_operation?plan_id=p&operation=op+1"
+    );
+}
+
+#[test]
+fn json_failures_are_one_object_on_stdout() {
+    let (url, _) = stub(|m, t| match (m, t) {
+        ("GET", "/v2/catalog") => (200, CATALOG.to_owned()),
+        ("PUT", t) if t.contains("/busy") => (
+            422,
+            r#"{"error":"ConcurrencyError","description":"busy"}"#.to_owned(),
+        ),
+        ("PUT", _) => (500, "oops".to_owned()),
+        _ => (200, "{}".to_owned()),
+    });
+    let out = osb(
+        &url,
+        &[
+            "--json",
+            "provision",
+            "busy",
+            "--service",
+            "echo",
+            "--plan",
+            "small",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+    assert_eq!(
+        json_out(&out),
+        serde_json::json!({"error": "ConcurrencyError", "description": "busy", "status": 422, "exit_code": 1})
+    );
+    let out = osb(
+        &url,
+        &[
+            "--json",
+            "provision",
+            "boom",
+            "--service",
+            "echo",
+            "--plan",
+            "small",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        json_out(&out),
+        serde_json::json!({"error": "BrokerError",
+            "description": "broker answered 500: oops (orphan mitigation: deprovision of boom succeeded (1 attempt(s)))",
+            "status": 500, "exit_code": 1,
+            "orphan_mitigation": "orphan mitigation: deprovision of boom succeeded (1 attempt(s))"})
+    );
+    let out = osb(
+        &url,
+        &["--json", "provision", "i", "--service", "echo", "--plan", "Small"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        json_out(&out),
+        serde_json::json!({"error": "UsageError",
+            "description": "no plan \"Small\" in service \"echo\"; plans: small, large",
+            "status": null, "exit_code": 2})
+    );
+}
+
+#[test]
+fn broker_error_message_is_exact() {
+    let (url, _) = stub(|m, t| match (m, t) {
+        ("GET", "/v2/catalog") => (200, CATALOG.to_owned()),
+        _ => (
+            400,
+            r#"{"error":"BadRequest","description":"size must be positive"}"#.to_owned(),
+        ),
+    });
+    let out = osb(
+        &url,
+        &["update", "i", "--service", "echo", "--params", r#"{"size":-1}"#],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "error: broker answered 400: BadRequest: size must be positive\n  error code:  BadRequest\n  \
+         description: size must be positive\n"
+    );
+}
+
+// ------------------------------------------------ the real derived echo broker
+
+struct Echo {
+    running: Option<osb_server_mini::Running>,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Echo {
+    fn start() -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let running = rt.block_on(async {
+            osb_server_mini::Server::new(osb_examples::echo::EchoBroker::new(
+                "http://dash.test",
+                std::time::Duration::from_millis(200),
+            ))
+            .basic_auth("admin", "secret")
+            .spawn("127.0.0.1:0")
+            .await
+            .unwrap()
+        });
+        Self {
+            running: Some(running),
+            rt,
+        }
+    }
+
+    fn url(&self) -> String {
+        self.running.as_ref().unwrap().url()
+    }
+}
+
+impl Drop for Echo {
+    fn drop(&mut self) {
+        let _guard = self.rt.enter();
+        self.running.take();
+    }
+}
+
+fn echo_json(url: &str, args: &[&str]) -> serde_json::Value {
+    let out = osb(url, &[&["--json"], args].concat());
+    ok(&out);
+    json_out(&out)
+}
+
+#[test]
+fn echo_broker_full_lifecycle_synchronous_plan() {
+    let echo = Echo::start();
+    let url = echo.url();
+    let out = osb(&url, &["catalog"]);
+    ok(&out);
+    let s = text(&out.stdout);
+    assert!(s.lines().nth(1).unwrap().starts_with("echo "), "{s}");
+    assert!(s.contains("small") && s.contains("large"), "{s}");
+
+    let v = echo_json(
+        &url,
+        &[
+            "provision",
+            "e-1",
+            "--service",
+            "echo",
+            "--plan",
+            "small",
+            "--params",
+            r#"{"x":1}"#,
+        ],
+    );
+    assert_eq!(v["status"], "created");
+    assert_eq!(v["dashboard_url"], "http://dash.test/echo/e-1");
+    let v = echo_json(&url, &["instance", "e-1"]);
+    assert_eq!(v["plan_id"], "1f0a8d6c-2f4e-4a55-8e1b-3c6b5a7d9e02");
+    let v = echo_json(
+        &url,
+        &["update", "e-1", "--service", "echo", "--params", r#"{"x":2}"#],
+    );
+    assert_eq!(v["status"], "updated");
+    let v = echo_json(
+        &url,
+        &[
+            "bind",
+            "e-1",
+            "b-1",
+            "--service",
+            "echo",
+            "--plan",
+            "small",
+            "--params",
+            r#"{"k":"v"}"#,
+        ],
+    );
+    assert_eq!(v["status"], "created");
+    assert_eq!(v["binding"]["credentials"]["uri"], "echo://e-1/b-1");
+    assert_eq!(v["binding"]["credentials"]["echo"]["k"], "v");
+    let v = echo_json(&url, &["binding", "e-1", "b-1"]);
+    assert_eq!(v["credentials"]["uri"], "echo://e-1/b-1");
+    let v = echo_json(
+        &url,
+        &["unbind", "e-1", "b-1", "--service", "echo", "--plan", "small"],
+    );
+    assert_eq!(v["status"], "deleted");
+    let v = echo_json(
+        &url,
+        &["deprovision", "e-1", "--service", "echo", "--plan", "small"],
+    );
+    assert_eq!(v["status"], "deleted");
+    let v = echo_json(
+        &url,
+        &["deprovision", "e-1", "--service", "echo", "--plan", "small"],
+    );
+    assert_eq!(v["status"], "gone", "B68: 410 means already deleted");
+    // the instance is gone for the broker too
+    let out = osb(&url, &["instance", "e-1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).starts_with("error: broker answered 404"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn echo_broker_full_lifecycle_asynchronous_plan() {
+    let echo = Echo::start();
+    let url = echo.url();
+    let v = echo_json(
+        &url,
+        &[
+            "provision",
+            "a-1",
+            "--service",
+            "echo",
+            "--plan",
+            "large",
+            "--wait",
+        ],
+    );
+    assert_eq!(
+        (v["status"].as_str(), v["state"].as_str()),
+        (Some("accepted"), Some("succeeded"))
+    );
+    let v = echo_json(
+        &url,
+        &[
+            "bind",
+            "a-1",
+            "b-1",
+            "--service",
+            "echo",
+            "--plan",
+            "large",
+            "--wait",
+        ],
+    );
+    assert_eq!(v["status"], "accepted");
+    assert_eq!(v["binding"]["credentials"]["uri"], "echo://a-1/b-1");
+    let v = echo_json(
+        &url,
+        &[
+            "update",
+            "a-1",
+            "--service",
+            "echo",
+            "--plan",
+            "large",
+            "--params",
+            r#"{"y":1}"#,
+            "--wait",
+        ],
+    );
+    assert_eq!(v["status"], "accepted");
+    assert_eq!(v["state"], "succeeded");
+    let v = echo_json(
+        &url,
+        &[
+            "unbind",
+            "a-1",
+            "b-1",
+            "--service",
+            "echo",
+            "--plan",
+            "large",
+            "--wait",
+        ],
+    );
+    assert_eq!(v["status"], "accepted");
+    assert!(matches!(v["state"].as_str(), Some("succeeded" | "gone")), "{v}");
+    let v = echo_json(
+        &url,
+        &[
+            "deprovision",
+            "a-1",
+            "--service",
+            "echo",
+            "--plan",
+            "large",
+            "--wait",
+        ],
+    );
+    assert_eq!(v["status"], "accepted");
+    assert!(matches!(v["state"].as_str(), Some("succeeded" | "gone")), "{v}");
+
+    // without --wait: accepted, then last-operation with the echoed operation
+    let v = echo_json(
+        &url,
+        &["provision", "a-2", "--service", "echo", "--plan", "large"],
+    );
+    assert_eq!(v["status"], "accepted");
+    assert_eq!(v["state"], serde_json::Value::Null);
+    let mut args = vec!["last-operation", "a-2"];
+    if let Some(op) = v["operation"].as_str() {
+        args.extend(["--operation", op]);
+    }
+    let lo = echo_json(&url, &args);
+    assert!(
+        matches!(lo["state"].as_str(), Some("in progress" | "succeeded")),
+        "{lo}"
+    );
 }

@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use osb_client::types::{BindRequest, FetchBindingResponse};
+use osb_client::types::{BindRequest, FetchBindingResponse, RotateBindingRequest};
 use osb_client::{BindOutcome, UnbindOutcome, WaitOutcome};
 use serde_json::json;
 
@@ -16,14 +16,31 @@ pub(crate) async fn bind(ctx: &Ctx, args: &Bind) -> Result<(), Failure> {
     let params = parse_params(args.params.as_deref())?;
     let catalog = ctx.client.catalog().await?;
     let (offering, plan) = resolve(&catalog, &args.sp.service, &args.sp.plan)?;
-    let mut req = BindRequest::new(offering.id.clone(), plan.id.clone());
-    req.parameters = params;
+    // B52: never bind a plan that is not bindable
+    ctx.client.check_bind(offering, plan)?;
     let start = Instant::now();
     let binding = ctx
         .client
         .instance(args.instance.as_str())
         .binding(args.binding.as_str());
-    let outcome = binding.bind(&req).await?;
+    let outcome = match &args.rotate {
+        Some(predecessor) => {
+            // B60: only binding_rotatable plans, from 2.17
+            ctx.client.check_rotate(plan)?;
+            if params.is_some() {
+                return Err(Failure::usage("--params cannot be used with --rotate".to_owned()));
+            }
+            let req = RotateBindingRequest::new(predecessor.as_str());
+            binding
+                .rotate_with_ids(&req, offering.id.clone(), plan.id.clone())
+                .await?
+        }
+        None => {
+            let mut req = BindRequest::new(offering.id.clone(), plan.id.clone());
+            req.parameters = params;
+            binding.bind(&req).await?
+        }
+    };
     let (status, body, operation): (_, Option<FetchBindingResponse>, _) = match &outcome {
         BindOutcome::Created(r) => ("created", Some(r.clone().into()), None),
         BindOutcome::AlreadyExists(r) => ("already exists", Some(r.clone().into()), None),

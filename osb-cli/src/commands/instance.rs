@@ -4,7 +4,8 @@ use std::time::Instant;
 
 use osb_client::types::instance::PreviousValues;
 use osb_client::types::operation::LastOperationParams;
-use osb_client::types::{LastOperationResponse, ProvisionRequest, UpdateRequest};
+use osb_client::types::{ApiVersion, LastOperationResponse, ProvisionRequest, ServicePlan, UpdateRequest};
+use osb_client::version::Capability;
 use osb_client::{DeprovisionOutcome, LastOperation, ProvisionOutcome, UpdateOutcome, WaitOutcome};
 use serde_json::json;
 
@@ -90,19 +91,59 @@ pub(crate) async fn update(ctx: &Ctx, args: &Update) -> Result<(), Failure> {
     let offering = resolve_service(&catalog, &args.service)?;
     let mut req = UpdateRequest::new(offering.id.clone());
     req.parameters = params;
-    let mut plan_for_wait = None;
     if let Some(p) = &args.plan {
         let (_, plan) = resolve(&catalog, offering.id.as_str(), p)?;
         req.plan_id = Some(plan.id.clone());
     }
-    if let Some(p) = &args.current_plan {
-        let (_, plan) = resolve(&catalog, offering.id.as_str(), p)?;
-        req.previous_values = Some(PreviousValues {
-            plan_id: Some(plan.id.clone()),
-            ..PreviousValues::default()
-        });
-        plan_for_wait = Some(plan);
+    let mut current = match &args.current_plan {
+        Some(p) => Some(resolve(&catalog, offering.id.as_str(), p)?.1),
+        None => None,
+    };
+    if current.is_none()
+        && req.plan_id.is_some()
+        && offering.is_instances_retrievable()
+        && Capability::FetchInstance.supported_by(ctx.client.api_version())
+    {
+        // B44 needs the current plan; the broker can tell (B40: only when retrievable)
+        let fetched = ctx.client.instance(args.instance.as_str()).get_opt().await?;
+        current = fetched
+            .and_then(|r| r.plan_id)
+            .and_then(|id| offering.plan(id.as_str()));
     }
+    match current {
+        Some(plan) => {
+            ctx.client.check_update(offering, plan, &req)?;
+            req.previous_values = Some(PreviousValues {
+                plan_id: Some(plan.id.clone()),
+                ..PreviousValues::default()
+            });
+        }
+        None if req.plan_id.is_some() => {
+            // the current plan is unknown: only decidable when all plans agree
+            let updateable = |p: &ServicePlan| {
+                if ctx.client.api_version() >= ApiVersion::V2_15 {
+                    offering.plan_is_updateable(p)
+                } else {
+                    offering.plan_updateable.unwrap_or(false)
+                }
+            };
+            if offering.plans.iter().all(|p| !updateable(p)) {
+                return Err(Failure::usage(format!(
+                    "no plan of {:?} is plan_updateable: the plan of an instance cannot be changed",
+                    offering.name
+                )));
+            }
+            if !offering.plans.iter().all(updateable) {
+                return Err(Failure::usage(format!(
+                    "only some plans of {:?} are plan_updateable: pass --current-plan so that the plan \
+                     change can be checked",
+                    offering.name
+                )));
+            }
+        }
+        None => {}
+    }
+    let plan_for_wait = current;
     let start = Instant::now();
     let instance = ctx.client.instance(args.instance.as_str());
     let outcome = instance.update(&req).await?;
