@@ -4,6 +4,10 @@
 //! osb --url http://127.0.0.1:8080 -u admin -p secret catalog
 //! osb provision inst-1 --service echo --plan large --wait
 //! ```
+//!
+//! Exit codes: `0` success, `1` the broker or the connection failed, `2` nothing was sent
+//! (bad arguments or a request the catalog forbids). With `--json`, a failure is one JSON
+//! object on stdout (`error`, `description`, `status`, `exit_code`, `orphan_mitigation`).
 
 mod cli;
 mod commands;

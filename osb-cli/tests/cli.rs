@@ -754,7 +754,10 @@ fn last_operation_of_a_binding() {
         ],
     );
     ok(&out);
-    assert_eq!(text(&out.stdout), "state              succeeded\ndescription        done\n");
+    assert_eq!(
+        text(&out.stdout),
+        "state              succeeded\ndescription        done\n"
+    );
     assert_eq!(
         log.lock().unwrap()[0].target,
         "/v2/service_instances/i/service_bindings/b/last_operation?plan_id=p&operation=op+1"

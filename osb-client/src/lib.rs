@@ -39,9 +39,16 @@
 //! ```
 //!
 //! Errors are one [`Error`] with predicates ([`Error::is_async_required`],
-//! [`Error::is_concurrency_error`], [`Error::is_gone`], ...). When a failure required orphan
-//! mitigation (see [`orphan`]), the DELETE has already been sent and
-//! [`Error::orphan_mitigation`] says how it went.
+//! [`Error::is_concurrency_error`], [`Error::is_gone`], ...). When a failure requires orphan
+//! mitigation (see [`orphan`]), the client has already retried the DELETE until the broker
+//! confirmed it (or the policy's time ran out) and [`Error::orphan_mitigation`] says how it
+//! went; with the policy disabled, [`Error::needs_orphan_mitigation`] tells the caller to run
+//! [`InstanceApi::orphan_mitigate`] itself.
+//!
+//! Requests the specification forbids are refused before sending ([`Error::InvalidRequest`]:
+//! empty ids, an originating identity for another platform than `context.platform`, ...); the
+//! rules that need the catalog are opt-in checks in [`checks`] ([`Client::check_update`],
+//! [`Client::check_bind`], [`Client::check_rotate`], [`Client::check_provision`]).
 //!
 //! ## Headers
 //!
