@@ -781,7 +781,8 @@ async fn a61_a62_update_catalog_rules() {
         Some(json!({ "service_id": "fixed", "plan_id": "fixed-b" })),
     )
     .await;
-    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "A69: {v}");
+    assert_eq!(v["error"], "PlanChangeNotSupported");
     assert!(v["description"].as_str().unwrap().contains("plan_updateable"));
     let ctx = json!({ "platform": "kubernetes", "namespace": "ns" });
     let (s, v) = call(
@@ -791,7 +792,8 @@ async fn a61_a62_update_catalog_rules() {
         Some(json!({ "service_id": "fixed", "context": ctx })),
     )
     .await;
-    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "A69: {v}");
+    assert_eq!(v["error"], "ContextUpdateNotSupported");
     assert!(
         v["description"]
             .as_str()

@@ -31,6 +31,8 @@ struct Shared {
     provisions: AtomicUsize,
     updates: AtomicUsize,
     binds: AtomicUsize,
+    deprovisions: AtomicUsize,
+    unbinds: AtomicUsize,
     dropped_work_ran: AtomicBool,
     release: Semaphore,
     originating_platform: Mutex<Option<String>>,
@@ -42,6 +44,8 @@ impl Default for Shared {
             provisions: AtomicUsize::new(0),
             updates: AtomicUsize::new(0),
             binds: AtomicUsize::new(0),
+            deprovisions: AtomicUsize::new(0),
+            unbinds: AtomicUsize::new(0),
             dropped_work_ran: AtomicBool::new(false),
             release: Semaphore::new(0),
             originating_platform: Mutex::new(None),
@@ -146,6 +150,9 @@ impl Broker for TestBroker {
         if has(p, "panic") {
             panic!("broker bug");
         }
+        if has(p, "crash") {
+            return Err(BrokerError::internal("the backend went away halfway"));
+        }
         if has(p, "fail") {
             return Err(BrokerError::unprocessable("QuotaExceeded", "over quota")
                 .instance_usable(false)
@@ -209,6 +216,7 @@ impl Broker for TestBroker {
         ctx: &RequestContext,
         req: DeprovisionRequest,
     ) -> Result<Deprovisioned, BrokerError> {
+        self.0.deprovisions.fetch_add(1, Ordering::SeqCst);
         let id = ctx.instance_id().as_str();
         if id.starts_with("later-") {
             return Ok(Deprovisioned::later(self.never()));
@@ -240,6 +248,9 @@ impl Broker for TestBroker {
                 .is_none()
         {
             return Err(BrokerError::requires_app());
+        }
+        if has(p, "crash") {
+            return Err(BrokerError::internal("the backend went away halfway"));
         }
         if has(p, "fail_usable") {
             return Err(BrokerError::bad_request("bad binding").instance_usable(false));
@@ -284,6 +295,7 @@ impl Broker for TestBroker {
     }
 
     async fn unbind(&self, ctx: &RequestContext, req: UnbindRequest) -> Result<Unbound, BrokerError> {
+        self.0.unbinds.fetch_add(1, Ordering::SeqCst);
         if ctx.binding_id().as_str().starts_with("later-") {
             return Ok(Unbound::later(self.never()));
         }
@@ -1235,7 +1247,8 @@ async fn a61_plan_changes_follow_plan_updateable_with_the_plan_value_first() {
             json!({ "service_id": "fixed", "plan_id": "fixed-b" }),
         )
         .await;
-    assert_eq!(res.status, 400);
+    assert_eq!(res.status, 422, "A69: a change the catalog does not support");
+    assert_eq!(res.body["error"], "PlanChangeNotSupported");
     assert!(res.description().contains("plan_updateable"), "{res:?}");
     assert_eq!(
         h.put(&format!("{I}/a61"), prov("fixed-a")).await.status,
@@ -1264,7 +1277,10 @@ async fn a61_plan_changes_follow_plan_updateable_with_the_plan_value_first() {
             json!({ "service_id": "svc", "plan_id": "sync" }),
         )
         .await;
-    assert_eq!(res.status, 400);
+    assert_eq!(
+        (res.status, res.body["error"].as_str()),
+        (422, Some("PlanChangeNotSupported"))
+    );
     assert_eq!(h.get(&format!("{I}/a61-pinned")).await.body["plan_id"], "pinned");
     // An updateable one can.
     h.provision_sync("a61-svc", "sync").await;
@@ -1289,7 +1305,10 @@ async fn a62_context_only_updates_need_allow_context_updates() {
             json!({ "service_id": "fixed", "context": ctx }),
         )
         .await;
-    assert_eq!(res.status, 400);
+    assert_eq!(
+        (res.status, res.body["error"].as_str()),
+        (422, Some("ContextUpdateNotSupported"))
+    );
     assert!(res.description().contains("allow_context_updates"), "{res:?}");
     assert_eq!(h.shared.updates.load(Ordering::SeqCst), 0);
     h.provision_sync("a62", "sync").await;
@@ -2206,4 +2225,63 @@ async fn a77_a114_last_operation_query_reaches_a_broker_that_answers_it() {
             ("binding".to_owned(), None, None, None),
         ]
     );
+}
+
+// ---- orphan mitigation reaches the broker
+
+#[tokio::test]
+async fn a27_b77_a_5xx_create_keeps_a_failed_record_so_orphan_mitigation_reaches_the_broker() {
+    let h = Harness::new().await;
+    let crash = || prov_with("sync", json!({ "crash": true }));
+    for (body, status) in [(crash(), 500), (prov_with("sync", json!({ "panic": true })), 500)] {
+        let res = h.put(&format!("{I}/a27"), body).await;
+        assert_eq!(res.status, status, "{res:?}");
+        // Not visible as an instance: fetch is 404 and a bind finds no usable instance.
+        assert_eq!(h.get(&format!("{I}/a27")).await.status, 404);
+        // The Platform's orphan mitigation DELETE is answered by the broker, not by a 410.
+        let before = h.shared.deprovisions.load(Ordering::SeqCst);
+        let res = h.delete(&format!("{I}/a27?service_id=svc&plan_id=sync")).await;
+        assert_eq!((res.status, &res.body), (200, &json!({})));
+        assert_eq!(h.shared.deprovisions.load(Ordering::SeqCst), before + 1);
+        // Afterwards nothing is left.
+        let res = h.delete(&format!("{I}/a27?service_id=svc&plan_id=sync")).await;
+        assert_eq!(res.status, 410);
+    }
+    // A 5xx then a retry of the same provision creates the instance (201, not 200 or 409).
+    assert_eq!(h.put(&format!("{I}/a27-retry"), crash()).await.status, 500);
+    let res = h.put(&format!("{I}/a27-retry"), prov("sync")).await;
+    assert_eq!(res.status, 201, "{res:?}");
+    // A 4xx leaves nothing behind: the DELETE is 410 without calling the broker.
+    assert_eq!(
+        h.put(
+            &format!("{I}/a27-4xx"),
+            prov_with("sync", json!({ "fail": true }))
+        )
+        .await
+        .status,
+        422
+    );
+    let before = h.shared.deprovisions.load(Ordering::SeqCst);
+    let res = h
+        .delete(&format!("{I}/a27-4xx?service_id=svc&plan_id=sync"))
+        .await;
+    assert_eq!(res.status, 410);
+    assert_eq!(h.shared.deprovisions.load(Ordering::SeqCst), before);
+
+    // Bindings: the same.
+    h.provision_sync("a27-b", "sync").await;
+    let b = format!("{I}/a27-b/service_bindings/b1");
+    let res = h.put(&b, bind_body(json!({ "crash": true }))).await;
+    assert_eq!(res.status, 500, "{res:?}");
+    assert_eq!(h.get(&b).await.status, 404, "no credentials for a failed bind");
+    let before = h.shared.unbinds.load(Ordering::SeqCst);
+    let res = h.delete(&format!("{b}?service_id=svc&plan_id=sync")).await;
+    assert_eq!((res.status, &res.body), (200, &json!({})));
+    assert_eq!(h.shared.unbinds.load(Ordering::SeqCst), before + 1);
+    assert_eq!(
+        h.delete(&format!("{b}?service_id=svc&plan_id=sync")).await.status,
+        410
+    );
+    let res = h.put(&b, bind_body(json!({}))).await;
+    assert_eq!(res.status, 201, "a retried bind creates the binding: {res:?}");
 }

@@ -138,9 +138,13 @@ async fn b79_provision_5xx_triggers_orphan_mitigation_deprovision() {
     assert_eq!(om.target, MitigationTarget::Instance("fail5xx-1".into()));
     assert!(om.succeeded(), "the mitigation DELETE was answered: {om:?}");
     assert_eq!(rec.count("provision"), 1, "the provision is not retried");
-    // The runtime keeps no record of a provision its broker failed synchronously, so it
-    // answers the mitigation DELETE with 410 itself and the broker's `deprovision` is not
-    // called (runtime gap, see the report). With a record, the broker sees it: next test.
+    // The runtime keeps a failed record after a broker 5xx, so the mitigation DELETE
+    // reaches the broker's `deprovision` (the broker may have created something).
+    assert_eq!(
+        rec.of("deprovision"),
+        [json!("fail5xx-1")],
+        "the broker saw the deprovision"
+    );
     assert!(
         client(&running)
             .instance("fail5xx-1")
@@ -308,7 +312,12 @@ async fn b79_bind_5xx_triggers_orphan_mitigation_unbind() {
     );
     assert!(om.succeeded(), "{om:?}");
     assert_eq!(rec.count("bind"), 1);
-    // As for provision: no record, so the runtime answers the unbind (410) itself.
+    // As for provision: the failed record sends the mitigation unbind to the broker.
+    assert_eq!(
+        rec.of("unbind"),
+        [json!("fail5xx-b")],
+        "the broker saw the unbind"
+    );
     assert!(i.binding("fail5xx-b").get_opt().await.expect("get").is_none());
     assert!(
         i.get_opt().await.expect("get").is_some(),

@@ -6,7 +6,7 @@ use http::StatusCode;
 use osb_types::binding::{BindParams, BindResponse, RotateBindingRequest};
 use osb_types::{BindRequest, OperationState};
 
-use super::{Answer, bad_query, call, fingerprint, ok_json, spawn_operation};
+use super::{Answer, bad_query, call, fingerprint, may_leave_orphan, ok_json, spawn_operation};
 use crate::app::{App, Failed, Incoming, async_required, bad_request, broker_error, concurrency_error};
 use crate::broker::Broker;
 use crate::error::BrokerError;
@@ -132,7 +132,17 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
         }
         call(app, move |app| async move { app.broker.bind(&ctx, req).await }).await
     };
-    let reply = reply.map_err(|e| broker_error(e, Failed::Other))?;
+    let reply = match reply {
+        Ok(reply) => reply,
+        Err(e) => {
+            if may_leave_orphan(&e) {
+                record.state = ResourceState::Failed;
+                app.unmark_gone(id.as_str(), bid.as_str());
+                app.store.put_binding(record);
+            }
+            return Err(broker_error(e, Failed::Other));
+        }
+    };
     app.unmark_gone(id.as_str(), bid.as_str());
 
     if let Some(mut response) = reply.now {

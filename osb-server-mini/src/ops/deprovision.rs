@@ -108,8 +108,13 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
         }
         match result {
             Ok(()) => {
-                forget(app, &id);
+                // Tombstones first: a poll that lands between the two steps still finds
+                // the record ("in progress"), never a 404.
                 app.mark_gone(id.as_str(), "");
+                for b in app.store.bindings(&id) {
+                    app.mark_gone(id.as_str(), b.id.as_str());
+                }
+                forget(app, &id);
             }
             Err(e) => {
                 rec.state = previous;

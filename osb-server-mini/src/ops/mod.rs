@@ -96,6 +96,13 @@ pub(crate) fn bad_query(e: &osb_types::Error) -> HttpResponse {
     crate::app::bad_request(e.to_string())
 }
 
+/// Whether a broker error on a create may have left something behind: a 5xx (or a panic,
+/// which becomes 500). The runtime then keeps a failed record, so the Platform's orphan
+/// mitigation `DELETE` (spec "Orphan Mitigation") reaches the broker instead of a 410.
+pub(crate) fn may_leave_orphan(e: &BrokerError) -> bool {
+    e.status() >= 500
+}
+
 /// Runs a broker method on its own task (a panic becomes 500).
 pub(crate) async fn call<B, T, F, Fut>(app: &Arc<App<B>>, f: F) -> Result<T, BrokerError>
 where

@@ -6,7 +6,9 @@ use http::StatusCode;
 use osb_types::instance::{ProvisionParams, ProvisionResponse};
 use osb_types::{OperationState, ProvisionRequest};
 
-use super::{Answer, bad_query, call, check_maintenance, fingerprint, ok_json, spawn_operation};
+use super::{
+    Answer, bad_query, call, check_maintenance, fingerprint, may_leave_orphan, ok_json, spawn_operation,
+};
 use crate::app::{App, Failed, Incoming, async_required, bad_request, broker_error, concurrency_error};
 use crate::broker::Broker;
 use crate::operation::new_operation_id;
@@ -78,16 +80,6 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
     let mut ctx = inc.context(accepts);
     ctx.offering = Some(offering);
     ctx.plan = Some(plan.clone());
-    let reply = {
-        let req = req.clone();
-        call(
-            app,
-            move |app| async move { app.broker.provision(&ctx, req).await },
-        )
-        .await
-        .map_err(|e| broker_error(e, Failed::Other))?
-    };
-
     let mut rec = InstanceRecord::new(id.clone(), req.service_id.clone(), req.plan_id.clone());
     rec.parameters = req.parameters.clone();
     rec.context = req.context.clone();
@@ -95,6 +87,26 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
         .maintenance_info
         .clone()
         .or_else(|| plan.maintenance_info.clone());
+    let reply = {
+        let req = req.clone();
+        call(
+            app,
+            move |app| async move { app.broker.provision(&ctx, req).await },
+        )
+        .await
+    };
+    let reply = match reply {
+        Ok(reply) => reply,
+        Err(e) => {
+            if may_leave_orphan(&e) {
+                rec.state = ResourceState::Failed;
+                app.unmark_gone(id.as_str(), "");
+                app.store.put_instance(rec);
+            }
+            return Err(broker_error(e, Failed::Other));
+        }
+    };
+
     rec.dashboard_url = reply.dashboard_url.clone();
     rec.metadata = reply.metadata.clone();
     app.unmark_gone(id.as_str(), "");

@@ -95,8 +95,8 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
         }
         match result {
             Ok(()) => {
-                app.store.remove_binding(&id, &bid);
                 app.mark_gone(id.as_str(), bid.as_str());
+                app.store.remove_binding(&id, &bid);
             }
             Err(e) => {
                 binding.state = previous;

@@ -84,11 +84,20 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
     let target_id = req.plan_id.clone().unwrap_or_else(|| rec.plan_id.clone());
     let (_, target) = app.known_plan(req.service_id.as_str(), target_id.as_str())?;
     let plan_change = target.id != rec.plan_id;
+    // A change the catalog does not support is 422 (spec "Updating a Service Instance ›
+    // Response": "MUST be returned if the requested change is not supported"), not 400: the
+    // request is well-formed.
     if plan_change && !offering.plan_is_updateable(&current) {
-        return Err(bad_request(format!(
-            "the plan of this Service Instance cannot be changed: plan {:?} is not plan_updateable",
-            current.name
-        )));
+        return Err(broker_error(
+            BrokerError::unprocessable(
+                "PlanChangeNotSupported",
+                format!(
+                    "the plan of this Service Instance cannot be changed: plan {:?} is not plan_updateable",
+                    current.name
+                ),
+            ),
+            Failed::Other,
+        ));
     }
     let maintenance_change = req
         .maintenance_info
@@ -98,8 +107,12 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
     let context_only =
         req.context.is_some() && req.parameters.is_none() && !plan_change && !maintenance_change;
     if context_only && !offering.allows_context_updates() {
-        return Err(bad_request(
-            "this service offering does not allow context-only updates (allow_context_updates is not true)",
+        return Err(broker_error(
+            BrokerError::unprocessable(
+                "ContextUpdateNotSupported",
+                "this service offering does not allow context-only updates (allow_context_updates is not true)",
+            ),
+            Failed::Other,
         ));
     }
     check_maintenance(&target, req.maintenance_info.as_ref())?;
