@@ -13,7 +13,7 @@ use bytes::Bytes;
 use http::header::{ALLOW, HeaderValue};
 use http::request::Parts;
 use http::{Request, StatusCode};
-use osb_types::catalog::{PlanIndex, ServiceOffering, ServicePlan};
+use osb_types::catalog::{ServiceOffering, ServicePlan};
 use osb_types::{ApiVersion, BindingId, Catalog, InstanceId, OriginatingIdentity, RequestIdentity};
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
@@ -35,7 +35,8 @@ pub(crate) struct App<B: Broker> {
     pub(crate) config: Config,
     pub(crate) catalog: Catalog,
     catalog_bytes: Bytes,
-    plans: PlanIndex,
+    /// Plan id → its offering and plan, shared (not cloned) with every request context.
+    plans: HashMap<String, (Arc<ServiceOffering>, Arc<ServicePlan>)>,
     pub(crate) schemas: Schemas,
     policies: HashMap<String, PlanPolicy>,
     pub(crate) store: Arc<dyn Store>,
@@ -171,11 +172,16 @@ impl<B: Broker> App<B> {
                     message: format!("the catalog could not be serialized: {e}"),
                 })?,
             );
-        let plans = PlanIndex::new(&catalog);
+        let mut plans = HashMap::new();
         let mut policies = HashMap::new();
         for offering in &catalog.services {
+            let shared = Arc::new(offering.clone());
             for plan in &offering.plans {
                 policies.insert(plan.id.as_str().to_owned(), broker.plan_policy(offering, plan));
+                plans.insert(
+                    plan.id.as_str().to_owned(),
+                    (Arc::clone(&shared), Arc::new(plan.clone())),
+                );
             }
         }
         let store = Arc::clone(&config.store);
@@ -195,10 +201,15 @@ impl<B: Broker> App<B> {
     }
 
     /// The offering and plan of a plan id, if the plan belongs to `service_id`.
-    pub(crate) fn plan(&self, service_id: &str, plan_id: &str) -> Option<(&ServiceOffering, &ServicePlan)> {
+    pub(crate) fn plan(
+        &self,
+        service_id: &str,
+        plan_id: &str,
+    ) -> Option<(&Arc<ServiceOffering>, &Arc<ServicePlan>)> {
         self.plans
-            .get(&self.catalog, plan_id)
+            .get(plan_id)
             .filter(|(o, _)| o.id.as_str() == service_id)
+            .map(|(o, p)| (o, p))
     }
 
     /// 400 unless the service and plan are in the catalog and the plan belongs to the service.
@@ -206,14 +217,14 @@ impl<B: Broker> App<B> {
         &self,
         service_id: &str,
         plan_id: &str,
-    ) -> Result<(ServiceOffering, ServicePlan), HttpResponse> {
+    ) -> Result<(Arc<ServiceOffering>, Arc<ServicePlan>), HttpResponse> {
         if self.catalog.offering(service_id).is_none() {
             return Err(bad_request(format!(
                 "unknown service_id {service_id:?}: not in this broker's catalog"
             )));
         }
         self.plan(service_id, plan_id)
-            .map(|(o, p)| (o.clone(), p.clone()))
+            .map(|(o, p)| (Arc::clone(o), Arc::clone(p)))
             .ok_or_else(|| {
                 bad_request(format!(
                     "unknown plan_id {plan_id:?}: not a plan of the service offering {service_id:?}"
@@ -227,9 +238,12 @@ impl<B: Broker> App<B> {
     }
 
     /// The offering and plan of an existing instance record.
-    pub(crate) fn record_plan(&self, record: &InstanceRecord) -> Option<(ServiceOffering, ServicePlan)> {
+    pub(crate) fn record_plan(
+        &self,
+        record: &InstanceRecord,
+    ) -> Option<(Arc<ServiceOffering>, Arc<ServicePlan>)> {
         self.plan(record.service_id.as_str(), record.plan_id.as_str())
-            .map(|(o, p)| (o.clone(), p.clone()))
+            .map(|(o, p)| (Arc::clone(o), Arc::clone(p)))
     }
 
     /// Remembers that an id was deleted by an asynchronous delete.
@@ -400,17 +414,23 @@ impl<B: Broker> App<B> {
             request_identity: head.request_identity,
             content_type_ok,
         };
+        // Each handler's future is boxed: otherwise this future is as large as the largest
+        // of them (broker futures included), and it is moved when spawned.
         let res = match route {
             Route::Catalog => Ok(response::bytes_json(StatusCode::OK, self.catalog_bytes.clone())),
-            Route::Provision(_) => crate::ops::provision::handle(&self, incoming).await,
-            Route::Update(_) => crate::ops::update::handle(&self, incoming).await,
-            Route::FetchInstance(_) => crate::ops::fetch::instance(&self, incoming).await,
-            Route::Deprovision(_) => crate::ops::deprovision::handle(&self, incoming).await,
-            Route::InstanceLastOperation(_) => crate::ops::last_operation::instance(&self, incoming).await,
-            Route::Bind(..) => crate::ops::bind::handle(&self, incoming).await,
-            Route::FetchBinding(..) => crate::ops::fetch::binding(&self, incoming).await,
-            Route::Unbind(..) => crate::ops::unbind::handle(&self, incoming).await,
-            Route::BindingLastOperation(..) => crate::ops::last_operation::binding(&self, incoming).await,
+            Route::Provision(_) => Box::pin(crate::ops::provision::handle(&self, incoming)).await,
+            Route::Update(_) => Box::pin(crate::ops::update::handle(&self, incoming)).await,
+            Route::FetchInstance(_) => Box::pin(crate::ops::fetch::instance(&self, incoming)).await,
+            Route::Deprovision(_) => Box::pin(crate::ops::deprovision::handle(&self, incoming)).await,
+            Route::InstanceLastOperation(_) => {
+                Box::pin(crate::ops::last_operation::instance(&self, incoming)).await
+            }
+            Route::Bind(..) => Box::pin(crate::ops::bind::handle(&self, incoming)).await,
+            Route::FetchBinding(..) => Box::pin(crate::ops::fetch::binding(&self, incoming)).await,
+            Route::Unbind(..) => Box::pin(crate::ops::unbind::handle(&self, incoming)).await,
+            Route::BindingLastOperation(..) => {
+                Box::pin(crate::ops::last_operation::binding(&self, incoming)).await
+            }
         };
         res.unwrap_or_else(|e| e)
     }

@@ -22,8 +22,8 @@ pub struct RequestContext {
     pub(crate) originating_identity: Option<OriginatingIdentity>,
     pub(crate) request_identity: Option<RequestIdentity>,
     pub(crate) accepts_incomplete: bool,
-    pub(crate) offering: Option<ServiceOffering>,
-    pub(crate) plan: Option<ServicePlan>,
+    pub(crate) offering: Option<std::sync::Arc<ServiceOffering>>,
+    pub(crate) plan: Option<std::sync::Arc<ServicePlan>>,
     pub(crate) instance: Option<InstanceRecord>,
     pub(crate) last_operation: Option<LastOperationParams>,
 }
@@ -68,13 +68,13 @@ impl RequestContext {
     /// The catalog offering the request concerns (known for every instance and binding operation).
     #[must_use]
     pub fn offering(&self) -> Option<&ServiceOffering> {
-        self.offering.as_ref()
+        self.offering.as_deref()
     }
 
     /// The catalog plan the request concerns (the new plan for a plan-changing update).
     #[must_use]
     pub fn plan(&self) -> Option<&ServicePlan> {
-        self.plan.as_ref()
+        self.plan.as_deref()
     }
 
     /// The runtime's record of the instance, for operations on an existing instance.

@@ -238,11 +238,10 @@ pub(crate) async fn run<B: Broker>(
     limits: Limits,
     signal: impl Future<Output = ()> + Send + 'static,
 ) {
+    // No HTTP/1.1 `header_read_timeout`: `drive` already closes a connection that has had no
+    // request in progress for that long, which covers a head that trickles in, with one
+    // timer per connection instead of one per request.
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout);
     builder
         .http2()
         .timer(TokioTimer::new())

@@ -96,6 +96,10 @@ where
     if declared.is_some_and(|len| len > limit as u64) {
         return Err(too_large(limit));
     }
+    if body.is_end_stream() {
+        // No body (a GET or DELETE): nothing to wait for, so no timer to arm.
+        return Ok(Bytes::new());
+    }
     match tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await {
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
         Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Err(too_large(limit)),
