@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use osb_types::version::{
@@ -155,12 +155,7 @@ pub(crate) fn snippet(body: &[u8]) -> String {
 /// ```
 #[must_use]
 pub fn parse_retry_after(value: &str) -> Option<Duration> {
-    let v = value.trim();
-    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
-        return v.parse::<u64>().ok().map(Duration::from_secs);
-    }
-    let when = httpdate::parse_http_date(v).ok()?;
-    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+    osb_types::RetryAfter::parse(value).ok().map(|r| r.delay())
 }
 
 /// One request to send.
@@ -331,7 +326,11 @@ impl Client {
         plan_id: &str,
     ) -> MitigationOutcome {
         let policy = self.inner.orphan_mitigation.clone();
-        let deadline = Instant::now() + policy.max_duration;
+        // A policy may allow "forever" (`Duration::MAX`): cap it rather than overflow.
+        let now = Instant::now();
+        let deadline = now
+            .checked_add(policy.max_duration)
+            .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600));
         let segments: Vec<String> = match &target {
             MitigationTarget::Instance(i) => {
                 vec!["v2".into(), "service_instances".into(), i.to_string()]
@@ -410,7 +409,7 @@ impl Client {
                 Err(e) => e.to_string(),
             };
             let pause = policy.delay_after(attempts);
-            if attempts >= max_attempts || Instant::now() + pause > deadline {
+            if attempts >= max_attempts || Instant::now().checked_add(pause).is_none_or(|t| t > deadline) {
                 return done(MitigationResult::Failed { message: last }, attempts);
             }
             tracing::debug!(?target, attempts, %last, "orphan mitigation: trying again");
@@ -476,7 +475,8 @@ impl Client {
                 }
             };
             let pause = retry_after.unwrap_or(policy.poll_interval);
-            if Instant::now() + pause > deadline {
+            // `checked_add`: a broker's `Retry-After` can be as large as u64::MAX seconds.
+            if Instant::now().checked_add(pause).is_none_or(|t| t > deadline) {
                 return Err(
                     "the DELETE was accepted (202) but had not finished when the time allowed ran out"
                         .to_owned(),

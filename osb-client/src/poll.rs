@@ -242,7 +242,8 @@ where
             .unwrap_or_else(|| opts.interval_after(polls))
             .max(Duration::from_millis(1));
         let elapsed = start.elapsed();
-        if elapsed + delay >= limit {
+        // Saturating: a broker's `Retry-After` can be as large as u64::MAX seconds.
+        if elapsed.saturating_add(delay) >= limit {
             tokio::time::sleep(limit.saturating_sub(elapsed)).await;
             let e = Error::PollingTimedOut {
                 orphan_mitigation: None,

@@ -387,6 +387,37 @@ async fn b31_retry_after_http_date_honoured() {
 }
 
 #[tokio::test]
+async fn b31_absurd_retry_after_ends_at_the_polling_deadline_without_panicking() {
+    // u64::MAX seconds: adding it to an Instant or to the elapsed time would overflow.
+    let stub = async_broker(vec![
+        Reply::json(200, r#"{"state":"in progress"}"#).header("Retry-After", "18446744073709551615"),
+    ])
+    .await;
+    let inst = stub
+        .client()
+        .orphan_mitigation(osb_client::OrphanMitigation::disabled())
+        .build()
+        .unwrap()
+        .instance("i");
+    let out = inst.provision(&ProvisionRequest::new("s", "p")).await.unwrap();
+    let err = inst
+        .wait_with(&out, &fast().max_duration(Duration::from_millis(300)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::PollingTimedOut { .. }), "{err}");
+    assert!(err.needs_orphan_mitigation(), "{err:?}");
+    let polls = stub
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/last_operation"))
+        .count();
+    assert_eq!(
+        polls, 1,
+        "the Retry-After was honoured: no second poll before the deadline"
+    );
+}
+
+#[tokio::test]
 async fn b32_maximum_polling_duration_means_failed_and_mitigates_provision() {
     let stub = async_broker(vec![Reply::json(200, r#"{"state":"in progress"}"#)]).await;
     let inst = stub.client().build().unwrap().instance("i");

@@ -96,13 +96,14 @@ impl<B: Broker> Server<B> {
         self
     }
 
-    /// Time a client has to send its request headers (default 10 s).
+    /// The longest a connection may go without a request in progress (default 10 s), which
+    /// is also the time a client has to send a request's headers.
     ///
-    /// It is also the longest a connection may stay idle, with no request in progress: a
-    /// client that connects and sends nothing (or too little to tell HTTP/1.1 from HTTP/2), or
-    /// that keeps an HTTP/1.1 or HTTP/2 connection open without using it, is disconnected
-    /// after this time (HTTP/2 with a `GOAWAY`), so idle connections cannot use up
-    /// [`max_connections`](Self::max_connections).
+    /// A client that connects and sends nothing (or too little to tell HTTP/1.1 from HTTP/2),
+    /// that trickles its headers in, or that keeps an HTTP/1.1 or HTTP/2 connection open
+    /// without using it, is disconnected after this time (HTTP/2 with a `GOAWAY`), so slow or
+    /// idle connections cannot use up [`max_connections`](Self::max_connections). One timer
+    /// per connection does this, not one per request.
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
         self.config.header_read_timeout = timeout;
         self
