@@ -86,8 +86,15 @@ impl Activity {
     /// When the connection will have been idle for `idle`, or `None` while a request runs.
     fn idle_deadline(&self, idle: Duration) -> Option<Instant> {
         let (in_flight, since) = *self.lock();
-        (in_flight == 0).then(|| since + idle)
+        (in_flight == 0).then(|| later(since, idle))
     }
+}
+
+/// `at + after`, saturating far in the future: a timeout may be configured as
+/// `Duration::MAX` ("never"), which `Instant + Duration` would overflow on.
+fn later(at: Instant, after: Duration) -> Instant {
+    at.checked_add(after)
+        .unwrap_or_else(|| at + Duration::from_secs(100 * 365 * 24 * 3600))
 }
 
 /// One request in progress on a connection.
@@ -195,12 +202,12 @@ async fn drive<B, I>(
                         idle_closing = true;
                         closing = true;
                         conn.as_mut().graceful_shutdown();
-                        check.as_mut().reset(now + idle);
+                        check.as_mut().reset(later(now, idle));
                     }
                     Some(deadline) => check.as_mut().reset(deadline),
                     None => {
                         idle_closing = false;
-                        check.as_mut().reset(now + idle);
+                        check.as_mut().reset(later(now, idle));
                     }
                 }
             }

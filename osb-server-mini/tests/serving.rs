@@ -705,3 +705,27 @@ async fn invalid_catalog_refuses_to_start_with_every_problem() {
     assert!(err.contains("`id` must be a non-empty string"), "{err}");
     assert!(err.contains("`plans` must contain at least one plan"), "{err}");
 }
+
+#[tokio::test]
+async fn timeouts_of_duration_max_mean_never_and_do_not_overflow() {
+    let running = start(
+        Server::new(Tiny)
+            .header_read_timeout(Duration::MAX)
+            .body_read_timeout(Duration::MAX),
+    )
+    .await;
+    // Two requests on one keep-alive connection: the idle deadline is computed after each.
+    let client = reqwest::Client::new();
+    for _ in 0..2 {
+        catalog_ok(&running).await;
+        let res = client
+            .put(format!("{}/v2/service_instances/i-max", running.url()))
+            .header("X-Broker-API-Version", "2.17")
+            .header("content-type", "application/json")
+            .body(r#"{"service_id":"svc","plan_id":"plan"}"#)
+            .send()
+            .await
+            .unwrap();
+        assert!(matches!(res.status().as_u16(), 200 | 201), "{res:?}");
+    }
+}
