@@ -1,7 +1,7 @@
 //! Socket-level tests of the serving layer: body limit, slow clients, connection cap,
 //! HTTP/2, graceful shutdown, mounting as a tower service.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -371,8 +371,8 @@ async fn early_errors_are_logged_inside_the_request_span() {
 #[tokio::test]
 async fn declared_body_over_limit_is_413_without_reading_it() {
     let running = start(Server::new(Tiny).body_limit(1024)).await;
-    // Claims 100 MB but sends nothing more: the answer must come without waiting for it.
-    let started = Instant::now();
+    // Claims 100 MB but sends nothing more: the answer must come without waiting for it
+    // (within `raw`'s 2 s read window; the body read timeout is 30 s).
     let res = raw(
         &running,
         b"PUT /v2/service_instances/i1 HTTP/1.1\r\nhost: x\r\nx-broker-api-version: 2.17\r\nx-broker-api-request-identity: rid-413\r\ncontent-type: application/json\r\ncontent-length: 100000000\r\n\r\n{",
@@ -385,7 +385,6 @@ async fn declared_body_over_limit_is_413_without_reading_it() {
             .contains("x-broker-api-request-identity: rid-413"),
         "{res}"
     );
-    assert!(started.elapsed() < Duration::from_secs(2));
     let body = json_body(&res);
     assert_eq!(body["error"], "PayloadTooLarge");
     assert!(body["description"].as_str().unwrap().contains("1024 bytes"));
