@@ -170,3 +170,39 @@ impl Answer {
         &self.body
     }
 }
+
+/// Provisions `instance` with `request` and waits for it: checks the answer is 201 (sync
+/// plan) or 202 (async plan) carrying `dashboard`, that waiting ends as it should for that
+/// mode, and that the instance then reads back with the plan and dashboard URL.
+///
+/// # Panics
+/// When any of those checks fails.
+pub async fn provision_and_check(
+    instance: &osb_client::InstanceApi,
+    request: &osb_client::types::ProvisionRequest,
+    is_async: bool,
+    dashboard: &str,
+    wait: &WaitOptions,
+) {
+    use osb_client::{ProvisionOutcome, WaitOutcome};
+    let outcome = instance.provision(request).await.expect("provision");
+    match (&outcome, is_async) {
+        (ProvisionOutcome::Created(r), false) => assert_eq!(r.dashboard_url.as_deref(), Some(dashboard)),
+        (ProvisionOutcome::Accepted { dashboard_url, .. }, true) => {
+            assert_eq!(dashboard_url.as_deref(), Some(dashboard));
+        }
+        other => panic!("unexpected provision outcome {other:?} (async plan: {is_async})"),
+    }
+    let waited = instance
+        .wait_with(&outcome, wait)
+        .await
+        .expect("provision completes");
+    assert_eq!(
+        matches!(waited, WaitOutcome::Succeeded(_)),
+        is_async,
+        "{waited:?}"
+    );
+    let fetched = instance.get().await.expect("fetch instance");
+    assert_eq!(fetched.plan_id.as_ref(), Some(&request.plan_id));
+    assert_eq!(fetched.dashboard_url.as_deref(), Some(dashboard));
+}

@@ -5,10 +5,10 @@
 use std::time::Duration;
 
 use osb_client::types::{BindRequest, ProvisionRequest, context::Context};
-use osb_client::{BindOutcome, DeprovisionOutcome, ProvisionOutcome, UnbindOutcome, WaitOutcome};
+use osb_client::{BindOutcome, DeprovisionOutcome, UnbindOutcome};
 use osb_examples::{echo, hand_written};
 use osb_server_mini::{Broker, Running, Server};
-use osb_tests::e2e::{client, fast_wait, to_value};
+use osb_tests::e2e::{client, fast_wait, provision_and_check, to_value};
 use osb_tests::{PASSWORD, USER, echo_broker, echo_ids};
 use serde_json::json;
 
@@ -81,26 +81,7 @@ async fn lifecycle(running: &Running, plan_name: &str) {
     let instance = client.instance(instance_id.as_str());
     let request = ProvisionRequest::new(service_id.clone(), plan_id.clone())
         .with_context(Context::kubernetes("default", "test-cluster"));
-    let outcome = instance.provision(&request).await.expect("provision");
-    match (&outcome, is_async) {
-        (ProvisionOutcome::Created(r), false) => assert_eq!(r.dashboard_url.as_deref(), Some(&*dashboard)),
-        (ProvisionOutcome::Accepted { dashboard_url, .. }, true) => {
-            assert_eq!(dashboard_url.as_deref(), Some(&*dashboard));
-        }
-        other => panic!("plan `{plan_name}`: unexpected provision outcome {other:?}"),
-    }
-    let waited = instance
-        .wait_with(&outcome, &wait)
-        .await
-        .expect("provision completes");
-    assert_eq!(
-        matches!(waited, WaitOutcome::Succeeded(_)),
-        is_async,
-        "{waited:?}"
-    );
-    let fetched = instance.get().await.expect("fetch instance");
-    assert_eq!(fetched.plan_id.as_ref(), Some(&plan_id));
-    assert_eq!(fetched.dashboard_url.as_deref(), Some(&*dashboard));
+    provision_and_check(&instance, &request, is_async, &dashboard, &wait).await;
 
     // Bind: credentials with a `uri` echoing the parameters (via fetch when asynchronous).
     let binding_id = format!("{instance_id}-binding");

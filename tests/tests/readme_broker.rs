@@ -8,8 +8,8 @@
 include!("../../examples/readme/broker.rs");
 
 use osb_client::types::BindRequest as ClientBindRequest;
-use osb_client::{BindOutcome, DeprovisionOutcome, ProvisionOutcome, UnbindOutcome, WaitOutcome};
-use osb_tests::e2e::{client, fast_wait};
+use osb_client::{BindOutcome, DeprovisionOutcome, UnbindOutcome};
+use osb_tests::e2e::{client, fast_wait, provision_and_check};
 use osb_tests::{PASSWORD, USER};
 
 const BROKER_SOURCE: &str = include_str!("../../examples/readme/broker.rs");
@@ -54,26 +54,7 @@ async fn lifecycle(plan_name: &str) {
 
     let instance = client.instance(instance_id.as_str());
     let request = osb_client::types::ProvisionRequest::new(service_id.clone(), plan_id.clone());
-    let outcome = instance.provision(&request).await.expect("provision");
-    match (&outcome, is_async) {
-        (ProvisionOutcome::Created(r), false) => assert_eq!(r.dashboard_url.as_deref(), Some(&*dashboard)),
-        (ProvisionOutcome::Accepted { dashboard_url, .. }, true) => {
-            assert_eq!(dashboard_url.as_deref(), Some(&*dashboard));
-        }
-        other => panic!("plan `{plan_name}`: unexpected provision outcome {other:?}"),
-    }
-    let waited = instance
-        .wait_with(&outcome, &wait)
-        .await
-        .expect("provision completes");
-    assert_eq!(
-        matches!(waited, WaitOutcome::Succeeded(_)),
-        is_async,
-        "{waited:?}"
-    );
-    let fetched = instance.get().await.expect("fetch instance");
-    assert_eq!(fetched.plan_id.as_ref(), Some(&plan_id));
-    assert_eq!(fetched.dashboard_url.as_deref(), Some(&*dashboard));
+    provision_and_check(&instance, &request, is_async, &dashboard, &wait).await;
 
     let binding_id = format!("{instance_id}-b");
     let binding = instance.binding(binding_id.as_str());
