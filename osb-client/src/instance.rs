@@ -94,6 +94,10 @@ impl Client {
 }
 
 impl InstanceApi {
+    fn target(&self) -> MitigationTarget {
+        MitigationTarget::Instance(self.id.clone())
+    }
+
     pub(crate) fn new(client: Client, id: InstanceId) -> Self {
         Self {
             client,
@@ -212,7 +216,7 @@ impl InstanceApi {
             .finish(
                 OperationKind::Provision,
                 judged,
-                MitigationTarget::Instance(self.id.clone()),
+                self.target(),
                 Some((request.service_id.as_str(), request.plan_id.as_str())),
             )
             .await
@@ -332,7 +336,7 @@ impl InstanceApi {
             .finish(
                 OperationKind::Deprovision,
                 judged,
-                MitigationTarget::Instance(self.id.clone()),
+                self.target(),
                 Some((service_id.as_str(), plan_id.as_str())),
             )
             .await
@@ -350,13 +354,7 @@ impl InstanceApi {
         plan_id: impl Into<PlanId>,
     ) -> MitigationOutcome {
         let (s, p) = (service_id.into(), plan_id.into());
-        self.client
-            .mitigate(
-                MitigationTarget::Instance(self.id.clone()),
-                s.as_str(),
-                p.as_str(),
-            )
-            .await
+        self.client.mitigate(self.target(), s.as_str(), p.as_str()).await
     }
 
     /// `GET /v2/service_instances/:id`; a `404` is an error ([`Error::is_not_found`]).

@@ -202,17 +202,7 @@ impl OrphanMitigation {
     /// ```
     #[must_use]
     pub fn delay_after(&self, attempt: u32) -> Duration {
-        let factor = self
-            .backoff
-            .max(1.0)
-            .powi(i32::try_from(attempt.saturating_sub(1)).unwrap_or(i32::MAX));
-        let secs = self.retry_delay.as_secs_f64() * factor;
-        let cap = self.max_delay.max(self.retry_delay);
-        if secs.is_finite() && secs < cap.as_secs_f64() {
-            Duration::from_secs_f64(secs)
-        } else {
-            cap
-        }
+        crate::poll::backoff_delay(self.retry_delay, self.backoff, self.max_delay, attempt)
     }
 
     /// Whether the v2.17 table asks for mitigation of the resource created by `kind`.

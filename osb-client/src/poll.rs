@@ -75,6 +75,19 @@ impl Default for WaitOptions {
     }
 }
 
+/// The pause before try `attempt` (1-based): `first × factor^(attempt-1)`, with `factor` at
+/// least 1.0, capped at `max` (or `first`, if larger). Shared by polling and orphan mitigation.
+pub(crate) fn backoff_delay(first: Duration, factor: f64, max: Duration, attempt: u32) -> Duration {
+    let exp = i32::try_from(attempt.saturating_sub(1)).unwrap_or(i32::MAX);
+    let secs = first.as_secs_f64() * factor.max(1.0).powi(exp);
+    let cap = max.max(first);
+    if secs.is_finite() && secs < cap.as_secs_f64() {
+        Duration::from_secs_f64(secs)
+    } else {
+        cap
+    }
+}
+
 impl WaitOptions {
     /// Sets the first interval.
     #[must_use]
@@ -131,14 +144,7 @@ impl WaitOptions {
     /// ```
     #[must_use]
     pub fn interval_after(&self, poll: u32) -> Duration {
-        let exp = i32::try_from(poll.saturating_sub(1)).unwrap_or(i32::MAX);
-        let secs = self.interval.as_secs_f64() * self.backoff.max(1.0).powi(exp);
-        let cap = self.max_interval.max(self.interval);
-        if secs.is_finite() && secs < cap.as_secs_f64() {
-            Duration::from_secs_f64(secs)
-        } else {
-            cap
-        }
+        backoff_delay(self.interval, self.backoff, self.max_interval, poll)
     }
 
     fn limit(&self) -> Duration {
