@@ -4,6 +4,17 @@ use std::fmt;
 
 use osb_types::{ErrorCode, ErrorResponse};
 
+/// The runtime's description of 422 `AsyncRequired`: exactly the text the Go OSB client used by
+/// Kubernetes Service Catalog (`go-open-service-broker-client`, `IsAsyncRequiredError`)
+/// compares, so that platform recognises the error.
+pub const ASYNC_REQUIRED_DESCRIPTION: &str =
+    "This service plan requires client support for asynchronous service operations.";
+
+/// The runtime's description of 422 `ConcurrencyError`: exactly the text the Go OSB client used
+/// by Kubernetes Service Catalog (`IsConcurrencyError`) compares.
+pub const CONCURRENCY_ERROR_DESCRIPTION: &str =
+    "The Service Broker does not support concurrent requests that mutate the same resource.";
+
 /// An OSB error response: an HTTP status plus the JSON `{"error", "description"}` body.
 ///
 /// Broker methods construct it with the named constructors; the runtime turns it into the
@@ -68,23 +79,21 @@ impl BrokerError {
     }
 
     /// 422 `AsyncRequired`: this operation can only run asynchronously.
+    ///
+    /// The description is [`ASYNC_REQUIRED_DESCRIPTION`], word for word: the Go client of
+    /// Kubernetes Service Catalog recognises this error by its exact text.
     #[must_use]
     pub fn async_required() -> Self {
-        Self::new(
-            422,
-            "AsyncRequired",
-            "This Service Plan requires client support for asynchronous service operations.",
-        )
+        Self::new(422, "AsyncRequired", ASYNC_REQUIRED_DESCRIPTION)
     }
 
     /// 422 `ConcurrencyError`: another operation on this resource is in progress.
+    ///
+    /// The description is [`CONCURRENCY_ERROR_DESCRIPTION`], word for word: the Go client of
+    /// Kubernetes Service Catalog recognises this error by its exact text.
     #[must_use]
     pub fn concurrency_error() -> Self {
-        Self::new(
-            422,
-            "ConcurrencyError",
-            "Another operation for this Service Instance is in progress.",
-        )
+        Self::new(422, "ConcurrencyError", CONCURRENCY_ERROR_DESCRIPTION)
     }
 
     /// 422 `RequiresApp`: the binding needs an `app_guid`.
