@@ -12,17 +12,28 @@ use osb_client::types::{BindRequest, Catalog, ProvisionRequest, context::Context
 use osb_client::{BindOutcome, Client, DeprovisionOutcome, ProvisionOutcome, UnbindOutcome, WaitOptions};
 use osb_examples::{echo::EchoBroker, settings};
 use osb_server_mini::Server;
+use osb_server_mini::store::SqliteStore;
 use serde_json::json;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let (user, password) = ("demo", "demo-password");
+    // The broker's records live in an SQLite file in a temporary directory, as a production
+    // broker's would in a persistent one.
+    let state_dir = std::env::temp_dir().join(format!("osb-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&state_dir)?;
+    let state = state_dir.join("state.sqlite");
     let broker = Server::new(EchoBroker::new("http://127.0.0.1", settings::async_delay()))
         .basic_auth(user, password)
+        .store(SqliteStore::open(&state)?)
         .spawn("127.0.0.1:0")
         .await?;
-    println!("echo broker listening on {}", broker.url());
+    println!(
+        "echo broker listening on {} (records in {})",
+        broker.url(),
+        state.display()
+    );
 
     let client = Client::builder(broker.url()).basic_auth(user, password).build()?;
     let catalog = client.catalog().await?;
@@ -42,6 +53,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     broker.shutdown().await;
+    let _ = std::fs::remove_dir_all(&state_dir);
     println!(
         "demo finished: full lifecycle for both plans in {:.1?}",
         started.elapsed()

@@ -14,10 +14,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::var("OSB_DATA_DIR").unwrap_or_else(|_| "osb-file-broker-data".to_owned());
     let listen = settings::listen();
     let (user, password) = settings::credentials();
+    let store = settings::store()?;
     settings::announce(&listen, &user);
+    println!("records kept {}", settings::state_description());
     tracing::info!(%dir, "instances are files in this directory");
     Server::new(FileBroker::new(dir)?)
         .basic_auth(user, password)
+        .shared_store(store)
         .serve(listen.as_str())
         .await?;
     Ok(())

@@ -11,12 +11,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     settings::init_logging();
     let listen = settings::listen();
     let (user, password) = settings::credentials();
+    let store = settings::store()?;
     settings::announce(&listen, &user);
+    println!("records kept {}", settings::state_description());
     Server::new(EchoBroker::new(
         format!("http://{listen}"),
         settings::async_delay(),
     ))
     .basic_auth(user, password)
+    .shared_store(store)
     .serve(listen.as_str())
     .await?;
     Ok(())

@@ -5,10 +5,14 @@
 //! Provisioning returns a dashboard URL; binding returns credentials with a `uri` that echo
 //! the binding's parameters back.
 
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
-use osb_server_mini::reply::{Bound, Deprovisioned, Provisioned, Unbound, Updated};
+use osb_server_mini::reply::{Bound, Deprovisioned, Interrupted, Provisioned, Resumed, Unbound, Updated};
 use osb_server_mini::request::{DeprovisionRequest, UnbindRequest};
+use osb_server_mini::store::OperationKind;
 use osb_server_mini::types::{BindRequest, BindResponse, Credentials, ProvisionRequest, UpdateRequest};
 use osb_server_mini::{BrokerError, Offering, Plan, RequestContext, broker};
 use serde_json::json;
@@ -61,6 +65,11 @@ pub struct EchoBroker {
     pub dashboard_base: String,
     /// How long the `large` plan's operations take.
     pub async_delay: Duration,
+    /// How long the `small` plan's (synchronous) operations take (default none).
+    pub sync_delay: Duration,
+    /// Whether interrupted operations are resumed after a restart (default yes).
+    pub resumes: bool,
+    calls: Option<Arc<PathBuf>>,
 }
 
 impl EchoBroker {
@@ -69,11 +78,86 @@ impl EchoBroker {
         Self {
             dashboard_base: dashboard_base.into(),
             async_delay,
+            sync_delay: Duration::ZERO,
+            resumes: true,
+            calls: None,
         }
+    }
+
+    /// Appends one line per call of the broker's own code to `path`
+    /// (`<operation> <instance> <binding>`, and `<operation>-done ...` when background work
+    /// ends), so a test can count what ran, across restarts.
+    #[must_use]
+    pub fn with_call_log(mut self, path: impl Into<PathBuf>) -> Self {
+        self.calls = Some(Arc::new(path.into()));
+        self
+    }
+
+    /// Makes the synchronous `small` plan's operations take `delay`.
+    #[must_use]
+    pub fn with_sync_delay(mut self, delay: Duration) -> Self {
+        self.sync_delay = delay;
+        self
+    }
+
+    /// Interrupted operations are not resumed: they end `failed` after a restart.
+    #[must_use]
+    pub fn without_resume(mut self) -> Self {
+        self.resumes = false;
+        self
     }
 
     fn delay(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
         tokio::time::sleep(self.async_delay)
+    }
+
+    /// Runs `work` after the async delay, then logs `<what>-done`.
+    fn later_work(
+        &self,
+        what: &'static str,
+        ctx: &RequestContext,
+    ) -> impl std::future::Future<Output = Result<(), BrokerError>> + Send + 'static {
+        let delay = self.delay();
+        let log = self.calls.clone();
+        let ids = (ctx.instance_id().to_string(), ctx.binding_id().to_string());
+        async move {
+            delay.await;
+            log_call(log.as_deref(), &format!("{what}-done"), &ids.0, &ids.1);
+            Ok(())
+        }
+    }
+
+    fn log(&self, what: &str, ctx: &RequestContext) {
+        log_call(
+            self.calls.as_deref(),
+            what,
+            ctx.instance_id().as_str(),
+            ctx.binding_id().as_str(),
+        );
+    }
+
+    async fn sync_pause(&self) {
+        if !self.sync_delay.is_zero() {
+            tokio::time::sleep(self.sync_delay).await;
+        }
+    }
+
+    fn credentials(
+        ctx: &RequestContext,
+        parameters: Option<&osb_server_mini::types::Parameters>,
+    ) -> serde_json::Value {
+        json!({
+            "uri": format!("echo://{}/{}", ctx.instance_id(), ctx.binding_id()),
+            "echo": parameters.cloned().unwrap_or_default(),
+        })
+    }
+}
+
+fn log_call(path: Option<&PathBuf>, what: &str, instance: &str, binding: &str) {
+    let Some(path) = path else { return };
+    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        let _ = writeln!(f, "{what} {instance} {binding}");
+        let _ = f.sync_data();
     }
 }
 
@@ -84,71 +168,99 @@ impl EchoBroker {
         ctx: &RequestContext,
         req: ProvisionRequest,
     ) -> Result<Provisioned, BrokerError> {
+        self.log("provision", ctx);
         let dashboard = format!("{}/echo/{}", self.dashboard_base, ctx.instance_id());
         if req.plan_id == Large::ID {
-            let delay = self.delay();
+            let work = self.later_work("provision", ctx);
             return Ok(Provisioned::later_with_progress(move |progress| async move {
                 progress.set("Creating echo instance");
-                delay.await;
-                Ok(())
+                work.await
             })
             .dashboard_url(dashboard));
         }
+        self.sync_pause().await;
         Ok(Provisioned::done().dashboard_url(dashboard))
     }
 
     async fn update(&self, ctx: &RequestContext, _req: UpdateRequest) -> Result<Updated, BrokerError> {
+        self.log("update", ctx);
         if ctx.plan().is_some_and(|p| p.id == Large::ID) {
-            let delay = self.delay();
-            return Ok(Updated::later(async move {
-                delay.await;
-                Ok(())
-            }));
+            return Ok(Updated::later(self.later_work("update", ctx)));
         }
+        self.sync_pause().await;
         Ok(Updated::done())
     }
 
     async fn deprovision(
         &self,
-        _ctx: &RequestContext,
+        ctx: &RequestContext,
         req: DeprovisionRequest,
     ) -> Result<Deprovisioned, BrokerError> {
+        self.log("deprovision", ctx);
         if req.plan_id == Large::ID {
-            let delay = self.delay();
-            return Ok(Deprovisioned::later(async move {
-                delay.await;
-                Ok(())
-            }));
+            return Ok(Deprovisioned::later(self.later_work("deprovision", ctx)));
         }
+        self.sync_pause().await;
         Ok(Deprovisioned::done())
     }
 
     async fn bind(&self, ctx: &RequestContext, req: BindRequest) -> Result<Bound, BrokerError> {
-        let credentials = json!({
-            "uri": format!("echo://{}/{}", ctx.instance_id(), ctx.binding_id()),
-            "echo": req.parameters.clone().unwrap_or_default(),
-        });
+        self.log("bind", ctx);
+        let credentials = Self::credentials(ctx, req.parameters.as_ref());
         if req.plan_id == Large::ID {
-            let delay = self.delay();
+            let work = self.later_work("bind", ctx);
             return Ok(Bound::later(async move {
-                delay.await;
+                work.await?;
                 Ok(BindResponse {
                     credentials: Credentials::from_value(credentials),
                     ..BindResponse::default()
                 })
             }));
         }
+        self.sync_pause().await;
         Ok(Bound::credentials(credentials))
     }
 
-    async fn unbind(&self, _ctx: &RequestContext, req: UnbindRequest) -> Result<Unbound, BrokerError> {
+    async fn unbind(&self, ctx: &RequestContext, req: UnbindRequest) -> Result<Unbound, BrokerError> {
+        self.log("unbind", ctx);
         if req.plan_id == Large::ID {
-            let delay = self.delay();
-            return Ok(Unbound::later(async move {
-                delay.await;
-                Ok(())
-            }));
+            return Ok(Unbound::later(self.later_work("unbind", ctx)));
         }
+        self.sync_pause().await;
         Ok(Unbound::done())
+    }
+
+    /// After a restart: re-runs the interrupted work (an echo instance has nothing to
+    /// repair), in the background for the `large` plan.
+    async fn resume(&self, ctx: &RequestContext, interrupted: Interrupted) -> Result<Resumed, BrokerError> {
+        self.log(&format!("resume-{}", interrupted.kind), ctx);
+        if !self.resumes {
+            return Ok(Resumed::not_supported());
+        }
+        let large = ctx.plan().is_some_and(|p| p.id == Large::ID);
+        let what = interrupted.kind.as_str();
+        Ok(match interrupted.kind {
+            OperationKind::Bind => {
+                let params = interrupted
+                    .request_as::<BindRequest>()
+                    .ok()
+                    .and_then(|r| r.parameters);
+                let response = BindResponse {
+                    credentials: Credentials::from_value(Self::credentials(ctx, params.as_ref())),
+                    ..BindResponse::default()
+                };
+                if large {
+                    let work = self.later_work("bind", ctx);
+                    Resumed::later_bound(async move {
+                        work.await?;
+                        Ok(response)
+                    })
+                } else {
+                    Resumed::bound(response)
+                }
+            }
+            _ if large => Resumed::later(self.later_work(what, ctx)),
+            _ => Resumed::done(),
+        })
     }
 }

@@ -1,7 +1,83 @@
 //! Environment settings of the example brokers: `OSB_LISTEN`, `OSB_USERNAME`, `OSB_PASSWORD`,
-//! `OSB_ASYNC_DELAY_MS`, `OSB_DATA_DIR`.
+//! `OSB_ASYNC_DELAY_MS`, `OSB_DATA_DIR`, `OSB_STATE`, and the echo broker's test hooks
+//! `OSB_SYNC_DELAY_MS`, `OSB_CALL_LOG`, `OSB_RESUME`, `OSB_LEASE_MS`.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use osb_server_mini::store::{MemoryStore, Store, StoreError};
+
+/// The default state file of the example brokers, in the working directory.
+pub const DEFAULT_STATE: &str = "osb-state.sqlite";
+
+/// Where the broker keeps its records, from `OSB_STATE`: a file path for an SQLite file
+/// (default [`DEFAULT_STATE`] in the working directory), or `memory` for the in-memory store
+/// (forgotten on restart).
+///
+/// # Errors
+/// The state file cannot be opened (see [`SqliteStore::open`](osb_server_mini::store::SqliteStore::open)).
+pub fn store() -> Result<Arc<dyn Store>, StoreError> {
+    store_from(std::env::var("OSB_STATE").ok().as_deref())
+}
+
+/// [`store`] for an `OSB_STATE` value.
+///
+/// # Errors
+/// As [`store`].
+pub fn store_from(value: Option<&str>) -> Result<Arc<dyn Store>, StoreError> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        Some("memory") => Ok(Arc::new(MemoryStore::default())),
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Err(
+            StoreError::new("OSB_STATE names a PostgreSQL database, but this build has no PostgreSQL store"),
+        ),
+        Some(path) => Ok(Arc::new(osb_server_mini::store::SqliteStore::open(path)?)),
+        None => Ok(Arc::new(osb_server_mini::store::SqliteStore::open(
+            DEFAULT_STATE,
+        )?)),
+    }
+}
+
+/// A description of the `OSB_STATE` setting for the start-up banner.
+#[must_use]
+pub fn state_description() -> String {
+    match std::env::var("OSB_STATE").ok().as_deref().map(str::trim) {
+        Some("memory") => "in memory (OSB_STATE=memory): a restart forgets every record".to_owned(),
+        Some(v) if !v.is_empty() && v.contains("://") => "in the database of OSB_STATE".to_owned(),
+        Some(v) if !v.is_empty() => format!("in the SQLite file {v} (from OSB_STATE)"),
+        _ => format!("in the SQLite file {DEFAULT_STATE} (default; set OSB_STATE to change)"),
+    }
+}
+
+fn millis(var: &str) -> Option<Duration> {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_millis)
+}
+
+/// The echo broker as the example programs configure it from the environment: the async
+/// delay, and the hooks the crash tests use (`OSB_SYNC_DELAY_MS`, `OSB_CALL_LOG`,
+/// `OSB_RESUME=0`).
+#[must_use]
+pub fn echo_broker(dashboard_base: impl Into<String>) -> crate::echo::EchoBroker {
+    let mut broker = crate::echo::EchoBroker::new(dashboard_base, async_delay());
+    if let Some(d) = millis("OSB_SYNC_DELAY_MS") {
+        broker = broker.with_sync_delay(d);
+    }
+    if let Some(path) = std::env::var_os("OSB_CALL_LOG") {
+        broker = broker.with_call_log(path);
+    }
+    if std::env::var("OSB_RESUME").is_ok_and(|v| v == "0") {
+        broker = broker.without_resume();
+    }
+    broker
+}
+
+/// The lease of running work, from `OSB_LEASE_MS` (default: the runtime's 30 s).
+#[must_use]
+pub fn lease() -> Option<Duration> {
+    millis("OSB_LEASE_MS")
+}
 
 /// Where the example brokers listen, from `OSB_LISTEN` (default `127.0.0.1:8080`).
 #[must_use]

@@ -69,7 +69,7 @@ use proc_macro::TokenStream;
 /// Every method of the impl block is an operation of the `Broker` trait, by name:
 /// `provision` and `deprovision` (required), `update`, `fetch_instance`,
 /// `instance_last_operation`, `bind`, `rotate_binding`, `unbind`, `fetch_binding`,
-/// `binding_last_operation`. Each is an `async fn` taking `&self`, `&RequestContext` and,
+/// `binding_last_operation`, `resume` (an operation a restart interrupted). Each is an `async fn` taking `&self`, `&RequestContext` and,
 /// where the trait has one, the request. Operations left out keep the trait's default.
 /// Helper methods go in a second, plain `impl` block.
 ///

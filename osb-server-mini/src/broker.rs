@@ -10,7 +10,7 @@ use osb_types::instance::FetchInstanceResponse;
 use osb_types::operation::LastOperationResponse;
 use osb_types::{BindRequest, Catalog, PlanId, ProvisionRequest, UpdateRequest};
 
-use crate::reply::{Bound, Deprovisioned, Provisioned, Unbound, Updated};
+use crate::reply::{Bound, Deprovisioned, Interrupted, Provisioned, Resumed, Unbound, Updated};
 use crate::request::{DeprovisionRequest, UnbindRequest};
 use crate::{BrokerError, RequestContext};
 
@@ -199,6 +199,28 @@ pub trait Broker: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<LastOperationResponse>, BrokerError>> + Send {
         let _ = ctx;
         async { Ok(None) }
+    }
+
+    /// Resumes an operation whose process stopped while it ran (a crash, `kill -9`, a
+    /// deploy; with a shared store, a replica that died), called once by the process that
+    /// recovers it: at the next start, or when the lease of the lost process expires.
+    ///
+    /// `ctx` is the context of the interrupted request (instance, binding, offering, plan,
+    /// the instance record); `interrupted` says which operation, with its request. Return
+    /// [`Resumed::later`] to continue or re-run the work in the background,
+    /// [`Resumed::done`] / [`Resumed::bound`] if it is complete, or an error to fail it.
+    ///
+    /// Default [`Resumed::not_supported`]: the operation ends `failed` with a description
+    /// saying a restart interrupted it. The records then end where the specification needs
+    /// them: a failed provision or bind can be deleted (the Platform's orphan mitigation
+    /// reaches the broker), a failed update or delete leaves the resource as it was.
+    fn resume(
+        &self,
+        ctx: &RequestContext,
+        interrupted: Interrupted,
+    ) -> impl Future<Output = Result<Resumed, BrokerError>> + Send {
+        let _ = (ctx, interrupted);
+        async { Ok(Resumed::not_supported()) }
     }
 }
 

@@ -29,6 +29,8 @@ pub(crate) struct Config {
     pub(crate) body_read_timeout: Duration,
     pub(crate) max_connections: usize,
     pub(crate) store: Arc<dyn Store>,
+    /// Leases, tombstones, the sweep interval.
+    pub(crate) state: crate::state::StateSettings,
 }
 
 impl Default for Config {
@@ -41,6 +43,7 @@ impl Default for Config {
             body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             store: Arc::new(crate::store::MemoryStore::default()),
+            state: crate::state::StateSettings::default(),
         }
     }
 }

@@ -13,14 +13,16 @@
 //! osb-server-mini = { version = "0.1", features = ["tls"] }
 //! ```
 
+mod answers;
 mod app;
 pub mod auth;
 pub mod broker;
+mod catalog_index;
 pub mod config;
 pub mod context;
+mod decode;
 pub mod error;
 mod headers;
-mod operation;
 mod ops;
 pub mod params;
 pub mod reply;
@@ -31,6 +33,7 @@ mod schema;
 mod serve;
 mod server;
 mod service;
+mod state;
 pub mod store;
 #[doc(hidden)]
 pub mod test_support;
@@ -66,7 +69,7 @@ pub mod __private {
     pub use crate::context::RequestContext;
     pub use crate::error::BrokerError;
     pub use crate::params::decode as decode_params;
-    pub use crate::reply::{Bound, Deprovisioned, Provisioned, Unbound, Updated};
+    pub use crate::reply::{Bound, Deprovisioned, Interrupted, Provisioned, Resumed, Unbound, Updated};
     pub use crate::request::{DeprovisionRequest, UnbindRequest};
     pub use osb_types::binding::{FetchBindingResponse, RotateBindingRequest};
     pub use osb_types::catalog::{

@@ -302,3 +302,139 @@ impl Bound {
         self.later.is_some()
     }
 }
+
+/// What [`Broker::resume`](crate::Broker::resume) decided for an operation a restart (or a
+/// lost replica) interrupted.
+///
+/// ```
+/// use osb_server_mini::reply::Resumed;
+/// assert!(Resumed::later(async { Ok(()) }).is_async());
+/// assert!(!Resumed::done().is_async());
+/// ```
+#[derive(Debug)]
+pub struct Resumed {
+    pub(crate) outcome: ResumeOutcome,
+}
+
+#[derive(Debug)]
+pub(crate) enum ResumeOutcome {
+    NotSupported,
+    Done,
+    Bound(BindResponse),
+    Later(Background<()>),
+    LaterBound(Background<BindResponse>),
+}
+
+impl Resumed {
+    /// The broker cannot resume it: the operation ends `failed`, saying that a restart
+    /// interrupted it (the default of [`Broker::resume`](crate::Broker::resume)).
+    #[must_use]
+    pub fn not_supported() -> Self {
+        Self {
+            outcome: ResumeOutcome::NotSupported,
+        }
+    }
+
+    /// The work is complete (an instance operation or an unbind): it ends `succeeded`.
+    #[must_use]
+    pub fn done() -> Self {
+        Self {
+            outcome: ResumeOutcome::Done,
+        }
+    }
+
+    /// An interrupted bind is complete with this binding.
+    #[must_use]
+    pub fn bound(response: BindResponse) -> Self {
+        Self {
+            outcome: ResumeOutcome::Bound(response),
+        }
+    }
+
+    /// The work continues (or is re-run) in the background; its outcome ends the
+    /// operation. For instance operations and unbinds.
+    pub fn later<F>(work: F) -> Self
+    where
+        F: Future<Output = Result<(), BrokerError>> + Send + 'static,
+    {
+        Self {
+            outcome: ResumeOutcome::Later(Background::new(work)),
+        }
+    }
+
+    /// Like [`later`](Self::later), with a [`Progress`] handle.
+    pub fn later_with_progress<C, F>(work: C) -> Self
+    where
+        C: FnOnce(Progress) -> F + Send + 'static,
+        F: Future<Output = Result<(), BrokerError>> + Send + 'static,
+    {
+        Self {
+            outcome: ResumeOutcome::Later(Background::with_progress(work)),
+        }
+    }
+
+    /// An interrupted bind continues in the background; `work` yields the binding.
+    pub fn later_bound<F>(work: F) -> Self
+    where
+        F: Future<Output = Result<BindResponse, BrokerError>> + Send + 'static,
+    {
+        Self {
+            outcome: ResumeOutcome::LaterBound(Background::new(work)),
+        }
+    }
+
+    /// `true` if the work continues in the background.
+    #[must_use]
+    pub fn is_async(&self) -> bool {
+        matches!(
+            self.outcome,
+            ResumeOutcome::Later(_) | ResumeOutcome::LaterBound(_)
+        )
+    }
+}
+
+/// An operation that was in flight when its process stopped (crash, `kill -9`, deploy),
+/// handed to [`Broker::resume`](crate::Broker::resume) by the process that recovers it.
+///
+/// ```
+/// use osb_server_mini::reply::Interrupted;
+/// use osb_server_mini::store::OperationKind;
+/// let i = Interrupted::for_tests(OperationKind::Provision, serde_json::json!({"service_id": "svc", "plan_id": "p"}));
+/// let req: osb_server_mini::types::ProvisionRequest = i.request_as().unwrap();
+/// assert_eq!(req.plan_id, "p");
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Interrupted {
+    /// Which operation.
+    pub kind: crate::store::OperationKind,
+    /// Whether it was a synchronous call (the Platform got no answer and will retry or
+    /// clean up) or a background operation (the Platform polls `last_operation`).
+    pub synchronous: bool,
+    /// The operation id the Platform polls, for a background operation.
+    pub operation: Option<osb_types::OperationId>,
+    /// The request body that started it (`null` for deletes).
+    pub request: serde_json::Value,
+}
+
+impl Interrupted {
+    /// The request body as its typed request (`ProvisionRequest`, `UpdateRequest`,
+    /// `BindRequest`, ...).
+    ///
+    /// # Errors
+    /// The body does not decode as `T`.
+    pub fn request_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_value(self.request.clone())
+    }
+
+    /// An interrupted background operation, to unit-test a broker's `resume`.
+    #[must_use]
+    pub fn for_tests(kind: crate::store::OperationKind, request: serde_json::Value) -> Self {
+        Self {
+            kind,
+            synchronous: false,
+            operation: None,
+            request,
+        }
+    }
+}

@@ -27,6 +27,8 @@ pub(crate) struct Limits {
     pub(crate) header_read_timeout: Duration,
     pub(crate) max_connections: usize,
     pub(crate) shutdown_grace: Duration,
+    /// How long background operations may still run at shutdown.
+    pub(crate) background_grace: Duration,
     /// Serve HTTPS with this configuration.
     #[cfg(feature = "tls")]
     pub(crate) tls: Option<crate::tls::TlsConfig>,
@@ -254,6 +256,7 @@ pub(crate) async fn run<B: Broker>(
         .timer(TokioTimer::new())
         .keep_alive_interval(Some(Duration::from_secs(30)));
     let builder = Arc::new(builder);
+    service.app.start();
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let (stop, stopped) = watch::channel(false);
     tokio::pin!(signal);
@@ -317,6 +320,7 @@ pub(crate) async fn run<B: Broker>(
     {
         tracing::warn!("shutdown grace period elapsed with connections still open");
     }
+    service.app.state.shutdown(limits.background_grace).await;
 }
 
 /// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM.

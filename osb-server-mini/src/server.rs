@@ -40,6 +40,7 @@ pub struct Server<B: Broker> {
     config: Config,
     basic: Option<BasicAuth>,
     shutdown_grace: Duration,
+    background_grace: Duration,
     #[cfg(feature = "tls")]
     tls: Option<crate::tls::TlsConfig>,
 }
@@ -64,6 +65,7 @@ impl<B: Broker> Server<B> {
             config: Config::default(),
             basic: None,
             shutdown_grace: Duration::from_secs(30),
+            background_grace: Duration::from_secs(10),
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -127,9 +129,48 @@ impl<B: Broker> Server<B> {
         self
     }
 
-    /// Keeps the runtime's records in this store instead of memory.
+    /// How long background operations may still run once shutdown has begun (default
+    /// 10 s, after the in-flight requests have been answered). What still runs then is
+    /// stopped and its lease released, so the next start (or another replica) recovers it
+    /// at once through [`Broker::resume`](crate::Broker::resume).
+    pub fn background_grace(mut self, grace: Duration) -> Self {
+        self.background_grace = grace;
+        self
+    }
+
+    /// Keeps the runtime's records in this store (default: in memory, forgotten on restart;
+    /// use [`SqliteStore`](crate::store::SqliteStore) or a shared database in production).
     pub fn store(mut self, store: impl Store) -> Self {
         self.config.store = Arc::new(store);
+        self
+    }
+
+    /// Keeps the runtime's records in a store shared with other code (e.g. a test that
+    /// inspects it).
+    pub fn shared_store(mut self, store: Arc<dyn Store>) -> Self {
+        self.config.store = store;
+        self
+    }
+
+    /// How long running work stays owned by this process without a renewal (default 30 s;
+    /// renewed every third of it while the work runs). When a process dies, its work is
+    /// recovered by another process once the lease expires (at once at the next start on a
+    /// store only one process opens).
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.config.state.lease = lease.max(Duration::from_millis(30));
+        self
+    }
+
+    /// How long a finished asynchronous delete is remembered (default 24 h), so that the
+    /// Platform's poll for it is answered `succeeded` or `410 Gone` rather than 404.
+    pub fn tombstone_ttl(mut self, ttl: Duration) -> Self {
+        self.config.state.tombstone_ttl = ttl;
+        self
+    }
+
+    /// How often the runtime looks for interrupted work and expired tombstones (default 5 s).
+    pub fn sweep_interval(mut self, interval: Duration) -> Self {
+        self.config.state.sweep_interval = interval.max(Duration::from_millis(10));
         self
     }
 
@@ -176,6 +217,7 @@ impl<B: Broker> Server<B> {
             header_read_timeout: self.config.header_read_timeout,
             max_connections: self.config.max_connections,
             shutdown_grace: self.shutdown_grace,
+            background_grace: self.background_grace,
             #[cfg(feature = "tls")]
             tls: self.tls.take(),
         };

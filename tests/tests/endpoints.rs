@@ -331,17 +331,25 @@ async fn a132_deprovision_sync_is_200_then_instance_gone() {
 }
 
 #[tokio::test]
-async fn a133_deprovision_async_is_202_and_polling_ends_in_410_gone() {
+async fn a133_deprovision_async_is_202_and_polling_ends_succeeded_then_410() {
     let running = echo_broker().await;
     let i = client(&running).instance("i-del-async");
     let p = i.provision(&provision_req(LARGE)).await.expect("provision");
     i.wait_with(&p, &fast_wait()).await.expect("provisioned");
     let out = i.deprovision(SVC, LARGE).await.expect("deprovision");
     assert!(matches!(out, DeprovisionOutcome::Accepted { .. }), "{out:?}");
-    // A84/B33: the runtime answers 410 once the asynchronous delete is done.
+    // A84: once the asynchronous delete is done, a poll naming it is "succeeded" (the
+    // client names the operation) and any other poll is 410 Gone.
     let done = i.wait_with(&out, &fast_wait()).await.expect("wait");
-    assert_eq!(done, WaitOutcome::Gone);
+    assert!(matches!(done, WaitOutcome::Succeeded(_)), "{done:?}");
     assert!(i.get_opt().await.expect("get").is_none());
+    let lo = Answer::of(http(
+        &running,
+        Method::GET,
+        "/v2/service_instances/i-del-async/last_operation",
+    ))
+    .await;
+    assert_eq!(lo.status, 410, "{lo:?}");
 }
 
 #[tokio::test]
@@ -525,7 +533,7 @@ async fn a122_unbind_sync_is_200_then_binding_gone_and_a125_again_is_410() {
 }
 
 #[tokio::test]
-async fn a123_unbind_async_is_202_then_polling_ends_in_410_gone() {
+async fn a123_unbind_async_is_202_then_polling_ends_succeeded_then_410() {
     let running = echo_broker().await;
     let i = client(&running).instance("i-unbind-a");
     let p = i.provision(&provision_req(LARGE)).await.expect("provision");
@@ -535,10 +543,18 @@ async fn a123_unbind_async_is_202_then_polling_ends_in_410_gone() {
     b.wait_with(&bound, &fast_wait()).await.expect("bound");
     let out = b.unbind(SVC, LARGE).await.expect("unbind");
     assert!(matches!(out, UnbindOutcome::Accepted { .. }), "{out:?}");
-    // A116/B34: the runtime answers 410 once the asynchronous unbind is done.
+    // A84: once the asynchronous unbind is done, a poll naming it is "succeeded", any
+    // other poll 410 Gone.
     let done = b.wait_with(&out, &fast_wait()).await.expect("wait");
-    assert_eq!(done, WaitOutcome::Gone);
+    assert!(matches!(done, WaitOutcome::Succeeded(_)), "{done:?}");
     assert!(b.get_opt().await.expect("get").is_none());
+    let lo = Answer::of(http(
+        &running,
+        Method::GET,
+        "/v2/service_instances/i-unbind-a/service_bindings/b/last_operation",
+    ))
+    .await;
+    assert_eq!(lo.status, 410, "{lo:?}");
 }
 
 #[tokio::test]
@@ -1194,10 +1210,10 @@ async fn a44_a67_a94_a123_a133_resent_requests_during_async_operations_are_202_w
     let again = b.unbind(SVC, LARGE).await.expect("unbind again");
     assert!(matches!(again, UnbindOutcome::Accepted { .. }), "A123: {again:?}");
     assert_eq!(op(&|| first.pending()), op(&|| again.pending()), "A123");
-    assert_eq!(
+    assert!(matches!(
         b.wait_with(&again, &fast_wait()).await.expect("unbound"),
-        WaitOutcome::Gone
-    );
+        WaitOutcome::Succeeded(_)
+    ));
     assert!(b.get_opt().await.expect("get").is_none());
 
     let first = i.deprovision(SVC, LARGE).await.expect("deprovision");
@@ -1207,10 +1223,10 @@ async fn a44_a67_a94_a123_a133_resent_requests_during_async_operations_are_202_w
         "A133: {again:?}"
     );
     assert_eq!(op(&|| first.pending()), op(&|| again.pending()), "A133");
-    assert_eq!(
+    assert!(matches!(
         i.wait_with(&again, &fast_wait()).await.expect("gone"),
-        WaitOutcome::Gone
-    );
+        WaitOutcome::Succeeded(_)
+    ));
     assert!(i.get_opt().await.expect("get").is_none());
 }
 

@@ -17,10 +17,11 @@ pub(crate) enum OpKind {
     Unbind,
     FetchBinding,
     BindingLastOperation,
+    Resume,
 }
 
 impl OpKind {
-    pub(crate) const ALL: [OpKind; 10] = [
+    pub(crate) const ALL: [OpKind; 11] = [
         OpKind::Provision,
         OpKind::Update,
         OpKind::Deprovision,
@@ -31,6 +32,7 @@ impl OpKind {
         OpKind::Unbind,
         OpKind::FetchBinding,
         OpKind::BindingLastOperation,
+        OpKind::Resume,
     ];
 
     /// Operations without a default body in the trait.
@@ -48,6 +50,7 @@ impl OpKind {
             OpKind::Unbind => "unbind",
             OpKind::FetchBinding => "fetch_binding",
             OpKind::BindingLastOperation => "binding_last_operation",
+            OpKind::Resume => "resume",
         }
     }
 
@@ -64,6 +67,7 @@ impl OpKind {
             OpKind::Bind => Some("BindRequest"),
             OpKind::RotateBinding => Some("RotateBindingRequest"),
             OpKind::Unbind => Some("UnbindRequest"),
+            OpKind::Resume => Some("Interrupted"),
             OpKind::FetchInstance
             | OpKind::InstanceLastOperation
             | OpKind::FetchBinding
@@ -79,6 +83,7 @@ impl OpKind {
             OpKind::Deprovision => quote!(#p::Deprovisioned),
             OpKind::Bind | OpKind::RotateBinding => quote!(#p::Bound),
             OpKind::Unbind => quote!(#p::Unbound),
+            OpKind::Resume => quote!(#p::Resumed),
             OpKind::FetchInstance => {
                 quote!(#p::core::option::Option<#p::FetchInstanceResponse>)
             }

@@ -3,16 +3,21 @@
 use std::sync::Arc;
 
 use http::StatusCode;
+use osb_types::BindRequest;
 use osb_types::binding::{BindParams, BindResponse, RotateBindingRequest};
-use osb_types::{BindRequest, OperationState};
 
-use super::{Answer, bad_query, call, fingerprint, may_leave_orphan, ok_json, spawn_operation};
-use crate::app::{App, Failed, Incoming, async_required, bad_request, broker_error, concurrency_error};
+use super::{call, fingerprint, ok_json};
+use crate::answers::{
+    Answer, Failed, async_required, bad_query, bad_request, broker_error, concurrency_error,
+    instance_not_found,
+};
+use crate::app::App;
 use crate::broker::Broker;
+use crate::decode::Incoming;
 use crate::error::BrokerError;
-use crate::operation::new_operation_id;
 use crate::schema::SchemaKind;
-use crate::store::{BindingRecord, OperationKind, OperationRecord, ResourceState};
+use crate::state::settle::{self, Mode};
+use crate::store::{BindingRecord, OperationKind, ResourceState};
 
 pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answer {
     let value = {
@@ -23,31 +28,32 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
     let accepts = params.accepts_incomplete == Some(true);
     let rotate = value.get("predecessor_binding_id").is_some();
     let (id, bid) = (inc.instance_id(), inc.binding_id());
-    let _gate = app
-        .gates
-        .enter(id.as_str(), fingerprint("bind", bid.as_str(), &value))
-        .await
+    let gate = app
+        .state
+        .enter(&id, fingerprint("bind", bid.as_str(), &value))
+        .await?
         .ok_or_else(concurrency_error)?;
-    let Some(instance) = app.store.instance(&id) else {
-        return Err(broker_error(
-            BrokerError::not_found(format!("Service Instance {id:?} does not exist.")),
-            Failed::Other,
-        ));
+    let Some(instance) = app.state.instance(&id).await? else {
+        return Err(instance_not_found(&id));
     };
+    let instance = instance.record;
     if instance.state != ResourceState::Ready {
         return Err(concurrency_error());
     }
-    let Some((offering, plan)) = app.record_plan(&instance) else {
+    let Some((offering, plan)) = app.catalog.record_plan(&instance) else {
         return Err(bad_request(
             "the plan of this Service Instance is no longer in the catalog",
         ));
     };
 
-    if let Some(existing) = app.store.binding(&id, &bid) {
+    let current = app.state.binding(&id, &bid).await?;
+    if let Some(found) = &current {
+        let existing = &found.record;
         let same = existing.request == value;
+        let running_async = existing.intent.is_none();
         match existing.state {
             ResourceState::Failed => {}
-            ResourceState::Creating if same => {
+            ResourceState::Creating if same && running_async => {
                 let body = BindResponse {
                     operation: existing.operation.as_ref().map(|o| o.id.clone()),
                     ..BindResponse::default()
@@ -55,12 +61,13 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
                 return ok_json(StatusCode::ACCEPTED, &body);
             }
             ResourceState::Ready if same => {
-                return ok_json(StatusCode::OK, &existing.response.unwrap_or_default());
+                return ok_json(StatusCode::OK, &existing.response.clone().unwrap_or_default());
             }
+            ResourceState::Creating if same => return Err(concurrency_error()),
             ResourceState::Creating | ResourceState::Ready => {
                 return Err(broker_error(
                     BrokerError::conflict(format!(
-                        "Service Binding {bid:?} already exists with different parameters."
+                        "Service Binding {bid} already exists with different parameters."
                     )),
                     Failed::Other,
                 ));
@@ -69,7 +76,7 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
         }
     }
 
-    let policy = app.policy(plan.id.as_str());
+    let policy = app.catalog.policy(plan.id.as_str());
     let mut record = BindingRecord::new(
         id.clone(),
         bid.clone(),
@@ -82,42 +89,42 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
     ctx.plan = Some(plan.clone());
     ctx.instance = Some(instance.clone());
 
-    let reply = if rotate {
+    enum Call {
+        Bind(BindRequest),
+        Rotate(RotateBindingRequest),
+    }
+    let request = if rotate {
         let (req, _): (RotateBindingRequest, _) = inc.json()?;
         if !plan.is_binding_rotatable() {
             return Err(bad_request(format!(
-                "plan {:?} is not binding_rotatable: bindings of this instance cannot be rotated",
+                "plan {} is not binding_rotatable: bindings of this instance cannot be rotated",
                 plan.name
             )));
         }
         let predecessor = app
-            .store
+            .state
             .binding(&id, &req.predecessor_binding_id)
-            .filter(|b| b.state == ResourceState::Ready);
+            .await?
+            .filter(|b| b.record.state == ResourceState::Ready);
         let Some(predecessor) = predecessor else {
             return Err(bad_request(format!(
-                "predecessor_binding_id {:?} is not an existing binding of Service Instance {id:?}",
-                req.predecessor_binding_id.as_str()
+                "predecessor_binding_id {} is not an existing binding of Service Instance {id}",
+                req.predecessor_binding_id
             )));
         };
-        record.parameters = predecessor.parameters;
-        if policy.async_only && !accepts {
-            return Err(async_required());
-        }
-        call(app, move |app| async move {
-            app.broker.rotate_binding(&ctx, req).await
-        })
-        .await
+        record.parameters = predecessor.record.parameters;
+        Call::Rotate(req)
     } else {
         let (req, _): (BindRequest, _) = inc.json()?;
-        app.known_plan(req.service_id.as_str(), req.plan_id.as_str())?;
+        app.catalog
+            .known_plan(req.service_id.as_str(), req.plan_id.as_str())?;
         if req.service_id != instance.service_id || req.plan_id != instance.plan_id {
             return Err(bad_request(format!(
-                "service_id and plan_id must be those of Service Instance {id:?}"
+                "service_id and plan_id must be those of Service Instance {id}"
             )));
         }
         if !offering.plan_is_bindable(&plan) {
-            return Err(bad_request(format!("plan {:?} is not bindable", plan.name)));
+            return Err(bad_request(format!("plan {} is not bindable", plan.name)));
         }
         app.schemas
             .check(
@@ -127,69 +134,61 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
             )
             .map_err(bad_request)?;
         record.parameters = req.parameters.clone();
-        if policy.async_only && !accepts {
-            return Err(async_required());
-        }
-        call(app, move |app| async move { app.broker.bind(&ctx, req).await }).await
+        Call::Bind(req)
     };
+    if policy.async_only && !accepts {
+        return Err(async_required());
+    }
+    let mut ticket = app
+        .state
+        .begin(
+            gate,
+            current,
+            record,
+            OperationKind::Bind,
+            value,
+            accepts,
+            ResourceState::Creating,
+        )
+        .await?;
+    let reply = ticket
+        .run(call(app, move |app| async move {
+            match request {
+                Call::Bind(req) => app.broker.bind(&ctx, req).await,
+                Call::Rotate(req) => app.broker.rotate_binding(&ctx, req).await,
+            }
+        }))
+        .await;
     let reply = match reply {
         Ok(reply) => reply,
         Err(e) => {
-            if may_leave_orphan(&e) {
-                record.state = ResourceState::Failed;
-                app.unmark_gone(id.as_str(), bid.as_str());
-                app.store.put_binding(record);
-            }
+            let fate = settle::bind(ticket.record().clone(), Err(e.clone()), Mode::Sync);
+            ticket.finish(fate).await?;
             return Err(broker_error(e, Failed::Other));
         }
     };
-    app.unmark_gone(id.as_str(), bid.as_str());
-
     if let Some(mut response) = reply.now {
         response.operation = None;
-        record.response = Some(response.clone());
-        app.store.put_binding(record);
+        let fate = settle::bind(ticket.record().clone(), Ok(response.clone()), Mode::Sync);
+        ticket.finish(fate).await?;
         return ok_json(StatusCode::CREATED, &response);
     }
     let Some(background) = reply.later else {
-        return Err(broker_error(
-            BrokerError::internal("Bound had neither a response nor work"),
-            Failed::Other,
-        ));
+        let e = BrokerError::internal("Bound had neither a response nor work");
+        let fate = settle::bind(ticket.record().clone(), Err(e.clone()), Mode::Sync);
+        ticket.finish(fate).await?;
+        return Err(broker_error(e, Failed::Other));
     };
     if !accepts {
+        ticket.finish(crate::state::Fate::Restore).await?;
         return Err(async_required());
     }
-    let op_id = new_operation_id();
-    let mut op = OperationRecord::new(op_id.clone(), OperationKind::Bind, value);
-    op.retry_after = background.retry_after.or(policy.retry_after);
-    record.state = ResourceState::Creating;
-    record.operation = Some(op);
-    app.store.put_binding(record);
-    let done_id = op_id.clone();
-    spawn_operation(app, background, op_id.clone(), move |app, result| {
-        let Some(mut record) = app.store.binding(&id, &bid) else {
-            return;
-        };
-        let Some(op) = record.operation.as_mut().filter(|o| o.id == done_id) else {
-            return;
-        };
-        match result {
-            Ok(mut response) => {
-                response.operation = None;
-                op.state = OperationState::Succeeded;
-                op.description = None;
-                record.response = Some(response);
-                record.state = ResourceState::Ready;
-            }
-            Err(e) => {
-                op.state = OperationState::Failed;
-                op.description = e.body().description.clone();
-                record.state = ResourceState::Failed;
-            }
-        }
-        app.store.put_binding(record);
-    });
+    let retry_after = background.retry_after.or(policy.retry_after);
+    let op_id = ticket
+        .go_async(OperationKind::Bind, background, retry_after, |rec, result| {
+            settle::bind(rec, result, Mode::Async)
+        })
+        .await?;
     let body = BindResponse {
         operation: Some(op_id),
         ..BindResponse::default()

@@ -11,30 +11,29 @@ use http::StatusCode;
 use osb_types::binding::{FetchBindingParams, FetchBindingResponse};
 use osb_types::instance::{FetchInstanceParams, FetchInstanceResponse};
 
-use super::{Answer, bad_query, call, ok_json};
-use crate::app::{App, Failed, Incoming, bad_request, broker_error, concurrency_error};
+use super::{call, ok_json};
+use crate::answers::{
+    Answer, Failed, bad_query, bad_request, binding_not_found, broker_error, concurrency_error,
+    instance_not_found,
+};
+use crate::app::App;
 use crate::broker::Broker;
-use crate::error::BrokerError;
+use crate::decode::Incoming;
 use crate::store::ResourceState;
 
 pub(crate) async fn instance<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answer {
     FetchInstanceParams::from_query(&inc.query).map_err(|e| bad_query(&e))?;
     let id = inc.instance_id();
-    let not_found = || {
-        broker_error(
-            BrokerError::not_found(format!("Service Instance {id:?} does not exist.")),
-            Failed::Other,
-        )
-    };
-    let Some(rec) = app.store.instance(&id) else {
+    let not_found = || instance_not_found(&id);
+    let Some(rec) = app.state.instance(&id).await?.map(|v| v.record) else {
         return Err(not_found());
     };
-    let Some((offering, plan)) = app.record_plan(&rec) else {
+    let Some((offering, plan)) = app.catalog.record_plan(&rec) else {
         return Err(not_found());
     };
     if !offering.is_instances_retrievable() {
         return Err(bad_request(format!(
-            "service offering {:?} does not declare instances_retrievable: Service Instances cannot be fetched",
+            "service offering {} does not declare instances_retrievable: Service Instances cannot be fetched",
             offering.name
         )));
     }
@@ -68,24 +67,19 @@ pub(crate) async fn instance<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Ans
 pub(crate) async fn binding<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answer {
     FetchBindingParams::from_query(&inc.query).map_err(|e| bad_query(&e))?;
     let (id, bid) = (inc.instance_id(), inc.binding_id());
-    let not_found = || {
-        broker_error(
-            BrokerError::not_found(format!("Service Binding {bid:?} does not exist.")),
-            Failed::Other,
-        )
-    };
-    let Some(record) = app.store.binding(&id, &bid) else {
+    let not_found = || binding_not_found(&bid);
+    let Some(record) = app.state.binding(&id, &bid).await?.map(|v| v.record) else {
         return Err(not_found());
     };
-    let Some(instance) = app.store.instance(&id) else {
+    let Some(instance) = app.state.instance(&id).await?.map(|v| v.record) else {
         return Err(not_found());
     };
-    let Some((offering, plan)) = app.record_plan(&instance) else {
+    let Some((offering, plan)) = app.catalog.record_plan(&instance) else {
         return Err(not_found());
     };
     if !offering.is_bindings_retrievable() {
         return Err(bad_request(format!(
-            "service offering {:?} does not declare bindings_retrievable: Service Bindings cannot be fetched",
+            "service offering {} does not declare bindings_retrievable: Service Bindings cannot be fetched",
             offering.name
         )));
     }

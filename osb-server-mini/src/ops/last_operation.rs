@@ -1,8 +1,11 @@
 //! `GET .../last_operation` for instances and bindings.
 //!
-//! The runtime answers from the store unless the broker overrides the method. The
-//! `operation` query value is only a hint to the runtime: its answer is about the current or
-//! last operation. A broker that overrides the method sees the query parameters in
+//! The runtime answers from its records unless the broker overrides the method (a final
+//! state the broker reports is recorded). The `operation` query value is only a hint: the
+//! answer is about the current or last operation. After an asynchronous delete has finished,
+//! a poll naming that delete's operation is answered `200 succeeded` while the runtime
+//! remembers the delete (its tombstone), and `410 Gone` otherwise. A broker that overrides
+//! the method sees the query parameters in
 //! [`RequestContext::last_operation`](crate::RequestContext::last_operation).
 
 use std::sync::Arc;
@@ -10,16 +13,20 @@ use std::sync::Arc;
 use http::StatusCode;
 use http::header::HeaderValue;
 use osb_types::operation::LastOperationParams;
-use osb_types::{LastOperationResponse, OperationState};
+use osb_types::{BindingId, InstanceId, LastOperationResponse, OperationState};
 
-use super::{Answer, bad_query, call};
-use crate::app::{App, Failed, Incoming, broker_error};
+use super::call;
+use crate::answers::{Answer, Failed, bad_query, binding_not_found, broker_error, instance_not_found};
+use crate::app::App;
 use crate::broker::Broker;
+use crate::decode::Incoming;
 use crate::error::BrokerError;
 use crate::response::{self, HttpResponse};
-use crate::store::{OperationKind, OperationRecord};
+use crate::state::settle::{self, Mode};
+use crate::state::{Resource, State};
+use crate::store::{OperationKind, OperationRecord, Versioned};
 
-fn answer<B: Broker>(app: &App<B>, op: Option<&OperationRecord>) -> HttpResponse {
+fn answer(state: &State, op: Option<&OperationRecord>) -> HttpResponse {
     let Some(op) = op else {
         return response::json(
             StatusCode::OK,
@@ -31,7 +38,7 @@ fn answer<B: Broker>(app: &App<B>, op: Option<&OperationRecord>) -> HttpResponse
     let mut retry = None;
     match op.state {
         OperationState::InProgress => {
-            if let Some(d) = app.ops.description(&op.id).filter(|d| !d.is_empty()) {
+            if let Some(d) = state.description(&op.id).filter(|d| !d.is_empty()) {
                 body.description = Some(d);
             }
             retry = op.retry_after;
@@ -57,21 +64,70 @@ fn answer<B: Broker>(app: &App<B>, op: Option<&OperationRecord>) -> HttpResponse
     res
 }
 
+/// No record: 200 `succeeded` for a poll naming the finished delete, 410 for any other
+/// poll of a deleted id, else 404.
+async fn deleted(state: &State, params: &LastOperationParams, id: &InstanceId, bid: &BindingId) -> Answer {
+    match state.tombstone(id, bid).await? {
+        Some(t) if t.operation.is_some() && t.operation == params.operation => Ok(response::json(
+            StatusCode::OK,
+            &LastOperationResponse::new(OperationState::Succeeded),
+        )),
+        Some(_) => Ok(response::empty_object(StatusCode::GONE)),
+        None if bid.as_str().is_empty() => Err(instance_not_found(id)),
+        None => Err(binding_not_found(bid)),
+    }
+}
+
+/// Records a final state the broker's own `last_operation` reported for an operation the
+/// runtime still has in progress.
+async fn record_broker_answer<R: Resource>(
+    state: &State,
+    found: Versioned<R>,
+    body: &LastOperationResponse,
+    settle: impl Fn(R, Result<(), BrokerError>) -> crate::state::Fate<R>,
+) {
+    let running = found
+        .record
+        .operation()
+        .is_some_and(|o| o.state == OperationState::InProgress);
+    if !running || body.state == OperationState::InProgress {
+        return;
+    }
+    let result = match body.state {
+        OperationState::Succeeded => Ok(()),
+        _ => {
+            let mut e = BrokerError::new(
+                500,
+                "InternalError",
+                body.description
+                    .clone()
+                    .unwrap_or_else(|| "The operation failed.".to_owned()),
+            );
+            if let Some(u) = body.instance_usable {
+                e = e.instance_usable(u);
+            }
+            if let Some(u) = body.update_repeatable {
+                e = e.update_repeatable(u);
+            }
+            Err(e)
+        }
+    };
+    let fate = settle(found.record.clone(), result);
+    if let Err(e) = state.settle_found(found, fate).await {
+        tracing::warn!(error = %e, "could not record the broker's last_operation answer");
+    }
+}
+
 pub(crate) async fn instance<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answer {
     let params = LastOperationParams::from_query(&inc.query).map_err(|e| bad_query(&e))?;
     let id = inc.instance_id();
-    let Some(rec) = app.store.instance(&id) else {
-        if app.is_gone(id.as_str(), "") {
-            return Ok(response::empty_object(StatusCode::GONE));
-        }
-        return Err(broker_error(
-            BrokerError::not_found(format!("Service Instance {id:?} does not exist.")),
-            Failed::Other,
-        ));
+    let Some(found) = app.state.instance(&id).await? else {
+        return deleted(&app.state, &params, &id, &BindingId::default()).await;
     };
+    let rec = found.record.clone();
     let mut ctx = inc.context(false);
     ctx.last_operation = Some(params);
-    if let Some((o, p)) = app.record_plan(&rec) {
+    if let Some((o, p)) = app.catalog.record_plan(&rec) {
         ctx.offering = Some(o);
         ctx.plan = Some(p);
     }
@@ -82,27 +138,29 @@ pub(crate) async fn instance<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Ans
     .await
     .map_err(|e| broker_error(e, Failed::Other))?;
     if let Some(body) = from_broker {
+        let kind = rec.operation.as_ref().map(|o| o.kind);
+        record_broker_answer(&app.state, found, &body, move |r, result| match kind {
+            Some(OperationKind::Update) => settle::update(r, result, Mode::Async),
+            Some(OperationKind::Deprovision) => settle::deprovision(r, result, Mode::Async),
+            _ => settle::provision(r, result, Mode::Async),
+        })
+        .await;
         return Ok(response::json(StatusCode::OK, &body));
     }
-    Ok(answer(app, rec.operation.as_ref()))
+    Ok(answer(&app.state, rec.operation.as_ref()))
 }
 
 pub(crate) async fn binding<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answer {
     let params = LastOperationParams::from_query(&inc.query).map_err(|e| bad_query(&e))?;
     let (id, bid) = (inc.instance_id(), inc.binding_id());
-    let Some(record) = app.store.binding(&id, &bid) else {
-        if app.is_gone(id.as_str(), bid.as_str()) {
-            return Ok(response::empty_object(StatusCode::GONE));
-        }
-        return Err(broker_error(
-            BrokerError::not_found(format!("Service Binding {bid:?} does not exist.")),
-            Failed::Other,
-        ));
+    let Some(found) = app.state.binding(&id, &bid).await? else {
+        return deleted(&app.state, &params, &id, &bid).await;
     };
+    let record = found.record.clone();
     let mut ctx = inc.context(false);
     ctx.last_operation = Some(params);
-    if let Some(instance) = app.store.instance(&id) {
-        if let Some((o, p)) = app.record_plan(&instance) {
+    if let Some(instance) = app.state.instance(&id).await?.map(|v| v.record) {
+        if let Some((o, p)) = app.catalog.record_plan(&instance) {
             ctx.offering = Some(o);
             ctx.plan = Some(p);
         }
@@ -114,7 +172,18 @@ pub(crate) async fn binding<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answ
     .await
     .map_err(|e| broker_error(e, Failed::Other))?;
     if let Some(body) = from_broker {
+        let kind = record.operation.as_ref().map(|o| o.kind);
+        // A bind the broker reports finished has its credentials fetched from the broker
+        // (`fetch_binding`), so the record keeps the response it has.
+        record_broker_answer(&app.state, found, &body, move |r, result| match kind {
+            Some(OperationKind::Unbind) => settle::unbind(r, result, Mode::Async),
+            _ => {
+                let response = r.response.clone().unwrap_or_default();
+                settle::bind(r, result.map(|()| response), Mode::Async)
+            }
+        })
+        .await;
         return Ok(response::json(StatusCode::OK, &body));
     }
-    Ok(answer(app, record.operation.as_ref()))
+    Ok(answer(&app.state, record.operation.as_ref()))
 }

@@ -1,4 +1,6 @@
-//! One module per OSB operation; this one holds what they share.
+//! One module per OSB operation (and `recover`, which resumes work whose owner is gone);
+//! this one holds what they share. The handlers decode and check the request, decide the
+//! answer from the catalog and the records, and make outcomes durable only through `state`.
 
 // Error answers are whole responses, built at most once per request: boxing them buys nothing.
 #![allow(clippy::result_large_err)]
@@ -8,25 +10,21 @@ pub(crate) mod deprovision;
 pub(crate) mod fetch;
 pub(crate) mod last_operation;
 pub(crate) mod provision;
+pub(crate) mod recover;
 pub(crate) mod unbind;
 pub(crate) mod update;
 
 use std::sync::Arc;
 
 use http::StatusCode;
-use osb_types::OperationId;
 use osb_types::catalog::{MaintenanceInfo, ServicePlan};
-use tracing::Instrument;
 
+use crate::answers::{Answer, Failed, broker_error};
 use crate::app::App;
 use crate::broker::Broker;
 use crate::error::BrokerError;
-use crate::operation::run_caught;
-use crate::reply::{Background, Progress};
-use crate::response::{self, HttpResponse};
-
-/// What an operation handler returns: the answer, or an early error answer.
-pub(crate) type Answer = Result<HttpResponse, HttpResponse>;
+use crate::response;
+use crate::state::progress::run_caught;
 
 /// The identity of a mutation, to recognise an identical repeat.
 pub(crate) fn fingerprint(kind: &str, binding: &str, body: &serde_json::Value) -> String {
@@ -38,7 +36,7 @@ pub(crate) fn fingerprint(kind: &str, binding: &str, body: &serde_json::Value) -
 pub(crate) fn check_maintenance(
     plan: &ServicePlan,
     requested: Option<&MaintenanceInfo>,
-) -> Result<(), HttpResponse> {
+) -> Result<(), crate::response::HttpResponse> {
     let Some(version) = requested.and_then(|m| m.version.as_deref()) else {
         return Ok(());
     };
@@ -48,59 +46,21 @@ pub(crate) fn check_maintenance(
     }
     let description = match expected {
         Some(expected) => format!(
-            "The maintenance information for the requested Service Plan has changed: version {version:?} was requested, the plan has {expected:?}."
+            "The maintenance information for the requested Service Plan has changed: version {version} was requested, the plan has {expected}."
         ),
         None => format!(
-            "The requested Service Plan has no maintenance information, but version {version:?} was requested."
+            "The requested Service Plan has no maintenance information, but version {version} was requested."
         ),
     };
-    Err(crate::app::broker_error(
+    Err(broker_error(
         BrokerError::maintenance_info_conflict(description),
-        crate::app::Failed::Other,
+        Failed::Other,
     ))
-}
-
-/// Runs the background work of an accepted asynchronous operation; `done` records the outcome.
-pub(crate) fn spawn_operation<B, T, D>(app: &Arc<App<B>>, background: Background<T>, id: OperationId, done: D)
-where
-    B: Broker,
-    T: Send + 'static,
-    D: FnOnce(&App<B>, Result<T, BrokerError>) + Send + 'static,
-{
-    let progress = Progress::default();
-    app.ops.start(&id, progress.clone());
-    let work = (background.work)(progress);
-    let app = Arc::clone(app);
-    tokio::spawn(
-        async move {
-            let result = run_caught(work).await;
-            if let Err(e) = &result {
-                tracing::info!(operation = %id, status = e.status(), "asynchronous operation failed");
-            } else {
-                tracing::info!(operation = %id, "asynchronous operation succeeded");
-            }
-            done(&app, result);
-            app.ops.finish(&id);
-        }
-        .instrument(tracing::Span::current()),
-    );
 }
 
 /// A JSON answer.
 pub(crate) fn ok_json<T: serde::Serialize>(status: StatusCode, body: &T) -> Answer {
     Ok(response::json(status, body))
-}
-
-/// 400 from an `osb_types` query parsing error.
-pub(crate) fn bad_query(e: &osb_types::Error) -> HttpResponse {
-    crate::app::bad_request(e.to_string())
-}
-
-/// Whether a broker error on a create may have left something behind: a 5xx (or a panic,
-/// which becomes 500). The runtime then keeps a failed record, so the Platform's orphan
-/// mitigation `DELETE` (spec "Orphan Mitigation") reaches the broker instead of a 410.
-pub(crate) fn may_leave_orphan(e: &BrokerError) -> bool {
-    e.status() >= 500
 }
 
 /// Runs a broker method on its own task (a panic becomes 500).

@@ -3,23 +3,27 @@
 use std::sync::Arc;
 
 use http::StatusCode;
+use osb_types::ProvisionRequest;
 use osb_types::instance::{ProvisionParams, ProvisionResponse};
-use osb_types::{OperationState, ProvisionRequest};
 
-use super::{
-    Answer, bad_query, call, check_maintenance, fingerprint, may_leave_orphan, ok_json, spawn_operation,
+use super::{call, check_maintenance, fingerprint, ok_json};
+use crate::answers::{
+    Answer, Failed, async_required, bad_query, bad_request, broker_error, concurrency_error,
 };
-use crate::app::{App, Failed, Incoming, async_required, bad_request, broker_error, concurrency_error};
+use crate::app::App;
 use crate::broker::Broker;
-use crate::operation::new_operation_id;
+use crate::decode::Incoming;
 use crate::schema::SchemaKind;
-use crate::store::{InstanceRecord, OperationKind, OperationRecord, ResourceState};
+use crate::state::settle::{self, Mode};
+use crate::store::{InstanceRecord, OperationKind, ResourceState};
 
 pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answer {
     let (req, value): (ProvisionRequest, _) = inc.json()?;
     let params = ProvisionParams::from_query(&inc.query).map_err(|e| bad_query(&e))?;
     let accepts = params.accepts_incomplete == Some(true);
-    let (offering, plan) = app.known_plan(req.service_id.as_str(), req.plan_id.as_str())?;
+    let (offering, plan) = app
+        .catalog
+        .known_plan(req.service_id.as_str(), req.plan_id.as_str())?;
     check_maintenance(&plan, req.maintenance_info.as_ref())?;
     app.schemas
         .check(
@@ -29,13 +33,15 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
         )
         .map_err(bad_request)?;
     let id = inc.instance_id();
-    let _gate = app
-        .gates
-        .enter(id.as_str(), fingerprint("provision", "", &value))
-        .await
+    let gate = app
+        .state
+        .enter(&id, fingerprint("provision", "", &value))
+        .await?
         .ok_or_else(concurrency_error)?;
 
-    if let Some(rec) = app.store.instance(&id) {
+    let current = app.state.instance(&id).await?;
+    if let Some(found) = &current {
+        let rec = &found.record;
         let same = rec.service_id == req.service_id
             && rec.plan_id == req.plan_id
             && rec.parameters == req.parameters
@@ -43,37 +49,39 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
         let conflict = || {
             broker_error(
                 crate::BrokerError::conflict(format!(
-                    "Service Instance {id:?} already exists with different attributes."
+                    "Service Instance {id} already exists with different attributes."
                 )),
                 Failed::Other,
             )
         };
+        let running_async = rec.intent.is_none();
         match rec.state {
             ResourceState::Failed => {}
-            ResourceState::Creating if same => {
+            ResourceState::Creating if same && running_async => {
                 let body = ProvisionResponse {
-                    dashboard_url: rec.dashboard_url,
-                    operation: rec.operation.map(|o| o.id),
-                    metadata: rec.metadata,
+                    dashboard_url: rec.dashboard_url.clone(),
+                    operation: rec.operation.as_ref().map(|o| o.id.clone()),
+                    metadata: rec.metadata.clone(),
                     ..ProvisionResponse::default()
                 };
                 return ok_json(StatusCode::ACCEPTED, &body);
             }
             ResourceState::Ready if same => {
                 let body = ProvisionResponse {
-                    dashboard_url: rec.dashboard_url,
-                    metadata: rec.metadata,
+                    dashboard_url: rec.dashboard_url.clone(),
+                    metadata: rec.metadata.clone(),
                     ..ProvisionResponse::default()
                 };
                 return ok_json(StatusCode::OK, &body);
             }
+            ResourceState::Creating if same => return Err(concurrency_error()),
             ResourceState::Creating | ResourceState::Ready => return Err(conflict()),
             _ if same => return Err(concurrency_error()),
             _ => return Err(conflict()),
         }
     }
 
-    let policy = app.policy(plan.id.as_str());
+    let policy = app.catalog.policy(plan.id.as_str());
     if policy.async_only && !accepts {
         return Err(async_required());
     }
@@ -87,32 +95,39 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
         .maintenance_info
         .clone()
         .or_else(|| plan.maintenance_info.clone());
-    let reply = {
-        let req = req.clone();
-        call(
-            app,
-            move |app| async move { app.broker.provision(&ctx, req).await },
+    let mut ticket = app
+        .state
+        .begin(
+            gate,
+            current,
+            rec,
+            OperationKind::Provision,
+            value,
+            accepts,
+            ResourceState::Creating,
         )
-        .await
-    };
+        .await?;
+    let reply = ticket
+        .run(call(app, move |app| async move {
+            app.broker.provision(&ctx, req).await
+        }))
+        .await;
     let reply = match reply {
         Ok(reply) => reply,
         Err(e) => {
-            if may_leave_orphan(&e) {
-                rec.state = ResourceState::Failed;
-                app.unmark_gone(id.as_str(), "");
-                app.store.put_instance(rec);
-            }
+            let fate = settle::provision(ticket.record().clone(), Err(e.clone()), Mode::Sync);
+            ticket.finish(fate).await?;
             return Err(broker_error(e, Failed::Other));
         }
     };
-
-    rec.dashboard_url = reply.dashboard_url.clone();
-    rec.metadata = reply.metadata.clone();
-    app.unmark_gone(id.as_str(), "");
-
+    {
+        let rec = ticket.record_mut();
+        rec.dashboard_url.clone_from(&reply.dashboard_url);
+        rec.metadata.clone_from(&reply.metadata);
+    }
     let Some(background) = reply.later else {
-        app.store.put_instance(rec);
+        let fate = settle::provision(ticket.record().clone(), Ok(()), Mode::Sync);
+        ticket.finish(fate).await?;
         let body = ProvisionResponse {
             dashboard_url: reply.dashboard_url,
             metadata: reply.metadata,
@@ -121,37 +136,19 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
         return ok_json(StatusCode::CREATED, &body);
     };
     if !accepts {
-        // The work is dropped without ever being polled.
+        // The work is dropped without ever being polled; nothing was created.
+        ticket.finish(crate::state::Fate::Restore).await?;
         return Err(async_required());
     }
-    let op_id = new_operation_id();
-    let mut op = OperationRecord::new(op_id.clone(), OperationKind::Provision, value);
-    op.retry_after = background.retry_after.or(policy.retry_after);
-    rec.state = ResourceState::Creating;
-    rec.operation = Some(op);
-    app.store.put_instance(rec);
-    let done_id = op_id.clone();
-    spawn_operation(app, background, op_id.clone(), move |app, result| {
-        let Some(mut rec) = app.store.instance(&id) else {
-            return;
-        };
-        let Some(op) = rec.operation.as_mut().filter(|o| o.id == done_id) else {
-            return;
-        };
-        match result {
-            Ok(()) => {
-                op.state = OperationState::Succeeded;
-                op.description = None;
-                rec.state = ResourceState::Ready;
-            }
-            Err(e) => {
-                op.state = OperationState::Failed;
-                op.description = e.body().description.clone();
-                rec.state = ResourceState::Failed;
-            }
-        }
-        app.store.put_instance(rec);
-    });
+    let retry_after = background.retry_after.or(policy.retry_after);
+    let op_id = ticket
+        .go_async(
+            OperationKind::Provision,
+            background,
+            retry_after,
+            |rec, result| settle::provision(rec, result, Mode::Async),
+        )
+        .await?;
     let body = ProvisionResponse {
         dashboard_url: reply.dashboard_url,
         operation: Some(op_id),

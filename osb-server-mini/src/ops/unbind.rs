@@ -3,16 +3,19 @@
 use std::sync::Arc;
 
 use http::StatusCode;
-use osb_types::OperationState;
 use osb_types::binding::{UnbindParams, UnbindResponse};
 
-use super::{Answer, bad_query, call, ok_json, spawn_operation};
-use crate::app::{App, Failed, Incoming, async_required, bad_request, broker_error, concurrency_error};
+use super::{call, ok_json};
+use crate::answers::{
+    Answer, Failed, async_required, bad_query, bad_request, broker_error, concurrency_error,
+};
+use crate::app::App;
 use crate::broker::Broker;
-use crate::operation::new_operation_id;
+use crate::decode::Incoming;
 use crate::request::UnbindRequest;
 use crate::response;
-use crate::store::{OperationKind, OperationRecord, ResourceState};
+use crate::state::settle::{self, Mode};
+use crate::store::{OperationKind, ResourceState};
 
 pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answer {
     let params = UnbindParams::from_query(&inc.query).map_err(|e| bad_query(&e))?;
@@ -22,25 +25,25 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
             "the query parameters service_id and plan_id are required",
         ));
     };
-    let (offering, plan) = app.known_plan(service_id.as_str(), plan_id.as_str())?;
+    let (offering, plan) = app.catalog.known_plan(service_id.as_str(), plan_id.as_str())?;
     let (id, bid) = (inc.instance_id(), inc.binding_id());
-    let _gate = app
-        .gates
-        .enter(id.as_str(), format!("unbind\u{0}{bid}"))
-        .await
+    let gate = app
+        .state
+        .enter(&id, format!("unbind\u{0}{bid}"))
+        .await?
         .ok_or_else(concurrency_error)?;
-    let Some(binding) = app.store.binding(&id, &bid) else {
+    let Some(found) = app.state.binding(&id, &bid).await? else {
         return Ok(response::empty_object(StatusCode::GONE));
     };
+    let binding = &found.record;
     if binding.service_id != service_id || binding.plan_id != plan_id {
         return Err(bad_request(format!(
-            "service_id and plan_id must be those of Service Binding {bid:?}"
+            "service_id and plan_id must be those of Service Binding {bid}"
         )));
     }
-    let previous = binding.state;
     match binding.state {
         ResourceState::Ready | ResourceState::Failed => {}
-        ResourceState::Deleting => {
+        ResourceState::Deleting if binding.intent.is_none() => {
             let body = UnbindResponse {
                 operation: binding.operation.as_ref().map(|o| o.id.clone()),
                 ..UnbindResponse::default()
@@ -49,65 +52,60 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
         }
         _ => return Err(concurrency_error()),
     }
-    let policy = app.policy(plan_id.as_str());
+    let policy = app.catalog.policy(plan_id.as_str());
     if policy.async_only && !accepts {
         return Err(async_required());
     }
     let mut ctx = inc.context(accepts);
     ctx.offering = Some(offering);
     ctx.plan = Some(plan);
-    ctx.instance = app.store.instance(&id);
+    ctx.instance = app.state.instance(&id).await?.map(|v| v.record);
+    let record = binding.clone();
+    let mut ticket = app
+        .state
+        .begin(
+            gate,
+            Some(found),
+            record,
+            OperationKind::Unbind,
+            serde_json::Value::Null,
+            accepts,
+            ResourceState::Deleting,
+        )
+        .await?;
     let request = UnbindRequest { service_id, plan_id };
-    let reply = match call(
-        app,
-        move |app| async move { app.broker.unbind(&ctx, request).await },
-    )
-    .await
-    {
+    let reply = ticket
+        .run(call(app, move |app| async move {
+            app.broker.unbind(&ctx, request).await
+        }))
+        .await;
+    let reply = match reply {
         Ok(reply) => reply,
-        Err(e) if e.status() == 410 => {
-            app.store.remove_binding(&id, &bid);
-            return Err(response::empty_object(StatusCode::GONE));
+        Err(e) => {
+            let gone = e.status() == 410;
+            let fate = settle::unbind(ticket.record().clone(), Err(e.clone()), Mode::Sync);
+            ticket.finish(fate).await?;
+            if gone {
+                return Err(response::empty_object(StatusCode::GONE));
+            }
+            return Err(broker_error(e, Failed::Other));
         }
-        Err(e) => return Err(broker_error(e, Failed::Other)),
     };
     let Some(background) = reply.later else {
-        app.store.remove_binding(&id, &bid);
+        let fate = settle::unbind(ticket.record().clone(), Ok(()), Mode::Sync);
+        ticket.finish(fate).await?;
         return Ok(response::empty_object(StatusCode::OK));
     };
     if !accepts {
+        ticket.finish(crate::state::Fate::Restore).await?;
         return Err(async_required());
     }
-    let op_id = new_operation_id();
-    let mut op = OperationRecord::new(op_id.clone(), OperationKind::Unbind, serde_json::Value::Null);
-    op.retry_after = background.retry_after.or(policy.retry_after);
-    let mut binding = binding;
-    binding.state = ResourceState::Deleting;
-    binding.operation = Some(op);
-    app.store.put_binding(binding);
-    let done_id = op_id.clone();
-    spawn_operation(app, background, op_id.clone(), move |app, result| {
-        let Some(mut binding) = app.store.binding(&id, &bid) else {
-            return;
-        };
-        if binding.operation.as_ref().is_none_or(|o| o.id != done_id) {
-            return;
-        }
-        match result {
-            Ok(()) => {
-                app.mark_gone(id.as_str(), bid.as_str());
-                app.store.remove_binding(&id, &bid);
-            }
-            Err(e) => {
-                binding.state = previous;
-                if let Some(op) = binding.operation.as_mut() {
-                    op.state = OperationState::Failed;
-                    op.description = e.body().description.clone();
-                }
-                app.store.put_binding(binding);
-            }
-        }
-    });
+    let retry_after = background.retry_after.or(policy.retry_after);
+    let op_id = ticket
+        .go_async(OperationKind::Unbind, background, retry_after, |rec, result| {
+            settle::unbind(rec, result, Mode::Async)
+        })
+        .await?;
     let body = UnbindResponse {
         operation: Some(op_id),
         ..UnbindResponse::default()

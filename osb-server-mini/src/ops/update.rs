@@ -3,52 +3,39 @@
 use std::sync::Arc;
 
 use http::StatusCode;
+use osb_types::UpdateRequest;
 use osb_types::instance::{UpdateParams, UpdateResponse};
-use osb_types::{OperationState, UpdateRequest};
 
-use super::{Answer, bad_query, call, check_maintenance, fingerprint, ok_json, spawn_operation};
-use crate::app::{App, Failed, Incoming, async_required, bad_request, broker_error, concurrency_error};
+use super::{call, check_maintenance, fingerprint, ok_json};
+use crate::answers::{
+    Answer, Failed, async_required, bad_query, bad_request, broker_error, concurrency_error,
+    instance_not_found,
+};
+use crate::app::App;
 use crate::broker::Broker;
+use crate::decode::Incoming;
 use crate::error::BrokerError;
-use crate::operation::new_operation_id;
 use crate::schema::SchemaKind;
-use crate::store::{InstanceRecord, OperationKind, OperationRecord, ResourceState};
-
-/// Applies an update that succeeded to the record.
-fn apply(rec: &mut InstanceRecord, req: &UpdateRequest) {
-    if let Some(plan) = &req.plan_id {
-        rec.plan_id = plan.clone();
-    }
-    if let Some(p) = &req.parameters {
-        rec.parameters = Some(p.clone());
-    }
-    if let Some(c) = &req.context {
-        rec.context = Some(c.clone());
-    }
-    if let Some(m) = &req.maintenance_info {
-        rec.maintenance_info = Some(m.clone());
-    }
-}
+use crate::state::settle::{self, Mode};
+use crate::store::{OperationKind, ResourceState};
 
 pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answer {
     let (req, value): (UpdateRequest, _) = inc.json()?;
     let params = UpdateParams::from_query(&inc.query).map_err(|e| bad_query(&e))?;
     let accepts = params.accepts_incomplete == Some(true);
     let id = inc.instance_id();
-    let _gate = app
-        .gates
-        .enter(id.as_str(), fingerprint("update", "", &value))
-        .await
+    let gate = app
+        .state
+        .enter(&id, fingerprint("update", "", &value))
+        .await?
         .ok_or_else(concurrency_error)?;
-    let Some(rec) = app.store.instance(&id) else {
-        return Err(broker_error(
-            BrokerError::not_found(format!("Service Instance {id:?} does not exist.")),
-            Failed::Other,
-        ));
+    let Some(found) = app.state.instance(&id).await? else {
+        return Err(instance_not_found(&id));
     };
+    let rec = found.record.clone();
     match rec.state {
         ResourceState::Ready => {}
-        ResourceState::Updating => {
+        ResourceState::Updating if rec.intent.is_none() => {
             if let Some(op) = rec.operation.as_ref().filter(|o| o.request == value) {
                 let body = UpdateResponse {
                     operation: Some(op.id.clone()),
@@ -71,18 +58,20 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
     }
     if req.service_id != rec.service_id {
         return Err(bad_request(format!(
-            "service_id {:?} is not the offering of Service Instance {id:?}",
-            req.service_id.as_str()
+            "service_id {} is not the offering of Service Instance {id}",
+            req.service_id
         )));
     }
-    let Some((offering, current)) = app.record_plan(&rec) else {
+    let Some((offering, current)) = app.catalog.record_plan(&rec) else {
         return Err(bad_request(format!(
-            "the plan {:?} of Service Instance {id:?} is no longer in the catalog",
-            rec.plan_id.as_str()
+            "the plan {} of Service Instance {id} is no longer in the catalog",
+            rec.plan_id
         )));
     };
     let target_id = req.plan_id.clone().unwrap_or_else(|| rec.plan_id.clone());
-    let (_, target) = app.known_plan(req.service_id.as_str(), target_id.as_str())?;
+    let (_, target) = app
+        .catalog
+        .known_plan(req.service_id.as_str(), target_id.as_str())?;
     let plan_change = target.id != rec.plan_id;
     // A change the catalog does not support is 422 (spec "Updating a Service Instance ›
     // Response": "MUST be returned if the requested change is not supported"), not 400: the
@@ -92,7 +81,7 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
             BrokerError::unprocessable(
                 "PlanChangeNotSupported",
                 format!(
-                    "the plan of this Service Instance cannot be changed: plan {:?} is not plan_updateable",
+                    "the plan of this Service Instance cannot be changed: plan {} is not plan_updateable",
                     current.name
                 ),
             ),
@@ -125,7 +114,7 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
             )
             .map_err(bad_request)?;
     }
-    let policy = app.policy(target.id.as_str());
+    let policy = app.catalog.policy(target.id.as_str());
     if policy.async_only && !accepts {
         return Err(async_required());
     }
@@ -133,22 +122,44 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
     ctx.offering = Some(offering);
     ctx.plan = Some(target);
     ctx.instance = Some(rec.clone());
-    let reply = {
-        let req = req.clone();
-        call(app, move |app| async move { app.broker.update(&ctx, req).await })
-            .await
-            .map_err(|e| broker_error(e, Failed::Update))?
+    let mut ticket = app
+        .state
+        .begin(
+            gate,
+            Some(found),
+            rec,
+            OperationKind::Update,
+            value,
+            accepts,
+            ResourceState::Updating,
+        )
+        .await?;
+    let reply = ticket
+        .run(call(
+            app,
+            move |app| async move { app.broker.update(&ctx, req).await },
+        ))
+        .await;
+    let reply = match reply {
+        Ok(reply) => reply,
+        Err(e) => {
+            let fate = settle::update(ticket.record().clone(), Err(e.clone()), Mode::Sync);
+            ticket.finish(fate).await?;
+            return Err(broker_error(e, Failed::Update));
+        }
     };
-    let mut rec = rec;
-    if reply.dashboard_url.is_some() {
-        rec.dashboard_url = reply.dashboard_url.clone();
-    }
-    if reply.metadata.is_some() {
-        rec.metadata = reply.metadata.clone();
+    {
+        let rec = ticket.record_mut();
+        if reply.dashboard_url.is_some() {
+            rec.dashboard_url.clone_from(&reply.dashboard_url);
+        }
+        if reply.metadata.is_some() {
+            rec.metadata.clone_from(&reply.metadata);
+        }
     }
     let Some(background) = reply.later else {
-        apply(&mut rec, &req);
-        app.store.put_instance(rec);
+        let fate = settle::update(ticket.record().clone(), Ok(()), Mode::Sync);
+        ticket.finish(fate).await?;
         let body = UpdateResponse {
             dashboard_url: reply.dashboard_url,
             metadata: reply.metadata,
@@ -157,43 +168,15 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
         return ok_json(StatusCode::OK, &body);
     };
     if !accepts {
+        ticket.finish(crate::state::Fate::Restore).await?;
         return Err(async_required());
     }
-    let op_id = new_operation_id();
-    let mut op = OperationRecord::new(op_id.clone(), OperationKind::Update, value);
-    op.retry_after = background.retry_after.or(policy.retry_after);
-    rec.state = ResourceState::Updating;
-    rec.operation = Some(op);
-    app.store.put_instance(rec);
-    let done_id = op_id.clone();
-    spawn_operation(app, background, op_id.clone(), move |app, result| {
-        let Some(mut rec) = app.store.instance(&id) else {
-            return;
-        };
-        if rec.operation.as_ref().is_none_or(|o| o.id != done_id) {
-            return;
-        }
-        rec.state = ResourceState::Ready;
-        let ok = result.is_ok();
-        if ok {
-            apply(&mut rec, &req);
-        }
-        if let Some(op) = rec.operation.as_mut() {
-            match result {
-                Ok(()) => {
-                    op.state = OperationState::Succeeded;
-                    op.description = None;
-                }
-                Err(e) => {
-                    op.state = OperationState::Failed;
-                    op.description = e.body().description.clone();
-                    op.instance_usable = e.body().instance_usable;
-                    op.update_repeatable = e.body().update_repeatable;
-                }
-            }
-        }
-        app.store.put_instance(rec);
-    });
+    let retry_after = background.retry_after.or(policy.retry_after);
+    let op_id = ticket
+        .go_async(OperationKind::Update, background, retry_after, |rec, result| {
+            settle::update(rec, result, Mode::Async)
+        })
+        .await?;
     let body = UpdateResponse {
         dashboard_url: reply.dashboard_url,
         operation: Some(op_id),
