@@ -9,7 +9,9 @@ use osb_types::{
 use reqwest::Method;
 
 use crate::client::{Call, require_non_empty};
-use crate::instance::{Judged, check_parameters, judge_decode, judge_send, judge_status, last_operation_answer, to_json};
+use crate::instance::{
+    Judged, check_parameters, judge_decode, judge_send, judge_status, last_operation_answer, to_json,
+};
 use crate::orphan::{MitigationOutcome, MitigationTarget, OperationKind};
 use crate::outcome::{BindOutcome, LastOperation, PendingOperation, UnbindOutcome};
 use crate::version::Capability;

@@ -44,7 +44,9 @@ pub(crate) fn judge_decode<T: serde::de::DeserializeOwned>(raw: &Raw) -> Judged<
 }
 
 /// Refuses a request whose `with_parameters` was given something other than a JSON object.
-pub(crate) fn check_parameters(checked: std::result::Result<(), osb_types::instance::ParametersError>) -> Result<()> {
+pub(crate) fn check_parameters(
+    checked: std::result::Result<(), osb_types::instance::ParametersError>,
+) -> Result<()> {
     checked.map_err(|e| Error::InvalidRequest(e.to_string()))
 }
 

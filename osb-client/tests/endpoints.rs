@@ -432,7 +432,8 @@ async fn v24_version_gating_fails_before_sending() {
     let e = v16.instance("i").binding("b").rotate(&rot).await.unwrap_err();
     assert!(e.to_string().contains("binding rotation"), "{e}");
     let v14 = stub.client().api_version(ApiVersion::V2_14).build().unwrap();
-    let req = ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1")
+    let req = ProvisionRequest::new("s", "p")
+        .with_org_space("org-1", "space-1")
         .with_maintenance_info(osb_client::types::catalog::MaintenanceInfo::new("1.0"));
     assert!(matches!(
         v14.instance("i").provision(&req).await.unwrap_err(),

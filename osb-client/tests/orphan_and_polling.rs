@@ -323,7 +323,10 @@ async fn b30_wait_polls_until_succeeded_with_progress_and_b29_hints() {
     ])
     .await;
     let inst = stub.client().build().unwrap().instance("i");
-    let out = inst.provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1")).await.unwrap();
+    let out = inst
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
+        .await
+        .unwrap();
     let seen = Arc::new(AtomicU32::new(0));
     let s2 = seen.clone();
     let r = inst
@@ -364,7 +367,10 @@ async fn b31_retry_after_seconds_honoured() {
     ])
     .await;
     let inst = stub.client().build().unwrap().instance("i");
-    let out = inst.provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1")).await.unwrap();
+    let out = inst
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
+        .await
+        .unwrap();
     let t = Instant::now();
     inst.wait_with(&out, &fast()).await.unwrap();
     assert!(t.elapsed() >= Duration::from_millis(950), "{:?}", t.elapsed());
@@ -379,7 +385,10 @@ async fn b31_retry_after_http_date_honoured() {
     ])
     .await;
     let inst = stub.client().build().unwrap().instance("i");
-    let out = inst.provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1")).await.unwrap();
+    let out = inst
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
+        .await
+        .unwrap();
     let t = Instant::now();
     inst.wait_with(&out, &fast()).await.unwrap();
     // HTTP-dates have one-second resolution
@@ -399,7 +408,10 @@ async fn b31_absurd_retry_after_ends_at_the_polling_deadline_without_panicking()
         .build()
         .unwrap()
         .instance("i");
-    let out = inst.provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1")).await.unwrap();
+    let out = inst
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
+        .await
+        .unwrap();
     let err = inst
         .wait_with(&out, &fast().max_duration(Duration::from_millis(300)))
         .await
@@ -421,7 +433,10 @@ async fn b31_absurd_retry_after_ends_at_the_polling_deadline_without_panicking()
 async fn b32_maximum_polling_duration_means_failed_and_mitigates_provision() {
     let stub = async_broker(vec![Reply::json(200, r#"{"state":"in progress"}"#)]).await;
     let inst = stub.client().build().unwrap().instance("i");
-    let out = inst.provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1")).await.unwrap();
+    let out = inst
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
+        .await
+        .unwrap();
     let mut plan: osb_client::types::ServicePlan =
         serde_json::from_str(r#"{"id":"p","name":"n","description":"d"}"#).unwrap();
     plan.maximum_polling_duration = Some(1);
@@ -460,7 +475,10 @@ async fn b37_failed_provision_triggers_deprovision() {
     )])
     .await;
     let inst = stub.client().build().unwrap().instance("i");
-    let out = inst.provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1")).await.unwrap();
+    let out = inst
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
+        .await
+        .unwrap();
     let err = inst.wait_with(&out, &fast()).await.unwrap_err();
     match &err {
         Error::OperationFailed {
@@ -518,7 +536,10 @@ async fn b33_410_while_polling_create_keeps_polling() {
     ])
     .await;
     let inst = stub.client().build().unwrap().instance("i");
-    let out = inst.provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1")).await.unwrap();
+    let out = inst
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
+        .await
+        .unwrap();
     assert!(matches!(
         inst.wait_with(&out, &fast()).await.unwrap(),
         WaitOutcome::Succeeded(_)
@@ -541,7 +562,10 @@ async fn b35_invalid_answers_while_polling_keep_polling() {
     ])
     .await;
     let inst = stub.client().build().unwrap().instance("i");
-    let out = inst.provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1")).await.unwrap();
+    let out = inst
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
+        .await
+        .unwrap();
     assert!(matches!(
         inst.wait_with(&out, &fast()).await.unwrap(),
         WaitOutcome::Succeeded(_)
@@ -582,7 +606,10 @@ async fn b34_binding_410_while_polling_unbind_is_success_and_failed_bind_unbinds
 async fn wait_is_cancelled_by_dropping_the_future() {
     let stub = async_broker(vec![Reply::json(200, r#"{"state":"in progress"}"#)]).await;
     let inst = stub.client().build().unwrap().instance("i");
-    let out = inst.provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1")).await.unwrap();
+    let out = inst
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
+        .await
+        .unwrap();
     let r = tokio::time::timeout(Duration::from_millis(100), inst.wait_with(&out, &fast())).await;
     assert!(r.is_err());
     // a request already on the wire when the future was dropped may still be recorded
@@ -840,7 +867,10 @@ async fn b31_retry_after_on_a_retryable_error_answer_is_honoured() {
     ])
     .await;
     let inst = stub.client().build().unwrap().instance("i");
-    let out = inst.provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1")).await.unwrap();
+    let out = inst
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
+        .await
+        .unwrap();
     // the configured interval is 10 ms; the 503's Retry-After asks for 1 s
     assert!(matches!(
         inst.wait_with(&out, &fast()).await.unwrap(),
@@ -862,7 +892,10 @@ async fn b39_backoff_makes_the_poll_interval_grow() {
     ])
     .await;
     let inst = stub.client().build().unwrap().instance("i");
-    let out = inst.provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1")).await.unwrap();
+    let out = inst
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
+        .await
+        .unwrap();
     let opts = WaitOptions::default()
         .interval(Duration::from_millis(40))
         .backoff(2.0)

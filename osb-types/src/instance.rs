@@ -78,7 +78,11 @@ impl ProvisionRequest {
     /// assert_eq!((json["organization_guid"].as_str(), json["space_guid"].as_str()), (Some("org-1"), Some("space-1")));
     /// ```
     #[must_use]
-    pub fn with_org_space(mut self, organization_guid: impl Into<String>, space_guid: impl Into<String>) -> Self {
+    pub fn with_org_space(
+        mut self,
+        organization_guid: impl Into<String>,
+        space_guid: impl Into<String>,
+    ) -> Self {
         self.organization_guid = Some(organization_guid.into());
         self.space_guid = Some(space_guid.into());
         self
@@ -325,7 +329,11 @@ pub(crate) const PARAMETERS: &str = "parameters";
 /// `with_parameters` of the three request types: an object goes to `parameters`; anything
 /// else is kept, as given, in `extra["parameters"]` (`null` when it cannot be serialized), so
 /// that it is never silently dropped and [`check_parameters`] reports it.
-pub(crate) fn set_parameters(parameters: &mut Option<Parameters>, extra: &mut crate::Extra, value: impl Serialize) {
+pub(crate) fn set_parameters(
+    parameters: &mut Option<Parameters>,
+    extra: &mut crate::Extra,
+    value: impl Serialize,
+) {
     match serde_json::to_value(value) {
         Ok(serde_json::Value::Object(map)) => {
             *parameters = Some(map);
@@ -380,7 +388,10 @@ macro_rules! parameters_builders {
             ///
             /// # Errors
             /// [`ParametersError`] when the value does not serialize to a JSON object.
-            pub fn try_with_parameters(mut self, parameters: impl Serialize) -> Result<Self, ParametersError> {
+            pub fn try_with_parameters(
+                mut self,
+                parameters: impl Serialize,
+            ) -> Result<Self, ParametersError> {
                 self.parameters = Some(to_parameters(parameters)?);
                 self.extra.remove(PARAMETERS);
                 Ok(self)
