@@ -853,7 +853,10 @@ fn b21_provision_sends_default_organization_and_space_guid_and_prints_them() {
         ("GET", "/v2/catalog") => (200, CATALOG.to_owned()),
         _ => (201, "{}".to_owned()),
     });
-    let out = osb(&url, &["provision", "i-1", "--service", "echo", "--plan", "small"]);
+    let out = osb(
+        &url,
+        &["provision", "i-1", "--service", "echo", "--plan", "small"],
+    );
     ok(&out);
     let s = text(&out.stdout);
     assert!(
@@ -868,7 +871,18 @@ fn b21_provision_sends_default_organization_and_space_guid_and_prints_them() {
     assert_eq!(put["organization_guid"], "0b5c1e8a-5f0e-4d6c-9c3e-05b0c11e0001");
     assert_eq!(put["space_guid"], "0b5c1e8a-5f0e-4d6c-9c3e-05b0c11e0002");
     // the defaults are stable: the same on every run
-    let out = osb(&url, &["--json", "provision", "i-2", "--service", "echo", "--plan", "small"]);
+    let out = osb(
+        &url,
+        &[
+            "--json",
+            "provision",
+            "i-2",
+            "--service",
+            "echo",
+            "--plan",
+            "small",
+        ],
+    );
     let v = json_out(&out);
     assert_eq!(v["organization_guid"], put["organization_guid"]);
     assert_eq!(v["space_guid"], put["space_guid"]);
@@ -883,25 +897,63 @@ fn b21_provision_takes_organization_and_space_guid_from_flags_or_the_environment
     let out = osb(
         &url,
         &[
-            "provision", "i-1", "--service", "echo", "--plan", "small", "--org-guid", "org-f",
-            "--space-guid", "space-f",
+            "provision",
+            "i-1",
+            "--service",
+            "echo",
+            "--plan",
+            "small",
+            "--org-guid",
+            "org-f",
+            "--space-guid",
+            "space-f",
         ],
     );
     ok(&out);
     let s = text(&out.stdout);
-    assert!(s.contains("organization_guid  org-f\n") && s.contains("space_guid         space-f\n"), "{s}");
+    assert!(
+        s.contains("organization_guid  org-f\n") && s.contains("space_guid         space-f\n"),
+        "{s}"
+    );
     let env = [("OSB_ORG_GUID", "org-e"), ("OSB_SPACE_GUID", "space-e")];
     let out = osb_env(
         &url,
         &env,
-        &["-u", "admin", "-p", "secret", "--json", "provision", "i-2", "--service", "echo", "--plan", "small"],
+        &[
+            "-u",
+            "admin",
+            "-p",
+            "secret",
+            "--json",
+            "provision",
+            "i-2",
+            "--service",
+            "echo",
+            "--plan",
+            "small",
+        ],
     );
     let v = json_out(&out);
-    assert_eq!((v["organization_guid"].as_str(), v["space_guid"].as_str()), (Some("org-e"), Some("space-e")));
+    assert_eq!(
+        (v["organization_guid"].as_str(), v["space_guid"].as_str()),
+        (Some("org-e"), Some("space-e"))
+    );
     let puts = sent(&log, "PUT");
     assert_eq!(puts.len(), 2);
-    assert_eq!((puts[0].json()["organization_guid"].as_str(), puts[0].json()["space_guid"].as_str()), (Some("org-f"), Some("space-f")));
-    assert_eq!((puts[1].json()["organization_guid"].as_str(), puts[1].json()["space_guid"].as_str()), (Some("org-e"), Some("space-e")));
+    assert_eq!(
+        (
+            puts[0].json()["organization_guid"].as_str(),
+            puts[0].json()["space_guid"].as_str()
+        ),
+        (Some("org-f"), Some("space-f"))
+    );
+    assert_eq!(
+        (
+            puts[1].json()["organization_guid"].as_str(),
+            puts[1].json()["space_guid"].as_str()
+        ),
+        (Some("org-e"), Some("space-e"))
+    );
 }
 
 #[test]
@@ -1053,7 +1105,18 @@ fn echo_broker_full_lifecycle_synchronous_plan() {
 fn echo_broker_bind_unbind_deprovision_look_up_service_and_plan_from_the_instance() {
     let echo = Echo::start();
     let url = echo.url();
-    let v = echo_json(&url, &["provision", "l-1", "--service", "echo", "--plan", "large", "--wait"]);
+    let v = echo_json(
+        &url,
+        &[
+            "provision",
+            "l-1",
+            "--service",
+            "echo",
+            "--plan",
+            "large",
+            "--wait",
+        ],
+    );
     assert_eq!(v["state"], "succeeded");
     // neither --service nor --plan: GET the instance (echo is instances_retrievable)
     let v = echo_json(&url, &["bind", "l-1", "b-1", "--wait"]);

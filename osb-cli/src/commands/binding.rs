@@ -63,9 +63,17 @@ pub(crate) async fn bind(ctx: &Ctx, args: &Bind) -> Result<(), Failure> {
     ctx.emit(
         || {
             let head = if done {
-                format!("✔ {}/{} bound in {} ({status})\n", args.instance, args.binding, secs(start))
+                format!(
+                    "✔ {}/{} bound in {} ({status})\n",
+                    args.instance,
+                    args.binding,
+                    secs(start)
+                )
             } else {
-                format!("… {}/{} is being bound asynchronously\n", args.instance, args.binding)
+                format!(
+                    "… {}/{} is being bound asynchronously\n",
+                    args.instance, args.binding
+                )
             };
             head + &binding_fields(body.as_ref(), operation.clone())
         },
@@ -132,9 +140,17 @@ pub(crate) async fn unbind(ctx: &Ctx, args: &BindingTarget) -> Result<(), Failur
     let done = !matches!(outcome, UnbindOutcome::Accepted { .. }) || state.is_some();
     ctx.emit(
         || {
-            let verb = if done { "✔ unbound" } else { "… unbind accepted for" };
-            format!("{verb} {}/{} in {} ({status})\n", args.instance, args.binding, secs(start))
-                + &fields(&[("operation", operation.clone())])
+            let verb = if done {
+                "✔ unbound"
+            } else {
+                "… unbind accepted for"
+            };
+            format!(
+                "{verb} {}/{} in {} ({status})\n",
+                args.instance,
+                args.binding,
+                secs(start)
+            ) + &fields(&[("operation", operation.clone())])
         },
         || {
             json!({"instance_id": args.instance, "binding_id": args.binding, "status": status,

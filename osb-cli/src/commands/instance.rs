@@ -65,8 +65,14 @@ pub(crate) async fn provision(ctx: &Ctx, args: &Provision) -> Result<(), Failure
                 ("plan", Some(format!("{} ({})", plan.name, plan.id))),
                 ("operation", operation.clone()),
                 ("dashboard_url", dashboard.clone()),
-                ("organization_guid", Some(shown(org, org_default, "--org-guid or OSB_ORG_GUID"))),
-                ("space_guid", Some(shown(space, space_default, "--space-guid or OSB_SPACE_GUID"))),
+                (
+                    "organization_guid",
+                    Some(shown(org, org_default, "--org-guid or OSB_ORG_GUID")),
+                ),
+                (
+                    "space_guid",
+                    Some(shown(space, space_default, "--space-guid or OSB_SPACE_GUID")),
+                ),
             ])
         },
         || {
