@@ -376,8 +376,10 @@ async fn b21_a_provision_without_organization_or_space_guid_is_not_sent() {
         assert_eq!(e.to_string(), message);
     }
     // one of the two missing: named alone (a Kubernetes context before 2.14 has no clusterid)
-    let mut ns_only = osb_client::types::context::KubernetesContext::default();
-    ns_only.namespace = Some("ns".into());
+    let ns_only = osb_client::types::context::KubernetesContext {
+        namespace: Some("ns".into()),
+        ..Default::default()
+    };
     let e = inst
         .provision(&ProvisionRequest::new("s", "p").with_context(Context::Kubernetes(ns_only)))
         .await
