@@ -310,7 +310,7 @@ async fn b20_empty_instance_id_is_refused_before_sending() {
 }
 
 #[tokio::test]
-async fn b21_organization_and_space_guid_come_from_the_context_or_the_request() {
+async fn b21_cloud_foundry_context_also_fills_organization_and_space_guid() {
     let stub = Stub::script(vec![Reply::json(201, "{}")]).await;
     let inst = stub.client().build().unwrap().instance("i");
     // absent top-level fields: taken from the CF context
