@@ -9,7 +9,7 @@
 use std::time::Instant;
 
 use osb_client::types::{BindRequest, Catalog, ProvisionRequest, context::Context};
-use osb_client::{BindOutcome, Client, DeprovisionOutcome, ProvisionOutcome, UnbindOutcome, WaitOptions};
+use osb_client::{Client, DeprovisionOutcome, ProvisionOutcome, UnbindOutcome, WaitOptions};
 use osb_examples::{echo::EchoBroker, settings};
 use osb_server_mini::Server;
 use osb_server_mini::store::SqliteStore;
@@ -37,7 +37,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let client = Client::builder(broker.url()).basic_auth(user, password).build()?;
     let catalog = client.catalog().await?;
-    let echo = &catalog.services[0];
+    let echo = catalog
+        .offering_by_name("echo")
+        .ok_or("no `echo` offering in the catalog")?;
     println!(
         "catalog: service `{}` with plans {}",
         echo.name,
@@ -66,12 +68,9 @@ async fn lifecycle(
     catalog: &Catalog,
     plan_name: &str,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let offering = &catalog.services[0];
-    let plan = offering
-        .plans
-        .iter()
-        .find(|p| p.name == plan_name)
-        .ok_or_else(|| format!("plan `{plan_name}` not in the catalog"))?;
+    let (offering, plan) = catalog
+        .plan_by_name("echo", plan_name)
+        .ok_or_else(|| format!("plan `echo/{plan_name}` not in the catalog"))?;
     let (service_id, plan_id) = (offering.id.clone(), plan.id.clone());
     let wait = WaitOptions::default()
         .plan(plan)
@@ -79,56 +78,65 @@ async fn lifecycle(
     println!("\n== plan `{plan_name}`");
 
     let instance = client.instance(format!("demo-{plan_name}"));
+    // a Kubernetes context: organization_guid and space_guid are sent as the cluster id and
+    // the namespace, as Kubernetes Service Catalog did
     let request = ProvisionRequest::new(service_id.clone(), plan_id.clone())
         .with_context(Context::kubernetes("default", "demo-cluster"));
     let outcome = instance.provision(&request).await?;
     match &outcome {
-        ProvisionOutcome::Created(r) => println!("provision: 201 Created, dashboard {:?}", r.dashboard_url),
+        ProvisionOutcome::Accepted { operation, .. } => println!(
+            "provision: 202 Accepted, operation {}",
+            operation.as_ref().map_or("(none)", |o| o.as_str())
+        ),
         ProvisionOutcome::AlreadyExists(_) => println!("provision: 200 already exists"),
-        ProvisionOutcome::Accepted { operation, .. } => {
-            println!("provision: 202 Accepted, operation {operation:?}")
-        }
-        other => println!("provision: {other:?}"),
+        _ => println!(
+            "provision: 201 Created, dashboard {}",
+            outcome.dashboard_url().unwrap_or("(none)")
+        ),
     }
     instance.wait_with(&outcome, &wait).await?;
-    println!("provision: done; instance {:?}", instance.get().await?.plan_id);
+    let on_plan = instance.get().await?.plan_id;
+    let on_plan = on_plan
+        .as_ref()
+        .map(|id| {
+            offering
+                .plan(id.as_str())
+                .map_or(id.as_str(), |p| p.name.as_str())
+        })
+        .unwrap_or("(not reported)");
+    println!("provision: done; instance is on plan `{on_plan}`");
 
     let binding = instance.binding(format!("demo-{plan_name}-binding"));
     let bound = binding
         .bind(
-            &BindRequest::new(service_id.clone(), plan_id.clone()).with_parameters(
-                json!({ "hello": plan_name })
-                    .as_object()
-                    .cloned()
-                    .unwrap_or_default(),
-            ),
+            &BindRequest::new(service_id.clone(), plan_id.clone())
+                .with_parameters(json!({ "hello": plan_name })),
         )
         .await?;
-    match &bound {
-        BindOutcome::Created(r) => println!(
-            "bind: 201 Created with {} credential field(s)",
-            r.credentials.as_ref().map_or(0, |c| c.len())
-        ),
-        BindOutcome::Accepted { operation, .. } => {
-            println!("bind: 202 Accepted (no credentials yet), operation {operation:?}")
+    // a synchronous bind carries the credentials; an asynchronous one delivers them via GET
+    let uri = match bound.credentials() {
+        Some(credentials) => {
+            println!("bind: 201 Created with {} credential field(s)", credentials.len());
+            credentials.get("uri").and_then(|u| u.as_str()).map(str::to_owned)
         }
-        other => println!("bind: {other:?}"),
-    }
-    binding.wait_with(&bound, &wait).await?;
-    let fetched = binding.get().await?;
-    let uri = fetched
-        .credentials
-        .as_ref()
-        .and_then(|c| c.get("uri"))
-        .and_then(|u| u.as_str())
-        .ok_or("the binding has no `uri` credential")?;
-    println!("fetch binding: credentials uri = {uri}");
+        None => {
+            println!(
+                "bind: 202 Accepted (no credentials yet), operation {}",
+                bound.operation().map_or("(none)", |o| o.as_str())
+            );
+            binding.wait_with(&bound, &wait).await?;
+            let fetched = binding.get().await?.credentials;
+            fetched.and_then(|c| c.get("uri").and_then(|u| u.as_str()).map(str::to_owned))
+        }
+    };
+    let uri = uri.ok_or("the binding has no `uri` credential")?;
+    println!("binding: credentials uri = {uri}");
 
     let unbound = binding.unbind(service_id.clone(), plan_id.clone()).await?;
     match &unbound {
         UnbindOutcome::Unbound(_) => println!("unbind: 200 OK"),
         UnbindOutcome::Accepted { .. } => println!("unbind: 202 Accepted"),
-        other => println!("unbind: {other:?}"),
+        _ => println!("unbind: 410 Gone"),
     }
     binding.wait_with(&unbound, &wait).await?;
 
@@ -136,7 +144,7 @@ async fn lifecycle(
     match &gone {
         DeprovisionOutcome::Deleted(_) => println!("deprovision: 200 OK"),
         DeprovisionOutcome::Accepted { .. } => println!("deprovision: 202 Accepted"),
-        other => println!("deprovision: {other:?}"),
+        _ => println!("deprovision: 410 Gone"),
     }
     instance.wait_with(&gone, &wait).await?;
     if instance.get_opt().await?.is_some() {

@@ -95,6 +95,24 @@ pub(crate) struct ServicePlan {
     pub(crate) plan: String,
 }
 
+/// Offering and plan, by name or id; looked up from the instance when left out.
+#[derive(Debug, Args)]
+pub(crate) struct MaybeServicePlan {
+    /// Service offering name or id (default: the instance's, fetched from the broker when
+    /// the offering is instances_retrievable).
+    #[arg(long)]
+    pub(crate) service: Option<String>,
+    /// Plan name or id (default: the instance's, fetched from the broker when the offering is
+    /// instances_retrievable).
+    #[arg(long)]
+    pub(crate) plan: Option<String>,
+}
+
+/// The stable `organization_guid` sent when neither `--org-guid` nor `OSB_ORG_GUID` is set.
+pub(crate) const DEFAULT_ORG_GUID: &str = "0b5c1e8a-5f0e-4d6c-9c3e-05b0c11e0001";
+/// The stable `space_guid` sent when neither `--space-guid` nor `OSB_SPACE_GUID` is set.
+pub(crate) const DEFAULT_SPACE_GUID: &str = "0b5c1e8a-5f0e-4d6c-9c3e-05b0c11e0002";
+
 /// `provision`.
 #[derive(Debug, Args)]
 pub(crate) struct Provision {
@@ -102,6 +120,14 @@ pub(crate) struct Provision {
     pub(crate) instance: String,
     #[command(flatten)]
     pub(crate) sp: ServicePlan,
+    /// organization_guid to send (required by the specification and by many brokers).
+    /// Default: a fixed GUID, printed with the result.
+    #[arg(long, env = "OSB_ORG_GUID")]
+    pub(crate) org_guid: Option<String>,
+    /// space_guid to send (required by the specification and by many brokers). Default: a
+    /// fixed GUID, printed with the result.
+    #[arg(long, env = "OSB_SPACE_GUID")]
+    pub(crate) space_guid: Option<String>,
     /// Parameters as a JSON object.
     #[arg(long)]
     pub(crate) params: Option<String>,
@@ -139,7 +165,7 @@ pub(crate) struct Target {
     /// Instance id.
     pub(crate) instance: String,
     #[command(flatten)]
-    pub(crate) sp: ServicePlan,
+    pub(crate) sp: MaybeServicePlan,
     /// Wait for an asynchronous operation to finish.
     #[arg(long)]
     pub(crate) wait: bool,
@@ -153,7 +179,7 @@ pub(crate) struct Bind {
     /// Binding id.
     pub(crate) binding: String,
     #[command(flatten)]
-    pub(crate) sp: ServicePlan,
+    pub(crate) sp: MaybeServicePlan,
     /// Parameters as a JSON object.
     #[arg(long)]
     pub(crate) params: Option<String>,
@@ -174,7 +200,7 @@ pub(crate) struct BindingTarget {
     /// Binding id.
     pub(crate) binding: String,
     #[command(flatten)]
-    pub(crate) sp: ServicePlan,
+    pub(crate) sp: MaybeServicePlan,
     /// Wait for an asynchronous operation to finish.
     #[arg(long)]
     pub(crate) wait: bool,

@@ -95,19 +95,11 @@ impl From<osb_client::Error> for Failure {
             }
             source = cause.source();
         }
+        // The message already names the broker's error code and description (once); the
+        // --json form has them as separate fields.
         let first_line = message.clone();
-        let mut code_name = None;
-        let mut description = None;
-        if let Some(body) = e.body() {
-            if let Some(code) = &body.error {
-                message.push_str(&format!("\n  error code:  {code}"));
-                code_name = Some(code.to_string());
-            }
-            if let Some(d) = &body.description {
-                message.push_str(&format!("\n  description: {d}"));
-                description = Some(d.clone());
-            }
-        }
+        let code_name = e.error_code().map(ToString::to_string);
+        let mut description = e.description().map(str::to_owned);
         if let osb_client::Error::OperationFailed { response, .. } = &e {
             description.clone_from(&response.description);
         }

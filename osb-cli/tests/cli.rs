@@ -840,10 +840,140 @@ fn broker_error_message_is_exact() {
         &["update", "i", "--service", "echo", "--params", r#"{"size":-1}"#],
     );
     assert_eq!(out.status.code(), Some(1));
+    // once, on one line: the code and the description are not repeated below it
     assert_eq!(
         text(&out.stderr),
-        "error: broker answered 400: BadRequest: size must be positive\n  error code:  BadRequest\n  \
-         description: size must be positive\n"
+        "error: broker answered 400: BadRequest: size must be positive\n"
+    );
+}
+
+#[test]
+fn b21_provision_sends_default_organization_and_space_guid_and_prints_them() {
+    let (url, log) = stub(|m, t| match (m, t) {
+        ("GET", "/v2/catalog") => (200, CATALOG.to_owned()),
+        _ => (201, "{}".to_owned()),
+    });
+    let out = osb(
+        &url,
+        &["provision", "i-1", "--service", "echo", "--plan", "small"],
+    );
+    ok(&out);
+    let s = text(&out.stdout);
+    assert!(
+        s.contains("organization_guid  0b5c1e8a-5f0e-4d6c-9c3e-05b0c11e0001 (default; set --org-guid or OSB_ORG_GUID)"),
+        "{s}"
+    );
+    assert!(
+        s.contains("space_guid         0b5c1e8a-5f0e-4d6c-9c3e-05b0c11e0002 (default; set --space-guid or OSB_SPACE_GUID)"),
+        "{s}"
+    );
+    let put = sent(&log, "PUT").remove(0).json();
+    assert_eq!(put["organization_guid"], "0b5c1e8a-5f0e-4d6c-9c3e-05b0c11e0001");
+    assert_eq!(put["space_guid"], "0b5c1e8a-5f0e-4d6c-9c3e-05b0c11e0002");
+    // the defaults are stable: the same on every run
+    let out = osb(
+        &url,
+        &[
+            "--json",
+            "provision",
+            "i-2",
+            "--service",
+            "echo",
+            "--plan",
+            "small",
+        ],
+    );
+    let v = json_out(&out);
+    assert_eq!(v["organization_guid"], put["organization_guid"]);
+    assert_eq!(v["space_guid"], put["space_guid"]);
+}
+
+#[test]
+fn b21_provision_takes_organization_and_space_guid_from_flags_or_the_environment() {
+    let (url, log) = stub(|m, t| match (m, t) {
+        ("GET", "/v2/catalog") => (200, CATALOG.to_owned()),
+        _ => (201, "{}".to_owned()),
+    });
+    let out = osb(
+        &url,
+        &[
+            "provision",
+            "i-1",
+            "--service",
+            "echo",
+            "--plan",
+            "small",
+            "--org-guid",
+            "org-f",
+            "--space-guid",
+            "space-f",
+        ],
+    );
+    ok(&out);
+    let s = text(&out.stdout);
+    assert!(
+        s.contains("organization_guid  org-f\n") && s.contains("space_guid         space-f\n"),
+        "{s}"
+    );
+    let env = [("OSB_ORG_GUID", "org-e"), ("OSB_SPACE_GUID", "space-e")];
+    let out = osb_env(
+        &url,
+        &env,
+        &[
+            "-u",
+            "admin",
+            "-p",
+            "secret",
+            "--json",
+            "provision",
+            "i-2",
+            "--service",
+            "echo",
+            "--plan",
+            "small",
+        ],
+    );
+    let v = json_out(&out);
+    assert_eq!(
+        (v["organization_guid"].as_str(), v["space_guid"].as_str()),
+        (Some("org-e"), Some("space-e"))
+    );
+    let puts = sent(&log, "PUT");
+    assert_eq!(puts.len(), 2);
+    assert_eq!(
+        (
+            puts[0].json()["organization_guid"].as_str(),
+            puts[0].json()["space_guid"].as_str()
+        ),
+        (Some("org-f"), Some("space-f"))
+    );
+    assert_eq!(
+        (
+            puts[1].json()["organization_guid"].as_str(),
+            puts[1].json()["space_guid"].as_str()
+        ),
+        (Some("org-e"), Some("space-e"))
+    );
+}
+
+#[test]
+fn deprovision_without_service_and_plan_needs_a_retrievable_offering() {
+    let (url, log) = stub(|_, _| (200, CATALOG.to_owned()));
+    let out = osb(&url, &["deprovision", "i-1"]);
+    usage_error(
+        &out,
+        "pass --service and --plan: no offering in the catalog is instances_retrievable, so the \
+         instance's plan cannot be looked up",
+    );
+    let out = osb(&url, &["unbind", "i-1", "b-1", "--service", "echo"]);
+    usage_error(
+        &out,
+        "pass --plan: offering \"echo\" is not instances_retrievable, so the instance's plan cannot be \
+         looked up",
+    );
+    assert!(
+        log.lock().unwrap().iter().all(|r| r.target == "/v2/catalog"),
+        "only the catalog was fetched"
     );
 }
 
@@ -969,6 +1099,43 @@ fn echo_broker_full_lifecycle_synchronous_plan() {
         "{}",
         text(&out.stderr)
     );
+}
+
+#[test]
+fn echo_broker_bind_unbind_deprovision_look_up_service_and_plan_from_the_instance() {
+    let echo = Echo::start();
+    let url = echo.url();
+    let v = echo_json(
+        &url,
+        &[
+            "provision",
+            "l-1",
+            "--service",
+            "echo",
+            "--plan",
+            "large",
+            "--wait",
+        ],
+    );
+    assert_eq!(v["state"], "succeeded");
+    // neither --service nor --plan: GET the instance (echo is instances_retrievable)
+    let v = echo_json(&url, &["bind", "l-1", "b-1", "--wait"]);
+    assert_eq!(v["binding"]["credentials"]["uri"], "echo://l-1/b-1");
+    assert_eq!(v["plan_id"], osb_examples::echo_ids::LARGE);
+    assert_eq!(v["service_id"], osb_examples::echo_ids::SERVICE);
+    let v = echo_json(&url, &["unbind", "l-1", "b-1", "--wait"]);
+    assert_eq!(v["plan_id"], osb_examples::echo_ids::LARGE);
+    assert!(matches!(v["state"].as_str(), Some("succeeded" | "gone")), "{v}");
+    // --service alone: the plan still comes from the instance
+    let v = echo_json(&url, &["deprovision", "l-1", "--service", "echo", "--wait"]);
+    assert_eq!(v["plan_id"], osb_examples::echo_ids::LARGE);
+    assert!(matches!(v["state"].as_str(), Some("succeeded" | "gone")), "{v}");
+    // an instance the broker does not have: its 404, printed once
+    let out = osb(&url, &["deprovision", "l-1"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.starts_with("error: broker answered 404"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
 }
 
 #[test]

@@ -85,7 +85,7 @@ async fn main() {
         .build()
         .unwrap();
     let raw = reqwest::Client::new();
-    let req = ProvisionRequest::new("svc-1", "plan-1");
+    let req = ProvisionRequest::new("svc-1", "plan-1").with_org_space("org-1", "space-1");
 
     // warm-up (connection pool, allocator)
     for _ in 0..200 {

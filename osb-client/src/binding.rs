@@ -9,7 +9,9 @@ use osb_types::{
 use reqwest::Method;
 
 use crate::client::{Call, require_non_empty};
-use crate::instance::{Judged, judge_decode, judge_send, judge_status, last_operation_answer, to_json};
+use crate::instance::{
+    Judged, check_parameters, judge_decode, judge_send, judge_status, last_operation_answer, to_json,
+};
 use crate::orphan::{MitigationOutcome, MitigationTarget, OperationKind};
 use crate::outcome::{BindOutcome, LastOperation, PendingOperation, UnbindOutcome};
 use crate::version::Capability;
@@ -67,7 +69,7 @@ impl BindingApi {
         (yes && Capability::AsyncBindings.supported_by(self.client.api_version())).then_some(true)
     }
 
-    /// B20/B53: both ids are non-empty strings.
+    /// Both ids are non-empty strings.
     fn check_ids(&self) -> Result<()> {
         require_non_empty("the instance id", self.instance_id.as_str())?;
         require_non_empty("the binding id", self.id.as_str())
@@ -113,6 +115,7 @@ impl BindingApi {
         if request.context.is_some() {
             self.client.require(Capability::BindingContext)?;
         }
+        check_parameters(request.check_parameters())?;
         let ids = (request.service_id.clone(), request.plan_id.clone());
         let platform = request.context.as_ref().and_then(Context::platform);
         let judged = self
@@ -219,7 +222,7 @@ impl BindingApi {
         }
     }
 
-    /// `DELETE .../service_bindings/:id?service_id=..&plan_id=..` (B64).
+    /// `DELETE .../service_bindings/:id?service_id=..&plan_id=..`.
     ///
     /// `410 Gone` is a success ([`UnbindOutcome::AlreadyGone`]).
     ///
@@ -275,7 +278,7 @@ impl BindingApi {
             .await
     }
 
-    /// Orphan mitigation on demand (B76, B77): unbinds with the policy's retries, polling
+    /// Orphan mitigation on demand: unbinds with the policy's retries, polling
     /// after a `202`, until the broker confirms the binding is gone. See
     /// [`InstanceApi::orphan_mitigate`](crate::InstanceApi::orphan_mitigate).
     pub async fn orphan_mitigate(
@@ -296,7 +299,7 @@ impl BindingApi {
     }
 
     /// `GET .../service_bindings/:id`; `Ok(None)` on `404` (which may also mean "operation in
-    /// progress", B62).
+    /// progress").
     ///
     /// # Errors
     /// As [`get`](Self::get), except 404.

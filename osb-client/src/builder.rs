@@ -72,7 +72,7 @@ impl ClientBuilder {
         }
     }
 
-    /// HTTP Basic authentication on every request (B2).
+    /// HTTP Basic authentication on every request.
     pub fn basic_auth(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
         self.auth = Auth::Basic {
             username: username.into(),

@@ -1,5 +1,5 @@
-//! Opt-in checks of a request against the broker's catalog (CHECKLIST B21, B44, B47, B52,
-//! B60).
+//! Opt-in checks of a request against the broker's catalog: known ids, plan changes,
+//! context-only updates, bindable plans and binding rotation.
 //!
 //! The client keeps no state, so it cannot know on its own which plan an instance is on or
 //! whether a plan is bindable. A platform that has the catalog calls these before sending;
@@ -13,13 +13,13 @@
 //!     {"id":"p2","name":"large","description":"d"}]}]}"#).unwrap();
 //! let client = osb_client::Client::builder("http://127.0.0.1:1").build().unwrap();
 //! let (offering, small) = catalog.plan("s", "p1").unwrap();
-//! // plan_updateable defaults to false: a plan change must not be requested (B44) ...
+//! // plan_updateable defaults to false: a plan change must not be requested ...
 //! let change = UpdateRequest::new("s").with_plan("p2");
 //! assert!(client.check_update(offering, small, &change).unwrap_err().is_invalid_request());
 //! // ... but a parameter update is fine
-//! let params = UpdateRequest::new("s").with_parameters(Default::default());
+//! let params = UpdateRequest::new("s").with_parameters(serde_json::json!({"size": 2}));
 //! assert!(client.check_update(offering, small, &params).is_ok());
-//! // bindable is false (B52)
+//! // bindable is false
 //! assert!(client.check_bind(offering, small).is_err());
 //! ```
 
@@ -45,8 +45,8 @@ fn same_offering(offering: &ServiceOffering, service_id: &str) -> Result<()> {
 }
 
 impl Client {
-    /// B21: `service_id` is an offering of `catalog` and `plan_id` a plan of that offering
-    /// (matched by id only, B13).
+    /// `service_id` is an offering of `catalog` and `plan_id` a plan of that offering
+    /// (matched by id only).
     ///
     /// # Errors
     /// [`Error::InvalidRequest`] naming the unknown id.
@@ -68,10 +68,10 @@ impl Client {
 
     /// Checks an update of an instance of `offering` currently on `current_plan`:
     ///
-    /// - B44: a plan change (a `plan_id` other than the current plan's) only when the
+    /// - a plan change (a `plan_id` other than the current plan's) only when the
     ///   effective `plan_updateable` of the current plan is `true` (the plan's value, else the
-    ///   offering's, else `false`; brokers older than 2.15 only have the offering flag, V16);
-    /// - B47: a context-only update only when the offering declares `allow_context_updates`
+    ///   offering's, else `false`; brokers older than 2.15 only have the offering flag);
+    /// - a context-only update only when the offering declares `allow_context_updates`
     ///   (and the API version is at least 2.15);
     /// - the `plan_id` is a plan of the offering.
     ///
@@ -117,7 +117,7 @@ impl Client {
         Ok(())
     }
 
-    /// B52: a bind only when the effective `bindable` of the plan is `true` (the plan's value,
+    /// a bind only when the effective `bindable` of the plan is `true` (the plan's value,
     /// else the offering's).
     ///
     /// # Errors
@@ -133,7 +133,7 @@ impl Client {
         }
     }
 
-    /// B60: a rotation only when the plan's `binding_rotatable` is `true` (and the API version
+    /// a rotation only when the plan's `binding_rotatable` is `true` (and the API version
     /// is at least 2.17).
     ///
     /// # Errors

@@ -91,7 +91,7 @@ impl Raw {
         snippet(&self.body)
     }
 
-    /// Decodes a JSON body; an empty body counts as `{}` (CHECKLIST V11).
+    /// Decodes a JSON body; an empty body counts as `{}`.
     pub(crate) fn decode<T: DeserializeOwned>(&self) -> std::result::Result<T, serde_json::Error> {
         if self.body.iter().all(u8::is_ascii_whitespace) {
             serde_json::from_slice(b"{}")
@@ -145,7 +145,7 @@ pub(crate) fn snippet(body: &[u8]) -> String {
     String::from_utf8_lossy(&body[..end]).into_owned()
 }
 
-/// Parses `Retry-After`: delta-seconds or an HTTP-date (B31).
+/// Parses `Retry-After`: delta-seconds or an HTTP-date.
 ///
 /// ```
 /// use std::time::Duration;
@@ -166,7 +166,7 @@ pub(crate) struct Call<'a> {
     pub(crate) body: Option<Vec<u8>>,
     /// Send the originating identity (user action); `false` for catalog and mitigation.
     pub(crate) user_action: bool,
-    /// `context.platform` of the body, which the originating identity must match (B5).
+    /// `context.platform` of the body, which the originating identity must match.
     pub(crate) context_platform: Option<&'a str>,
 }
 
@@ -207,7 +207,7 @@ impl Client {
         })
     }
 
-    /// Best-effort version negotiation (CHECKLIST V23): fetches the catalog with this client's
+    /// Best-effort version negotiation: fetches the catalog with this client's
     /// version and, while the broker answers `412`, steps down one minor version at a time
     /// (to 2.11). Returns a client pinned to the accepted version, and the catalog.
     ///
@@ -318,7 +318,7 @@ impl Client {
 
     /// Sends the mitigation DELETE (deprovision or unbind) and retries it per the policy until
     /// the broker confirms the deletion: `200`, `410`, or `202` followed by a `last_operation`
-    /// of `succeeded` or `410` (B76, B78). Ignores `enabled`: callers decide that.
+    /// of `succeeded` or `410`. Ignores `enabled`: callers decide that.
     pub(crate) async fn mitigate(
         &self,
         target: MitigationTarget,
@@ -366,14 +366,17 @@ impl Client {
         }
         let path: Vec<&str> = segments.iter().map(String::as_str).collect();
         let is_binding = matches!(target, MitigationTarget::Binding { .. });
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        query
-            .append_pair("service_id", service_id)
-            .append_pair("plan_id", plan_id);
-        if !is_binding || Capability::AsyncBindings.supported_by(self.inner.api_version) {
-            query.append_pair("accepts_incomplete", "true");
-        }
-        let query = query.finish();
+        // Built in a block: the serializer is not `Send` and must not live across an `.await`.
+        let query = {
+            let mut query = url::form_urlencoded::Serializer::new(String::new());
+            query
+                .append_pair("service_id", service_id)
+                .append_pair("plan_id", plan_id);
+            if !is_binding || Capability::AsyncBindings.supported_by(self.inner.api_version) {
+                query.append_pair("accepts_incomplete", "true");
+            }
+            query.finish()
+        };
         let max_attempts = policy.max_attempts.max(1);
         let mut attempts = 0;
         loop {
@@ -487,7 +490,7 @@ impl Client {
     }
 }
 
-/// B5: `<Platform>` is a non-empty token and equals `context.platform` when there is a context.
+/// `<Platform>` is a non-empty token and equals `context.platform` when there is a context.
 fn check_identity_platform(platform: &str, context_platform: Option<&str>) -> Result<()> {
     if platform.is_empty() || platform.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(Error::InvalidRequest(format!(

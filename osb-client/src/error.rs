@@ -11,8 +11,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong talking to a broker.
 ///
-/// Variants that can follow a request needing orphan mitigation (spec "Orphan Mitigation",
-/// CHECKLIST B.12) carry `orphan_mitigation`: what the client did about it, if anything.
+/// Variants that can follow a request needing orphan mitigation (see [`orphan`](crate::orphan))
+/// carry `orphan_mitigation`: what the client did about it, if anything.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -66,12 +66,12 @@ pub enum Error {
     #[error("invalid client configuration: {0}")]
     Config(String),
     /// A request the specification does not allow, refused before anything was sent: an empty
-    /// instance or binding id (B20/B53), an originating identity for another platform than
-    /// `context.platform` (B5), a plan change to a plan that is not updateable (B44, see
+    /// instance or binding id, an originating identity for another platform than
+    /// `context.platform`, a plan change to a plan that is not updateable (see
     /// [`Client::check_update`](crate::Client::check_update)), ...
     #[error("request not sent: {0}")]
     InvalidRequest(String),
-    /// The request needs a feature the configured API version does not have (CHECKLIST V24).
+    /// The request needs a feature the configured API version does not have.
     #[error("{feature} is not supported by OSB API version {version}")]
     Unsupported {
         /// The feature, e.g. `"binding rotation"`.
@@ -79,7 +79,7 @@ pub enum Error {
         /// The configured API version.
         version: ApiVersion,
     },
-    /// The maximum polling duration was reached: the operation is considered failed (B32).
+    /// The maximum polling duration was reached: the operation is considered failed.
     #[error("maximum polling duration reached; the operation is considered failed{}", om_suffix(orphan_mitigation.as_deref()))]
     PollingTimedOut {
         /// The orphan mitigation performed because of it.
@@ -184,7 +184,7 @@ impl Error {
         self.orphan_mitigation().is_some_and(|o| !o.succeeded())
     }
 
-    /// After a failed update or deprovision: whether the instance is still usable (B50/B69).
+    /// After a failed update or deprovision: whether the instance is still usable.
     /// The broker's `instance_usable`, from the error body or the failed `last_operation`;
     /// `true` when it says nothing.
     #[must_use]
@@ -196,7 +196,7 @@ impl Error {
         .unwrap_or(true)
     }
 
-    /// After a failed update: whether repeating it may succeed (B50); `true` when the broker
+    /// After a failed update: whether repeating it may succeed; `true` when the broker
     /// says nothing.
     #[must_use]
     pub fn update_repeatable(&self) -> bool {
@@ -207,25 +207,25 @@ impl Error {
         .unwrap_or(true)
     }
 
-    /// `422 AsyncRequired`: repeat with `accepts_incomplete=true` (B70).
+    /// `422 AsyncRequired`: repeat with `accepts_incomplete=true`.
     #[must_use]
     pub fn is_async_required(&self) -> bool {
         self.error_code() == Some(&ErrorCode::AsyncRequired)
     }
 
-    /// `422 ConcurrencyError`: wait for the pending operation, then retry (B71).
+    /// `422 ConcurrencyError`: wait for the pending operation, then retry.
     #[must_use]
     pub fn is_concurrency_error(&self) -> bool {
         self.error_code() == Some(&ErrorCode::ConcurrencyError)
     }
 
-    /// `422 RequiresApp`: include `app_guid` (B72).
+    /// `422 RequiresApp`: include `app_guid`.
     #[must_use]
     pub fn is_requires_app(&self) -> bool {
         self.error_code() == Some(&ErrorCode::RequiresApp)
     }
 
-    /// `422 MaintenanceInfoConflict`: fetch the catalog again (B73).
+    /// `422 MaintenanceInfoConflict`: fetch the catalog again.
     #[must_use]
     pub fn is_maintenance_info_conflict(&self) -> bool {
         self.error_code() == Some(&ErrorCode::MaintenanceInfoConflict)

@@ -43,6 +43,13 @@ pub(crate) fn judge_decode<T: serde::de::DeserializeOwned>(raw: &Raw) -> Judged<
         .map_err(|e| (raw.decode_error(e), Some(Trigger::Malformed(raw.status))))
 }
 
+/// Refuses a request whose `with_parameters` was given something other than a JSON object.
+pub(crate) fn check_parameters(
+    checked: std::result::Result<(), osb_types::instance::ParametersError>,
+) -> Result<()> {
+    checked.map_err(|e| Error::InvalidRequest(e.to_string()))
+}
+
 pub(crate) fn to_json<T: Serialize>(body: &T) -> Result<Vec<u8>> {
     serde_json::to_vec(body).map_err(|e| Error::Config(format!("cannot serialize the request body: {e}")))
 }
@@ -134,7 +141,7 @@ impl InstanceApi {
             .unwrap_or(self.client.inner.accepts_incomplete)
     }
 
-    /// B20: the instance id is a non-empty string.
+    /// The instance id is a non-empty string.
     fn check_id(&self) -> Result<()> {
         require_non_empty("the instance id", self.id.as_str())
     }
@@ -179,6 +186,7 @@ impl InstanceApi {
         require_non_empty("service_id", request.service_id.as_str())?;
         require_non_empty("plan_id", request.plan_id.as_str())?;
         self.check_body(request.context.is_some(), request.maintenance_info.is_some())?;
+        check_parameters(request.check_parameters())?;
         let request = &with_deprecated_guids(request)?;
         let res = self
             .client
@@ -251,6 +259,7 @@ impl InstanceApi {
         if is_context_only(request) {
             self.client.require(Capability::ContextOnlyUpdate)?;
         }
+        check_parameters(request.check_parameters())?;
         let raw = self
             .client
             .execute(Call {
@@ -286,7 +295,7 @@ impl InstanceApi {
         }
     }
 
-    /// `DELETE /v2/service_instances/:id?service_id=..&plan_id=..` (B67).
+    /// `DELETE /v2/service_instances/:id?service_id=..&plan_id=..`.
     ///
     /// `410 Gone` is a success ([`DeprovisionOutcome::AlreadyGone`]).
     ///
@@ -342,12 +351,12 @@ impl InstanceApi {
             .await
     }
 
-    /// Orphan mitigation on demand (B76, B77): deprovisions this instance with the policy's
+    /// Orphan mitigation on demand: deprovisions this instance with the policy's
     /// retries, polling after a `202`, until the broker confirms it is gone. For failures the
     /// client cannot see (e.g. the platform could not save the instance it just created), or
     /// after an error with [`Error::needs_orphan_mitigation`] (policy disabled, or given up).
     /// Runs even when the policy is [disabled](crate::OrphanMitigation::disabled); sends no
-    /// originating identity (B78).
+    /// originating identity.
     pub async fn orphan_mitigate(
         &self,
         service_id: impl Into<ServiceId>,
@@ -366,7 +375,7 @@ impl InstanceApi {
     }
 
     /// `GET /v2/service_instances/:id`; `Ok(None)` on `404` (which may also mean "still
-    /// provisioning", B42).
+    /// provisioning").
     ///
     /// # Errors
     /// As [`get`](Self::get), except 404.
@@ -402,7 +411,7 @@ impl InstanceApi {
     }
 
     /// `GET /v2/service_instances/:id/last_operation`; `operation` is sent verbatim,
-    /// percent-encoded (B28).
+    /// percent-encoded.
     ///
     /// # Errors
     /// Any status other than 200 and 410, a malformed body, a transport failure or timeout.
@@ -432,10 +441,12 @@ pub(crate) fn is_context_only(request: &UpdateRequest) -> bool {
         && request.maintenance_info.is_none()
 }
 
-/// B21: `organization_guid` and `space_guid` are REQUIRED (though deprecated) and "both
-/// SHOULD be used" with `context`: fill them from a Cloud Foundry context when absent; refuse
-/// empty strings ("MUST be a non-empty string").
-fn with_deprecated_guids(request: &ProvisionRequest) -> Result<Cow<'_, ProvisionRequest>> {
+/// `organization_guid` and `space_guid` are required in every version (though deprecated):
+/// taken from the request, else from a Cloud Foundry context, else from a
+/// Kubernetes context the way Kubernetes Service Catalog sent them (`organization_guid` = the
+/// cluster id, `space_guid` = the namespace). Empty strings are refused ("MUST be a non-empty
+/// string"), and so is a request that ends up without either.
+pub(crate) fn with_deprecated_guids(request: &ProvisionRequest) -> Result<Cow<'_, ProvisionRequest>> {
     for (name, value) in [
         ("organization_guid", &request.organization_guid),
         ("space_guid", &request.space_guid),
@@ -444,21 +455,45 @@ fn with_deprecated_guids(request: &ProvisionRequest) -> Result<Cow<'_, Provision
             require_non_empty(name, v)?;
         }
     }
-    let Some(Context::CloudFoundry(cf)) = &request.context else {
-        return Ok(Cow::Borrowed(request));
+    let (ctx_org, ctx_space) = match &request.context {
+        Some(Context::CloudFoundry(cf)) => (cf.organization_guid.as_deref(), cf.space_guid.as_deref()),
+        Some(Context::Kubernetes(k)) => (k.clusterid.as_deref(), k.namespace.as_deref()),
+        _ => (None, None),
     };
-    let org =
-        request.organization_guid.is_none() && cf.organization_guid.as_deref().is_some_and(|g| !g.is_empty());
-    let space = request.space_guid.is_none() && cf.space_guid.as_deref().is_some_and(|g| !g.is_empty());
-    if !org && !space {
+    let non_empty = |v: Option<&str>| v.filter(|g| !g.is_empty()).map(str::to_owned);
+    let org = request.organization_guid.is_none().then(|| non_empty(ctx_org));
+    let space = request.space_guid.is_none().then(|| non_empty(ctx_space));
+    let missing: Vec<&str> = [
+        ("organization_guid", matches!(org, Some(None))),
+        ("space_guid", matches!(space, Some(None))),
+    ]
+    .into_iter()
+    .filter_map(|(name, missing)| missing.then_some(name))
+    .collect();
+    if !missing.is_empty() {
+        let source = match &request.context {
+            Some(Context::CloudFoundry(_)) => "the Cloud Foundry context does not have it",
+            Some(Context::Kubernetes(_)) => {
+                "the Kubernetes context has no clusterid (for organization_guid) or namespace (for space_guid)"
+            }
+            Some(_) => "the context is not a Cloud Foundry or Kubernetes one to take it from",
+            None => "the request has no context to take it from",
+        };
+        return Err(Error::InvalidRequest(format!(
+            "a provision must carry {} (required by the specification, and by many brokers); {source}: \
+             set them with ProvisionRequest::with_org_space or give a context that has them",
+            missing.join(" and ")
+        )));
+    }
+    if !matches!(org, Some(Some(_))) && !matches!(space, Some(Some(_))) {
         return Ok(Cow::Borrowed(request));
     }
     let mut filled = request.clone();
-    if org {
-        filled.organization_guid.clone_from(&cf.organization_guid);
+    if let Some(Some(org)) = org {
+        filled.organization_guid = Some(org);
     }
-    if space {
-        filled.space_guid.clone_from(&cf.space_guid);
+    if let Some(Some(space)) = space {
+        filled.space_guid = Some(space);
     }
     Ok(Cow::Owned(filled))
 }

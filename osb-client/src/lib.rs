@@ -14,16 +14,22 @@
 //!     .basic_auth("admin", "secret")
 //!     .build()?;
 //!
-//! // 1. catalog
+//! // 1. catalog: find the offering and plan by name
 //! let catalog = client.catalog().await?;
-//! let offering = &catalog.services[0];
-//! let plan = &offering.plans[0];
+//! let Some((offering, plan)) = catalog.plan_by_name("kv", "dedicated") else {
+//!     panic!("the broker has no kv/dedicated plan");
+//! };
 //!
-//! // 2. provision (accepts_incomplete=true by default)
+//! // 2. provision (accepts_incomplete=true by default); parameters are anything that
+//! //    serializes to a JSON object; organization_guid and space_guid are required (or a
+//! //    Cloud Foundry / Kubernetes context to take them from)
 //! let instance = client.instance("inst-1");
-//! let outcome = instance.provision(&ProvisionRequest::new(offering.id.clone(), plan.id.clone())).await?;
-//! if let ProvisionOutcome::Accepted { operation, .. } = &outcome {
-//!     println!("provisioning asynchronously ({operation:?})");
+//! let request = ProvisionRequest::new(offering.id.clone(), plan.id.clone())
+//!     .with_org_space("org-1", "space-1")
+//!     .with_parameters(serde_json::json!({ "max_keys": 100 }));
+//! let outcome = instance.provision(&request).await?;
+//! if let Some(operation) = outcome.operation() {
+//!     println!("provisioning asynchronously ({operation})");
 //! }
 //!
 //! // 3. wait: polls last_operation, honours Retry-After and the plan's maximum duration;
@@ -31,12 +37,23 @@
 //! let opts = osb_client::WaitOptions::default().plan(plan);
 //! instance.wait_with(&outcome, &opts).await?;
 //!
-//! // 4. bind
+//! // 4. bind, then read the credentials (an asynchronous bind delivers them through `get`)
 //! let binding = instance.binding("bind-1");
 //! let bound = binding.bind(&BindRequest::new(offering.id.clone(), plan.id.clone())).await?;
-//! binding.wait(&bound).await?;
+//! let credentials = match bound.credentials() {
+//!     Some(c) => Some(c.clone()),
+//!     None => {
+//!         binding.wait(&bound).await?;
+//!         binding.get().await?.credentials
+//!     }
+//! };
+//! println!("credentials for {:?}", credentials.map(|c| c.keys().cloned().collect::<Vec<_>>()));
+//! # let _ = ProvisionOutcome::Created(Default::default());
 //! # Ok(()) }
 //! ```
+//!
+//! Every future of this crate is `Send`: fan requests out over tasks with `tokio::spawn` or
+//! a `tokio::task::JoinSet` (a [`Client`] is cheap to clone).
 //!
 //! Errors are one [`Error`] with predicates ([`Error::is_async_required`],
 //! [`Error::is_concurrency_error`], [`Error::is_gone`], ...). When a failure requires orphan
@@ -46,7 +63,8 @@
 //! [`InstanceApi::orphan_mitigate`] itself.
 //!
 //! Requests the specification forbids are refused before sending ([`Error::InvalidRequest`]:
-//! empty ids, an originating identity for another platform than `context.platform`, ...); the
+//! empty ids, a provision without `organization_guid`/`space_guid`, `parameters` that are not
+//! a JSON object, an originating identity for another platform than `context.platform`, ...); the
 //! rules that need the catalog are opt-in checks in [`checks`] ([`Client::check_update`],
 //! [`Client::check_bind`], [`Client::check_rotate`], [`Client::check_provision`]).
 //!

@@ -1,4 +1,4 @@
-//! Orphan mitigation, exactly per the v2.17 "Orphan Mitigation" table (CHECKLIST B.12).
+//! Orphan mitigation, exactly per the v2.17 "Orphan Mitigation" table.
 //!
 //! | Request | Broker response | Mitigation |
 //! |---|---|---|
@@ -9,14 +9,14 @@
 //! | update, GETs, catalog | anything | never |
 //! | any | 200 (even malformed), 408, any other 4xx (incl. `ConcurrencyError`) | never |
 //!
-//! Reaching the maximum polling duration makes the operation `failed` (B32), so it is treated
-//! like a `failed` last_operation. Mitigation requests omit the originating identity (B78).
+//! Reaching the maximum polling duration makes the operation `failed`, so it is treated
+//! like a `failed` last_operation. Mitigation requests omit the originating identity.
 //!
 //! The DELETE is retried with backoff until the broker confirms the deletion, polling
-//! `last_operation` after a `202` ([`OrphanMitigation`], B76). What happened is in
+//! `last_operation` after a `202` ([`OrphanMitigation`]). What happened is in
 //! [`Error::orphan_mitigation`](crate::Error::orphan_mitigation); with the policy disabled it
 //! says that mitigation is needed ([`MitigationResult::Disabled`]). For platform-internal
-//! failures (B77) call [`InstanceApi::orphan_mitigate`](crate::InstanceApi::orphan_mitigate)
+//! failures call [`InstanceApi::orphan_mitigate`](crate::InstanceApi::orphan_mitigate)
 //! or [`BindingApi::orphan_mitigate`](crate::BindingApi::orphan_mitigate).
 
 use std::fmt;
@@ -41,7 +41,7 @@ pub enum OperationKind {
 }
 
 impl OperationKind {
-    /// `true` for deprovision and unbind, where a polled `410 Gone` means success (B33, B34).
+    /// `true` for deprovision and unbind, where a polled `410 Gone` means success.
     #[must_use]
     pub fn is_delete(self) -> bool {
         matches!(self, Self::Deprovision | Self::Unbind)
@@ -74,7 +74,7 @@ pub enum Trigger {
     LastOperationFailed,
 }
 
-/// The orphan-mitigation policy (B76: "keep trying to delete them until the Service Broker
+/// The orphan-mitigation policy (the specification: "keep trying to delete them until the Service Broker
 /// responds with a success").
 ///
 /// When the table asks for mitigation, the client sends the DELETE (deprovision or unbind)
@@ -260,7 +260,7 @@ pub enum MitigationResult {
     /// The broker deleted the resource: `200`, or `202` and then `last_operation`
     /// `succeeded`.
     Deleted,
-    /// `410 Gone` (to the DELETE or while polling it): nothing was left (B78).
+    /// `410 Gone` (to the DELETE or while polling it): nothing was left.
     AlreadyGone,
     /// The client gave up: every attempt failed or the time budget ran out. The resource may
     /// still exist; [`Error::needs_orphan_mitigation`](crate::Error::needs_orphan_mitigation)

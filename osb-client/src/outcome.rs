@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use osb_types::binding::Credentials;
 use osb_types::{
     BindResponse, DeprovisionResponse, LastOperationResponse, OperationId, PlanId, ProvisionResponse,
     ServiceId, UnbindResponse, UpdateResponse,
@@ -14,11 +15,11 @@ use crate::orphan::OperationKind;
 pub struct PendingOperation {
     /// The request that started it.
     pub kind: OperationKind,
-    /// The broker's `operation` value, echoed verbatim when polling (B28).
+    /// The broker's `operation` value, echoed verbatim when polling.
     pub operation: Option<OperationId>,
     /// The offering (a polling hint, and needed for orphan mitigation).
     pub service_id: Option<ServiceId>,
-    /// The plan from *before* an update (B29), needed for orphan mitigation.
+    /// The plan from *before* an update, needed for orphan mitigation.
     pub plan_id: Option<PlanId>,
 }
 
@@ -61,7 +62,7 @@ impl<T: Pollable + ?Sized> Pollable for &T {
     }
 }
 
-/// Answer of a provision (B24).
+/// Answer of a provision.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ProvisionOutcome {
@@ -73,7 +74,7 @@ pub enum ProvisionOutcome {
     Accepted {
         /// The `operation` value (may be absent).
         operation: Option<OperationId>,
-        /// The dashboard URL: only delivered now, persist it (B26).
+        /// The dashboard URL: only delivered now, persist it.
         dashboard_url: Option<String>,
         /// The whole body.
         response: ProvisionResponse,
@@ -94,6 +95,31 @@ impl ProvisionOutcome {
     }
 }
 
+impl ProvisionOutcome {
+    /// The whole answer body, whichever the status.
+    #[must_use]
+    pub fn response(&self) -> &ProvisionResponse {
+        match self {
+            Self::Created(r) | Self::AlreadyExists(r) | Self::Accepted { response: r, .. } => r,
+        }
+    }
+
+    /// `true` for a `202 Accepted`: the provision goes on asynchronously.
+    #[must_use]
+    pub fn is_accepted(&self) -> bool {
+        matches!(self, Self::Accepted { .. })
+    }
+
+    /// The `operation` of an asynchronous provision, to poll with.
+    #[must_use]
+    pub fn operation(&self) -> Option<&OperationId> {
+        match self {
+            Self::Accepted { operation, .. } => operation.as_ref(),
+            _ => None,
+        }
+    }
+}
+
 impl Pollable for ProvisionOutcome {
     fn pending(&self) -> Option<PendingOperation> {
         match self {
@@ -103,7 +129,7 @@ impl Pollable for ProvisionOutcome {
     }
 }
 
-/// Answer of an update (B48).
+/// Answer of an update.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum UpdateOutcome {
@@ -113,7 +139,7 @@ pub enum UpdateOutcome {
     Accepted {
         /// The `operation` value (may be absent).
         operation: Option<OperationId>,
-        /// The new dashboard URL; `None` means "keep the previous one" (B49).
+        /// The new dashboard URL; `None` means "keep the previous one".
         dashboard_url: Option<String>,
         /// The whole body.
         response: UpdateResponse,
@@ -123,7 +149,7 @@ pub enum UpdateOutcome {
 }
 
 impl UpdateOutcome {
-    /// The dashboard URL to keep after this update (B49): the new one when the broker sent a
+    /// The dashboard URL to keep after this update: the new one when the broker sent a
     /// non-null `dashboard_url`, else `previous`.
     ///
     /// ```
@@ -151,7 +177,7 @@ impl Pollable for UpdateOutcome {
     }
 }
 
-/// Answer of a deprovision (B68).
+/// Answer of a deprovision.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum DeprovisionOutcome {
@@ -177,7 +203,7 @@ impl Pollable for DeprovisionOutcome {
     }
 }
 
-/// Answer of a bind or rotation (B56).
+/// Answer of a bind or rotation.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum BindOutcome {
@@ -196,6 +222,46 @@ pub enum BindOutcome {
     },
 }
 
+impl BindOutcome {
+    /// The credentials of a synchronous bind (`201` or `200`): what an application needs.
+    /// `None` after a `202` (wait for the bind, then [`get`](crate::BindingApi::get) the
+    /// binding) or when the broker sent none (e.g. a route or volume service).
+    ///
+    /// ```
+    /// use osb_client::BindOutcome;
+    /// let created = BindOutcome::Created(serde_json::from_str(r#"{"credentials":{"uri":"kv://1"}}"#).unwrap());
+    /// assert_eq!(created.credentials().unwrap()["uri"], "kv://1");
+    /// assert!(!created.is_accepted());
+    /// ```
+    #[must_use]
+    pub fn credentials(&self) -> Option<&Credentials> {
+        self.response().credentials.as_ref()
+    }
+
+    /// The whole answer body, whichever the status.
+    #[must_use]
+    pub fn response(&self) -> &BindResponse {
+        match self {
+            Self::Created(r) | Self::AlreadyExists(r) | Self::Accepted { response: r, .. } => r,
+        }
+    }
+
+    /// `true` for a `202 Accepted`: the bind goes on asynchronously.
+    #[must_use]
+    pub fn is_accepted(&self) -> bool {
+        matches!(self, Self::Accepted { .. })
+    }
+
+    /// The `operation` of an asynchronous bind, to poll with.
+    #[must_use]
+    pub fn operation(&self) -> Option<&OperationId> {
+        match self {
+            Self::Accepted { operation, .. } => operation.as_ref(),
+            _ => None,
+        }
+    }
+}
+
 impl Pollable for BindOutcome {
     fn pending(&self) -> Option<PendingOperation> {
         match self {
@@ -205,7 +271,7 @@ impl Pollable for BindOutcome {
     }
 }
 
-/// Answer of an unbind (B65).
+/// Answer of an unbind.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum UnbindOutcome {
@@ -242,7 +308,7 @@ pub enum LastOperation {
         /// The parsed `Retry-After` header (seconds or HTTP-date).
         retry_after: Option<Duration>,
     },
-    /// `410 Gone`: success while polling a delete; invalid (keep polling) otherwise (B33/B34).
+    /// `410 Gone`: success while polling a delete; invalid (keep polling) otherwise.
     Gone {
         /// The parsed `Retry-After` header, if any.
         retry_after: Option<Duration>,

@@ -1,8 +1,8 @@
-//! Polling `last_operation` until an asynchronous operation ends (CHECKLIST B.4).
+//! Polling `last_operation` until an asynchronous operation ends.
 //!
 //! Cancel by dropping the future. `Retry-After` (seconds or HTTP-date) replaces the interval
 //! for the next poll, also on a retryable error answer (e.g. `503`); the deadline is the smaller of [`WaitOptions::max_duration`] and the
-//! plan's `maximum_polling_duration`, after which the operation is failed (B32).
+//! plan's `maximum_polling_duration`, after which the operation is failed.
 
 use std::fmt;
 use std::sync::Arc;
@@ -163,12 +163,12 @@ pub enum WaitOutcome {
     Completed,
     /// `last_operation` reported `"succeeded"`.
     Succeeded(LastOperationResponse),
-    /// `410 Gone` while polling a delete: the resource is gone (B33/B34).
+    /// `410 Gone` while polling a delete: the resource is gone.
     Gone,
 }
 
-/// Statuses that polling cannot fix: stop instead of polling on (B35 asks to keep polling on
-/// "invalid" answers; these are answers about the request itself).
+/// Statuses that polling cannot fix: stop instead of polling on (the specification asks to keep
+/// polling on "invalid" answers; these are answers about the request itself).
 fn is_final(e: &Error) -> bool {
     matches!(e.status(), Some(400 | 401 | 403 | 404 | 412)) || matches!(e, Error::Unsupported { .. })
 }
@@ -279,11 +279,11 @@ impl InstanceApi {
     /// Polls this instance's `last_operation` until `op` ends.
     ///
     /// `410 Gone` ends a deprovision successfully and is ignored while provisioning or
-    /// updating (B33).
+    /// updating.
     ///
     /// # Errors
     /// [`Error::OperationFailed`] on `"failed"`, [`Error::PollingTimedOut`] at the deadline
-    /// (both deprovision as orphan mitigation after a provision, B.12), or a 400/401/403/404/412.
+    /// (both deprovision as orphan mitigation after a provision), or a 400/401/403/404/412.
     pub async fn wait_with(&self, op: &impl Pollable, opts: &WaitOptions) -> Result<WaitOutcome> {
         let Some(pending) = op.pending() else {
             return Ok(WaitOutcome::Completed);
@@ -297,7 +297,7 @@ impl InstanceApi {
 }
 
 impl InstanceApi {
-    /// Deletes every binding in `bindings`, then the instance (B66: "the Platform MUST delete
+    /// Deletes every binding in `bindings`, then the instance (the specification: "the Platform MUST delete
     /// all Service Bindings of a Service Instance before deprovisioning it"; the client keeps
     /// no state, so the caller names them).
     ///
@@ -336,10 +336,10 @@ impl BindingApi {
     }
 
     /// Polls this binding's `last_operation` until `op` ends; after a bind succeeds, `get` the
-    /// binding for its credentials (B38).
+    /// binding for its credentials.
     ///
     /// # Errors
-    /// As [`InstanceApi::wait_with`], with unbind as orphan mitigation (B34).
+    /// As [`InstanceApi::wait_with`], with unbind as orphan mitigation.
     pub async fn wait_with(&self, op: &impl Pollable, opts: &WaitOptions) -> Result<WaitOutcome> {
         let Some(pending) = op.pending() else {
             return Ok(WaitOutcome::Completed);

@@ -1,4 +1,4 @@
-//! What each OSB API version allows a client to send (CHECKLIST V24/V25).
+//! What each OSB API version allows a client to send.
 
 use osb_types::ApiVersion;
 
@@ -10,7 +10,7 @@ pub const MIN_SUPPORTED: ApiVersion = ApiVersion::V2_11;
 ///
 /// Newer versions are refused by [`ClientBuilder::build`](crate::ClientBuilder::build): the
 /// version header promises the broker the behaviour of that version, and this client only
-/// implements up to 2.17 (CHECKLIST V22). Older brokers are reached by pinning an older version
+/// implements up to 2.17. Older brokers are reached by pinning an older version
 /// or by [`Client::negotiate`](crate::Client::negotiate).
 pub const MAX_SUPPORTED: ApiVersion = ApiVersion::V2_17;
 

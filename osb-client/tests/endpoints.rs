@@ -27,7 +27,7 @@ async fn b1_b6_b7_headers_sent_on_provision() {
         .unwrap();
     client
         .instance("i-1")
-        .provision(&ProvisionRequest::new("svc-1", "plan-1"))
+        .provision(&ProvisionRequest::new("svc-1", "plan-1").with_org_space("org-1", "space-1"))
         .await
         .unwrap();
     let r = &stub.requests()[0];
@@ -136,7 +136,7 @@ async fn b24_provision_status_mapping() {
     ])
     .await;
     let inst = stub.client().build().unwrap().instance("i-1");
-    let req = ProvisionRequest::new("svc-1", "plan-1");
+    let req = ProvisionRequest::new("svc-1", "plan-1").with_org_space("org-1", "space-1");
     let created = inst.provision(&req).await.unwrap();
     assert!(matches!(&created, ProvisionOutcome::Created(_)));
     assert_eq!(created.dashboard_url(), Some("http://d/1"));
@@ -386,7 +386,7 @@ async fn b70_b72_b73_error_code_predicates() {
         .build()
         .unwrap()
         .instance("i");
-    let req = ProvisionRequest::new("s", "p");
+    let req = ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1");
     let e = inst.provision(&req).await.unwrap_err();
     assert!(e.is_async_required());
     assert_eq!(e.description(), Some("async only"));
@@ -433,6 +433,7 @@ async fn v24_version_gating_fails_before_sending() {
     assert!(e.to_string().contains("binding rotation"), "{e}");
     let v14 = stub.client().api_version(ApiVersion::V2_14).build().unwrap();
     let req = ProvisionRequest::new("s", "p")
+        .with_org_space("org-1", "space-1")
         .with_maintenance_info(osb_client::types::catalog::MaintenanceInfo::new("1.0"));
     assert!(matches!(
         v14.instance("i").provision(&req).await.unwrap_err(),
@@ -471,13 +472,13 @@ async fn b23_accepts_incomplete_can_be_turned_off() {
     let client = stub.client().accepts_incomplete(false).build().unwrap();
     client
         .instance("i")
-        .provision(&ProvisionRequest::new("s", "p"))
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
         .await
         .unwrap();
     client
         .instance("i")
         .accepts_incomplete(true)
-        .provision(&ProvisionRequest::new("s", "p"))
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
         .await
         .unwrap();
     let reqs = stub.requests();

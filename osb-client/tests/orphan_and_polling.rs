@@ -49,7 +49,7 @@ async fn b79_provision_5xx_triggers_deprovision() {
         .build()
         .unwrap()
         .instance("i-1")
-        .provision(&ProvisionRequest::new("svc-1", "plan-1"))
+        .provision(&ProvisionRequest::new("svc-1", "plan-1").with_org_space("org-1", "space-1"))
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(500));
@@ -74,7 +74,7 @@ async fn b79_provision_timeout_triggers_deprovision() {
     let client = stub.client().timeout(Duration::from_millis(300)).build().unwrap();
     let err = client
         .instance("i-1")
-        .provision(&ProvisionRequest::new("s", "p"))
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
         .await
         .unwrap_err();
     assert!(err.is_timeout(), "{err}");
@@ -92,7 +92,7 @@ async fn b79_provision_malformed_201_and_202_trigger_deprovision() {
             .build()
             .unwrap()
             .instance("i")
-            .provision(&ProvisionRequest::new("s", "p"))
+            .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
             .await
             .unwrap_err();
         assert!(matches!(err, Error::Decode { .. }), "{err}");
@@ -109,7 +109,7 @@ async fn b79_provision_malformed_200_no_mitigation() {
         .build()
         .unwrap()
         .instance("i")
-        .provision(&ProvisionRequest::new("s", "p"))
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Decode { status: 200, .. }));
@@ -125,7 +125,7 @@ async fn b79_provision_other_2xx_triggers_deprovision() {
         .build()
         .unwrap()
         .instance("i")
-        .provision(&ProvisionRequest::new("s", "p"))
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
         .await
         .unwrap_err();
     assert!(matches!(err, Error::UnexpectedStatus { status: 204, .. }));
@@ -141,7 +141,7 @@ async fn b79_provision_4xx_and_408_no_mitigation() {
             .build()
             .unwrap()
             .instance("i")
-            .provision(&ProvisionRequest::new("s", "p"))
+            .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
             .await
             .unwrap_err();
         assert_eq!(err.status(), Some(status));
@@ -160,7 +160,7 @@ async fn b80_concurrency_error_never_mitigated() {
     let client = stub.client().build().unwrap();
     let e = client
         .instance("i")
-        .provision(&ProvisionRequest::new("s", "p"))
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
         .await
         .unwrap_err();
     assert!(e.is_concurrency_error());
@@ -269,7 +269,7 @@ async fn b76_mitigation_keeps_trying_then_reports_failure() {
         .build()
         .unwrap()
         .instance("i")
-        .provision(&ProvisionRequest::new("s", "p"))
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
         .await
         .unwrap_err();
     let om = err.orphan_mitigation().unwrap();
@@ -289,7 +289,7 @@ async fn b76_mitigation_can_be_turned_off() {
         .unwrap();
     let err = client
         .instance("i")
-        .provision(&ProvisionRequest::new("s", "p"))
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
         .await
         .unwrap_err();
     let om = err.orphan_mitigation().expect("reported as needed");
@@ -323,7 +323,10 @@ async fn b30_wait_polls_until_succeeded_with_progress_and_b29_hints() {
     ])
     .await;
     let inst = stub.client().build().unwrap().instance("i");
-    let out = inst.provision(&ProvisionRequest::new("s", "p")).await.unwrap();
+    let out = inst
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
+        .await
+        .unwrap();
     let seen = Arc::new(AtomicU32::new(0));
     let s2 = seen.clone();
     let r = inst
@@ -364,7 +367,10 @@ async fn b31_retry_after_seconds_honoured() {
     ])
     .await;
     let inst = stub.client().build().unwrap().instance("i");
-    let out = inst.provision(&ProvisionRequest::new("s", "p")).await.unwrap();
+    let out = inst
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
+        .await
+        .unwrap();
     let t = Instant::now();
     inst.wait_with(&out, &fast()).await.unwrap();
     assert!(t.elapsed() >= Duration::from_millis(950), "{:?}", t.elapsed());
@@ -379,7 +385,10 @@ async fn b31_retry_after_http_date_honoured() {
     ])
     .await;
     let inst = stub.client().build().unwrap().instance("i");
-    let out = inst.provision(&ProvisionRequest::new("s", "p")).await.unwrap();
+    let out = inst
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
+        .await
+        .unwrap();
     let t = Instant::now();
     inst.wait_with(&out, &fast()).await.unwrap();
     // HTTP-dates have one-second resolution
@@ -399,7 +408,10 @@ async fn b31_absurd_retry_after_ends_at_the_polling_deadline_without_panicking()
         .build()
         .unwrap()
         .instance("i");
-    let out = inst.provision(&ProvisionRequest::new("s", "p")).await.unwrap();
+    let out = inst
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
+        .await
+        .unwrap();
     let err = inst
         .wait_with(&out, &fast().max_duration(Duration::from_millis(300)))
         .await
@@ -421,7 +433,10 @@ async fn b31_absurd_retry_after_ends_at_the_polling_deadline_without_panicking()
 async fn b32_maximum_polling_duration_means_failed_and_mitigates_provision() {
     let stub = async_broker(vec![Reply::json(200, r#"{"state":"in progress"}"#)]).await;
     let inst = stub.client().build().unwrap().instance("i");
-    let out = inst.provision(&ProvisionRequest::new("s", "p")).await.unwrap();
+    let out = inst
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
+        .await
+        .unwrap();
     let mut plan: osb_client::types::ServicePlan =
         serde_json::from_str(r#"{"id":"p","name":"n","description":"d"}"#).unwrap();
     plan.maximum_polling_duration = Some(1);
@@ -460,7 +475,10 @@ async fn b37_failed_provision_triggers_deprovision() {
     )])
     .await;
     let inst = stub.client().build().unwrap().instance("i");
-    let out = inst.provision(&ProvisionRequest::new("s", "p")).await.unwrap();
+    let out = inst
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
+        .await
+        .unwrap();
     let err = inst.wait_with(&out, &fast()).await.unwrap_err();
     match &err {
         Error::OperationFailed {
@@ -518,7 +536,10 @@ async fn b33_410_while_polling_create_keeps_polling() {
     ])
     .await;
     let inst = stub.client().build().unwrap().instance("i");
-    let out = inst.provision(&ProvisionRequest::new("s", "p")).await.unwrap();
+    let out = inst
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
+        .await
+        .unwrap();
     assert!(matches!(
         inst.wait_with(&out, &fast()).await.unwrap(),
         WaitOutcome::Succeeded(_)
@@ -541,7 +562,10 @@ async fn b35_invalid_answers_while_polling_keep_polling() {
     ])
     .await;
     let inst = stub.client().build().unwrap().instance("i");
-    let out = inst.provision(&ProvisionRequest::new("s", "p")).await.unwrap();
+    let out = inst
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
+        .await
+        .unwrap();
     assert!(matches!(
         inst.wait_with(&out, &fast()).await.unwrap(),
         WaitOutcome::Succeeded(_)
@@ -582,7 +606,10 @@ async fn b34_binding_410_while_polling_unbind_is_success_and_failed_bind_unbinds
 async fn wait_is_cancelled_by_dropping_the_future() {
     let stub = async_broker(vec![Reply::json(200, r#"{"state":"in progress"}"#)]).await;
     let inst = stub.client().build().unwrap().instance("i");
-    let out = inst.provision(&ProvisionRequest::new("s", "p")).await.unwrap();
+    let out = inst
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
+        .await
+        .unwrap();
     let r = tokio::time::timeout(Duration::from_millis(100), inst.wait_with(&out, &fast())).await;
     assert!(r.is_err());
     // a request already on the wire when the future was dropped may still be recorded
@@ -840,7 +867,10 @@ async fn b31_retry_after_on_a_retryable_error_answer_is_honoured() {
     ])
     .await;
     let inst = stub.client().build().unwrap().instance("i");
-    let out = inst.provision(&ProvisionRequest::new("s", "p")).await.unwrap();
+    let out = inst
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
+        .await
+        .unwrap();
     // the configured interval is 10 ms; the 503's Retry-After asks for 1 s
     assert!(matches!(
         inst.wait_with(&out, &fast()).await.unwrap(),
@@ -862,7 +892,10 @@ async fn b39_backoff_makes_the_poll_interval_grow() {
     ])
     .await;
     let inst = stub.client().build().unwrap().instance("i");
-    let out = inst.provision(&ProvisionRequest::new("s", "p")).await.unwrap();
+    let out = inst
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
+        .await
+        .unwrap();
     let opts = WaitOptions::default()
         .interval(Duration::from_millis(40))
         .backoff(2.0)
@@ -893,7 +926,7 @@ async fn b12_error_snippet_is_cut_at_a_character_boundary() {
         let inst = client.instance("i");
         for _ in 0..2 {
             let e = inst
-                .provision(&ProvisionRequest::new("s", "p"))
+                .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
                 .await
                 .unwrap_err();
             let snippet = match &e {
@@ -922,7 +955,7 @@ async fn b12_error_snippet_is_cut_at_a_character_boundary() {
         .build()
         .unwrap()
         .instance("i")
-        .provision(&ProvisionRequest::new("s", "p"))
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
         .await
         .unwrap_err();
     assert!(e.to_string().starts_with("broker answered 500: kaputt ✗"), "{e}");

@@ -53,7 +53,7 @@ async fn provision(stub: &Stub, policy: OrphanMitigation) -> osb_client::Error {
         .build()
         .unwrap()
         .instance("i-1")
-        .provision(&ProvisionRequest::new("s", "p"))
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
         .await
         .unwrap_err()
 }
@@ -250,7 +250,7 @@ async fn b77_disabled_policy_says_mitigation_is_needed_and_the_caller_can_do_it(
         .unwrap();
     let inst = client.instance("i-1");
     let err = inst
-        .provision(&ProvisionRequest::new("s", "p"))
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
         .await
         .unwrap_err();
     assert!(err.needs_orphan_mitigation());

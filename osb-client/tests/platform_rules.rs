@@ -47,7 +47,11 @@ async fn b5_originating_identity_platform_must_equal_context_platform() {
     let k8s = Context::kubernetes("ns", "cluster");
 
     let e = inst
-        .provision(&ProvisionRequest::new("s", "p").with_context(k8s.clone()))
+        .provision(
+            &ProvisionRequest::new("s", "p")
+                .with_org_space("org-1", "space-1")
+                .with_context(k8s.clone()),
+        )
         .await
         .unwrap_err();
     assert!(e.is_invalid_request(), "{e}");
@@ -74,11 +78,17 @@ async fn b5_originating_identity_platform_must_equal_context_platform() {
     assert!(stub.requests().is_empty(), "refused before sending");
 
     // same platform: sent, with the header `<platform> <base64 JSON object>`
-    inst.provision(&ProvisionRequest::new("s", "p").with_context(Context::cloud_foundry("o", "sp")))
+    inst.provision(
+        &ProvisionRequest::new("s", "p")
+            .with_org_space("org-1", "space-1")
+            .with_context(Context::cloud_foundry("o", "sp")),
+    )
+    .await
+    .unwrap();
+    // no context: nothing to compare with
+    inst.provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
         .await
         .unwrap();
-    // no context: nothing to compare with
-    inst.provision(&ProvisionRequest::new("s", "p")).await.unwrap();
     let reqs = stub.requests();
     assert_eq!(reqs.len(), 2);
     for r in &reqs {
@@ -103,7 +113,7 @@ async fn b5_identity_platform_must_be_a_non_empty_token() {
             .unwrap();
         let e = client
             .instance("i")
-            .provision(&ProvisionRequest::new("s", "p"))
+            .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
             .await
             .unwrap_err();
         assert!(e.is_invalid_request(), "{platform:?}: {e}");
@@ -121,7 +131,11 @@ async fn b5_identity_platform_must_be_a_non_empty_token() {
     let ctx: Context = serde_json::from_value(json!({"platform": "nomad", "job": "j"})).unwrap();
     client
         .instance("i")
-        .provision(&ProvisionRequest::new("s", "p").with_context(ctx))
+        .provision(
+            &ProvisionRequest::new("s", "p")
+                .with_org_space("org-1", "space-1")
+                .with_context(ctx),
+        )
         .await
         .unwrap();
     let r = &stub.requests()[0];
@@ -159,7 +173,10 @@ async fn b9_unknown_fields_in_responses_are_ignored() {
     let catalog = client.catalog().await.unwrap();
     assert_eq!(catalog.services[0].plans[0].id, "p");
     let inst = client.instance("i");
-    let out = inst.provision(&ProvisionRequest::new("s", "p")).await.unwrap();
+    let out = inst
+        .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
+        .await
+        .unwrap();
     assert_eq!(out.dashboard_url(), Some("http://d"));
     match inst.binding("b").bind(&BindRequest::new("s", "p")).await.unwrap() {
         BindOutcome::Created(r) => assert_eq!(r.credentials.unwrap()["u"], "x"),
@@ -203,12 +220,18 @@ async fn b13_offerings_and_plans_are_told_apart_by_id_only() {
     );
     assert!(
         client
-            .check_provision(&catalog, &ProvisionRequest::new("svc-a", "plan-b"))
+            .check_provision(
+                &catalog,
+                &ProvisionRequest::new("svc-a", "plan-b").with_org_space("org-1", "space-1")
+            )
             .unwrap_err()
             .is_invalid_request()
     );
     client
-        .check_provision(&catalog, &ProvisionRequest::new("svc-b", "plan-b"))
+        .check_provision(
+            &catalog,
+            &ProvisionRequest::new("svc-b", "plan-b").with_org_space("org-1", "space-1"),
+        )
         .unwrap();
 }
 
@@ -261,7 +284,7 @@ async fn b20_empty_instance_id_is_refused_before_sending() {
     let stub = Stub::script(vec![Reply::json(200, "{}")]).await;
     let inst = stub.client().build().unwrap().instance("");
     let errors = [
-        inst.provision(&ProvisionRequest::new("s", "p"))
+        inst.provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
             .await
             .unwrap_err(),
         inst.update(&UpdateRequest::new("s")).await.unwrap_err(),
@@ -298,44 +321,93 @@ async fn b21_cloud_foundry_context_also_fills_organization_and_space_guid() {
     let mut req = ProvisionRequest::new("s", "p").with_context(Context::cloud_foundry("org-1", "space-1"));
     req.organization_guid = Some("org-x".into());
     inst.provision(&req).await.unwrap();
-    // Kubernetes: the profile defines no org/space, nothing is invented
-    inst.provision(&ProvisionRequest::new("s", "p").with_context(Context::kubernetes("ns", "c")))
+    // Kubernetes, as Kubernetes Service Catalog did: organization = cluster id, space = namespace
+    inst.provision(&ProvisionRequest::new("s", "p").with_context(Context::kubernetes("ns", "cluster-7")))
         .await
         .unwrap();
-    // a CF context without GUIDs adds nothing
-    inst.provision(
-        &ProvisionRequest::new("s", "p").with_context(Context::CloudFoundry(CloudFoundryContext::default())),
-    )
-    .await
-    .unwrap();
+    // set explicitly, without a context
+    inst.provision(&ProvisionRequest::new("s", "p").with_org_space("org-e", "space-e"))
+        .await
+        .unwrap();
     let reqs = stub.requests();
-    let b0 = body(&reqs[0]);
-    assert_eq!(b0["organization_guid"], "org-1");
-    assert_eq!(b0["space_guid"], "space-1");
+    let guids = |i: usize| {
+        let b = body(&reqs[i]);
+        (
+            b["organization_guid"].as_str().map(str::to_owned),
+            b["space_guid"].as_str().map(str::to_owned),
+        )
+    };
+    let pair = |o: &str, s: &str| (Some(o.to_owned()), Some(s.to_owned()));
+    assert_eq!(guids(0), pair("org-1", "space-1"));
     assert_eq!(
-        b0["context"]["organization_guid"], "org-1",
+        body(&reqs[0])["context"]["organization_guid"],
+        "org-1",
         "context is sent as well"
     );
-    let b1 = body(&reqs[1]);
-    assert_eq!(b1["organization_guid"], "org-x");
-    assert_eq!(b1["space_guid"], "space-1");
-    for r in &reqs[2..] {
-        let b = body(r);
-        assert!(
-            b.get("organization_guid").is_none() && b.get("space_guid").is_none(),
-            "{b}"
-        );
+    assert_eq!(guids(1), pair("org-x", "space-1"));
+    assert_eq!(guids(2), pair("cluster-7", "ns"));
+    assert_eq!(body(&reqs[2])["context"]["clusterid"], "cluster-7");
+    assert_eq!(guids(3), pair("org-e", "space-e"));
+    assert_eq!(reqs.len(), 4);
+}
+
+#[tokio::test]
+async fn b21_a_provision_without_organization_or_space_guid_is_not_sent() {
+    let stub = Stub::script(vec![Reply::json(201, "{}")]).await;
+    let inst = stub.client().build().unwrap().instance("i");
+    let cases = [
+        (
+            ProvisionRequest::new("s", "p"),
+            "request not sent: a provision must carry organization_guid and space_guid (required by the \
+             specification, and by many brokers); the request has no context to take it from: set them \
+             with ProvisionRequest::with_org_space or give a context that has them",
+        ),
+        (
+            ProvisionRequest::new("s", "p")
+                .with_context(Context::CloudFoundry(CloudFoundryContext::default())),
+            "request not sent: a provision must carry organization_guid and space_guid (required by the \
+             specification, and by many brokers); the Cloud Foundry context does not have it: set them \
+             with ProvisionRequest::with_org_space or give a context that has them",
+        ),
+    ];
+    for (req, message) in cases {
+        let e = inst.provision(&req).await.unwrap_err();
+        assert!(e.is_invalid_request(), "{e}");
+        assert_eq!(e.to_string(), message);
     }
+    // one of the two missing: named alone (a Kubernetes context before 2.14 has no clusterid)
+    let ns_only = osb_client::types::context::KubernetesContext {
+        namespace: Some("ns".into()),
+        ..Default::default()
+    };
+    let e = inst
+        .provision(&ProvisionRequest::new("s", "p").with_context(Context::Kubernetes(ns_only)))
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("must carry organization_guid (") && !e.to_string().contains("and space_guid"),
+        "{e}"
+    );
+    // another platform's context has no such fields
+    let nomad: Context = serde_json::from_value(json!({"platform": "nomad"})).unwrap();
+    let e = inst
+        .provision(&ProvisionRequest::new("s", "p").with_context(nomad))
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("not a Cloud Foundry or Kubernetes one"),
+        "{e}"
+    );
 
     // "MUST be a non-empty string"
-    let mut req = ProvisionRequest::new("s", "p");
+    let mut req = ProvisionRequest::new("s", "p").with_org_space("org", "space");
     req.space_guid = Some(String::new());
     let e = inst.provision(&req).await.unwrap_err();
     assert_eq!(
         e.to_string(),
         "request not sent: space_guid must be a non-empty string"
     );
-    assert_eq!(stub.requests().len(), 4);
+    assert!(stub.requests().is_empty(), "nothing was sent");
 }
 
 #[tokio::test]
@@ -346,17 +418,26 @@ async fn b21_check_provision_requires_ids_from_the_catalog() {
     .unwrap();
     let client = osb_client::Client::builder("http://127.0.0.1:9").build().unwrap();
     client
-        .check_provision(&catalog, &ProvisionRequest::new("s1", "p1"))
+        .check_provision(
+            &catalog,
+            &ProvisionRequest::new("s1", "p1").with_org_space("org-1", "space-1"),
+        )
         .unwrap();
     let e = client
-        .check_provision(&catalog, &ProvisionRequest::new("nope", "p1"))
+        .check_provision(
+            &catalog,
+            &ProvisionRequest::new("nope", "p1").with_org_space("org-1", "space-1"),
+        )
         .unwrap_err();
     assert_eq!(
         e.to_string(),
         "request not sent: no service offering with id nope in the catalog"
     );
     let e = client
-        .check_provision(&catalog, &ProvisionRequest::new("s1", "p2"))
+        .check_provision(
+            &catalog,
+            &ProvisionRequest::new("s1", "p2").with_org_space("org-1", "space-1"),
+        )
         .unwrap_err();
     assert_eq!(
         e.to_string(),
@@ -369,7 +450,7 @@ async fn b21_check_provision_requires_ids_from_the_catalog() {
         .build()
         .unwrap()
         .instance("i")
-        .provision(&ProvisionRequest::new("s", ""))
+        .provision(&ProvisionRequest::new("s", "").with_org_space("org-1", "space-1"))
         .await
         .unwrap_err();
     assert_eq!(
@@ -922,7 +1003,10 @@ async fn b24_provision_200_and_201_need_no_polling() {
     let stub = Stub::script(vec![Reply::json(201, "{}"), Reply::json(200, "{}")]).await;
     let inst = stub.client().build().unwrap().instance("i");
     for _ in 0..2 {
-        let out = inst.provision(&ProvisionRequest::new("s", "p")).await.unwrap();
+        let out = inst
+            .provision(&ProvisionRequest::new("s", "p").with_org_space("org-1", "space-1"))
+            .await
+            .unwrap();
         assert!(!matches!(out, ProvisionOutcome::Accepted { .. }));
         assert_eq!(inst.wait(&out).await.unwrap(), WaitOutcome::Completed);
     }

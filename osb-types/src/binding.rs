@@ -5,6 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::context::Context;
+use crate::instance::{PARAMETERS, ParametersError, check_parameters, set_parameters, to_parameters};
 use crate::query::{params_impl, required_ids_impl};
 use crate::{BindingId, Extra, OperationId, Parameters, PlanId, ServiceId};
 
@@ -60,13 +61,6 @@ impl BindRequest {
         self
     }
 
-    /// Sets `parameters`.
-    #[must_use]
-    pub fn with_parameters(mut self, parameters: Parameters) -> Self {
-        self.parameters = Some(parameters);
-        self
-    }
-
     /// Sets `context`.
     #[must_use]
     pub fn with_context(mut self, context: Context) -> Self {
@@ -87,6 +81,11 @@ impl BindRequest {
         self
     }
 }
+
+crate::instance::parameters_builders!(
+    BindRequest,
+    "let req = osb_types::BindRequest::new(\"svc\", \"plan\").with_parameters(json!({\"size\": 3}));"
+);
 
 /// Body of a binding rotation (spec "Rotating a Service Binding"), sent to the same route as a bind.
 ///

@@ -316,6 +316,32 @@ impl Catalog {
         offering.plan(plan_id).map(|p| (offering, p))
     }
 
+    /// The offering with this `name` (names are unique in a valid catalog; the first wins).
+    ///
+    /// ```
+    /// use osb_types::catalog::{Catalog, ServiceOffering, ServicePlan};
+    /// let catalog = Catalog::new(vec![ServiceOffering::new("svc-1", "kv", "Key-value store", vec![
+    ///     ServicePlan::new("plan-1", "free", "Shared"),
+    ///     ServicePlan::new("plan-2", "dedicated", "Own server"),
+    /// ])]);
+    /// assert_eq!(catalog.offering_by_name("kv").unwrap().id, "svc-1");
+    /// let (kv, dedicated) = catalog.plan_by_name("kv", "dedicated").unwrap();
+    /// assert_eq!((kv.id.as_str(), dedicated.id.as_str()), ("svc-1", "plan-2"));
+    /// assert!(catalog.plan_by_name("kv", "plan-2").is_none(), "names only, not ids");
+    /// assert!(catalog.offering_by_name("KV").is_none(), "names are case-sensitive");
+    /// ```
+    #[must_use]
+    pub fn offering_by_name(&self, name: &str) -> Option<&ServiceOffering> {
+        self.services.iter().find(|s| s.name == name)
+    }
+
+    /// The offering named `offering` and its plan named `plan`.
+    #[must_use]
+    pub fn plan_by_name(&self, offering: &str, plan: &str) -> Option<(&ServiceOffering, &ServicePlan)> {
+        let o = self.offering_by_name(offering)?;
+        o.plan_by_name(plan).map(|p| (o, p))
+    }
+
     /// The plan with this id in any offering, with its offering.
     #[must_use]
     pub fn find_plan(&self, plan_id: &str) -> Option<(&ServiceOffering, &ServicePlan)> {
@@ -377,6 +403,12 @@ impl ServiceOffering {
     #[must_use]
     pub fn plan(&self, plan_id: &str) -> Option<&ServicePlan> {
         self.plans.iter().find(|p| p.id == plan_id)
+    }
+
+    /// The plan with this `name` (plan names are unique within an offering).
+    #[must_use]
+    pub fn plan_by_name(&self, name: &str) -> Option<&ServicePlan> {
+        self.plans.iter().find(|p| p.name == name)
     }
 
     /// Effective `bindable` of a plan: the plan's own value, else the offering's.

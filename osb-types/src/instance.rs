@@ -1,5 +1,7 @@
 //! Service Instance bodies: provision, update, deprovision and fetch, with their query parameters.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::MaintenanceInfo;
@@ -58,17 +60,31 @@ impl ProvisionRequest {
         self
     }
 
-    /// Sets `parameters`.
-    #[must_use]
-    pub fn with_parameters(mut self, parameters: Parameters) -> Self {
-        self.parameters = Some(parameters);
-        self
-    }
-
     /// Sets `maintenance_info`.
     #[must_use]
     pub fn with_maintenance_info(mut self, maintenance_info: MaintenanceInfo) -> Self {
         self.maintenance_info = Some(maintenance_info);
+        self
+    }
+
+    /// Sets the top-level `organization_guid` and `space_guid`. Deprecated in favour of
+    /// `context` but still required by the specification in every version, and by many
+    /// brokers: set them when the request has no Cloud Foundry or Kubernetes context to take
+    /// them from.
+    ///
+    /// ```
+    /// let req = osb_types::ProvisionRequest::new("svc", "plan").with_org_space("org-1", "space-1");
+    /// let json = serde_json::to_value(&req).unwrap();
+    /// assert_eq!((json["organization_guid"].as_str(), json["space_guid"].as_str()), (Some("org-1"), Some("space-1")));
+    /// ```
+    #[must_use]
+    pub fn with_org_space(
+        mut self,
+        organization_guid: impl Into<String>,
+        space_guid: impl Into<String>,
+    ) -> Self {
+        self.organization_guid = Some(organization_guid.into());
+        self.space_guid = Some(space_guid.into());
         self
     }
 }
@@ -142,13 +158,6 @@ impl UpdateRequest {
     #[must_use]
     pub fn with_plan(mut self, plan_id: impl Into<PlanId>) -> Self {
         self.plan_id = Some(plan_id.into());
-        self
-    }
-
-    /// Sets `parameters`.
-    #[must_use]
-    pub fn with_parameters(mut self, parameters: Parameters) -> Self {
-        self.parameters = Some(parameters);
         self
     }
 
@@ -250,6 +259,165 @@ pub struct FetchInstanceResponse {
     #[serde(flatten)]
     pub extra: Extra,
 }
+
+/// Why a value given as `parameters` cannot be sent: the specification requires a JSON object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParametersError {
+    found: &'static str,
+}
+
+impl ParametersError {
+    /// What the value was instead of an object: `"a number"`, `"an array"`, `"null"`, ...
+    #[must_use]
+    pub fn found(&self) -> &'static str {
+        self.found
+    }
+}
+
+impl fmt::Display for ParametersError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.found == "unserializable" {
+            f.write_str("parameters could not be serialized to JSON; they must be a JSON object")
+        } else {
+            write!(f, "parameters must be a JSON object, not {}", self.found)
+        }
+    }
+}
+
+impl std::error::Error for ParametersError {}
+
+/// Serializes `value` as request `parameters`: anything that serializes to a JSON object (a
+/// struct, a map, `serde_json::json!({..})`, a [`Parameters`] map).
+///
+/// ```
+/// #[derive(serde::Serialize)]
+/// struct Size { gb: u32 }
+/// let p = osb_types::instance::to_parameters(Size { gb: 3 }).unwrap();
+/// assert_eq!(p["gb"], 3);
+/// let e = osb_types::instance::to_parameters(vec![1, 2]).unwrap_err();
+/// assert_eq!(e.to_string(), "parameters must be a JSON object, not an array");
+/// ```
+///
+/// # Errors
+/// [`ParametersError`] when the value is not an object or cannot be serialized.
+pub fn to_parameters(value: impl Serialize) -> Result<Parameters, ParametersError> {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        Ok(other) => Err(ParametersError {
+            found: json_kind(&other),
+        }),
+        Err(_) => Err(ParametersError {
+            found: "unserializable",
+        }),
+    }
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// The key under which a non-object `parameters` value is kept in `extra`.
+pub(crate) const PARAMETERS: &str = "parameters";
+
+/// `with_parameters` of the three request types: an object goes to `parameters`; anything
+/// else is kept, as given, in `extra["parameters"]` (`null` when it cannot be serialized), so
+/// that it is never silently dropped and [`check_parameters`] reports it.
+pub(crate) fn set_parameters(
+    parameters: &mut Option<Parameters>,
+    extra: &mut crate::Extra,
+    value: impl Serialize,
+) {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::Object(map)) => {
+            *parameters = Some(map);
+            extra.remove(PARAMETERS);
+        }
+        other => {
+            *parameters = None;
+            extra.insert(PARAMETERS.to_owned(), other.unwrap_or(serde_json::Value::Null));
+        }
+    }
+}
+
+/// `Err` when `with_parameters` was given something other than a JSON object.
+pub(crate) fn check_parameters(extra: &crate::Extra) -> Result<(), ParametersError> {
+    match extra.get(PARAMETERS) {
+        None => Ok(()),
+        Some(serde_json::Value::Null) => Err(ParametersError {
+            found: "unserializable",
+        }),
+        Some(v) => Err(ParametersError { found: json_kind(v) }),
+    }
+}
+
+macro_rules! parameters_builders {
+    ($ty:ty, $example:literal) => {
+        impl $ty {
+            /// Sets `parameters` from anything that serializes to a JSON object: a struct, a
+            /// map, `serde_json::json!({..})`.
+            ///
+            /// Never panics. A value that is not an object (a number, an array, ...) or cannot
+            /// be serialized is kept as given outside `parameters`, and
+            /// [`check_parameters`](Self::check_parameters) reports it; `osb-client` refuses to
+            /// send such a request. Use [`try_with_parameters`](Self::try_with_parameters) to
+            /// get the error right away.
+            ///
+            /// ```
+            /// use serde_json::json;
+            #[doc = $example]
+            /// assert_eq!(req.parameters.as_ref().unwrap()["size"], 3);
+            /// assert!(req.check_parameters().is_ok());
+            /// let bad = req.with_parameters(json!([1, 2]));
+            /// assert!(bad.parameters.is_none());
+            /// assert_eq!(bad.check_parameters().unwrap_err().found(), "an array");
+            /// ```
+            #[must_use]
+            pub fn with_parameters(mut self, parameters: impl Serialize) -> Self {
+                set_parameters(&mut self.parameters, &mut self.extra, parameters);
+                self
+            }
+
+            /// Sets `parameters`, or says why `parameters` is not a JSON object.
+            ///
+            /// # Errors
+            /// [`ParametersError`] when the value does not serialize to a JSON object.
+            pub fn try_with_parameters(
+                mut self,
+                parameters: impl Serialize,
+            ) -> Result<Self, ParametersError> {
+                self.parameters = Some(to_parameters(parameters)?);
+                self.extra.remove(PARAMETERS);
+                Ok(self)
+            }
+
+            /// `Err` when [`with_parameters`](Self::with_parameters) was given something other
+            /// than a JSON object (the request must not be sent).
+            ///
+            /// # Errors
+            /// [`ParametersError`] saying what the value was.
+            pub fn check_parameters(&self) -> Result<(), ParametersError> {
+                check_parameters(&self.extra)
+            }
+        }
+    };
+}
+pub(crate) use parameters_builders;
+
+parameters_builders!(
+    ProvisionRequest,
+    "let req = osb_types::ProvisionRequest::new(\"svc\", \"plan\").with_parameters(json!({\"size\": 3}));"
+);
+parameters_builders!(
+    UpdateRequest,
+    "let req = osb_types::UpdateRequest::new(\"svc\").with_parameters(json!({\"size\": 3}));"
+);
 
 /// Query of `PUT /v2/service_instances/:instance_id`.
 ///

@@ -51,7 +51,7 @@ impl Broker for Counting {
 async fn a24_200_concurrent_provisions_of_distinct_ids_all_succeed() {
     let running = echo_broker().await;
     let c = client(&running);
-    let req = ProvisionRequest::new(echo_ids::SERVICE, echo_ids::SMALL);
+    let req = ProvisionRequest::new(echo_ids::SERVICE, echo_ids::SMALL).with_org_space("org-1", "space-1");
     let answers = join_all((0..200).map(|n| {
         let i = c.instance(format!("many-{n}"));
         let req = req.clone();
@@ -81,7 +81,7 @@ async fn a53_50_identical_concurrent_provisions_run_the_broker_once() {
         .await
         .expect("spawn");
     let c = client(&running);
-    let req = ProvisionRequest::new("svc", "plan");
+    let req = ProvisionRequest::new("svc", "plan").with_org_space("org-1", "space-1");
     let answers = join_all((0..50).map(|_| {
         let i = c.instance("same");
         let req = req.clone();
@@ -109,7 +109,9 @@ async fn a72_concurrent_update_and_deprovision_one_is_concurrency_error() {
     let c = client(&running);
     let i = c.instance("race");
     let p = i
-        .provision(&ProvisionRequest::new(echo_ids::SERVICE, echo_ids::LARGE))
+        .provision(
+            &ProvisionRequest::new(echo_ids::SERVICE, echo_ids::LARGE).with_org_space("org-1", "space-1"),
+        )
         .await
         .expect("provision");
     i.wait_with(&p, &fast_wait()).await.expect("provisioned");

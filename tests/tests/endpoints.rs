@@ -130,7 +130,7 @@ async fn a45_provision_unknown_plan_is_400_and_nothing_is_created() {
     let running = echo_broker().await;
     let i = client(&running).instance("i-400");
     let e = i
-        .provision(&ProvisionRequest::new(SVC, "no-such-plan"))
+        .provision(&ProvisionRequest::new(SVC, "no-such-plan").with_org_space("org-1", "space-1"))
         .await
         .unwrap_err();
     broker_err(&e, 400);
@@ -759,7 +759,7 @@ async fn a1_a2_old_or_missing_api_version_is_412_with_json_and_changes_nothing()
     let old = client_v(&running, ApiVersion::new(2, 12));
     let e = old
         .instance("i-412-new")
-        .provision(&ProvisionRequest::new(SVC, SMALL))
+        .provision(&ProvisionRequest::new(SVC, SMALL).with_org_space("org-1", "space-1"))
         .await
         .unwrap_err();
     broker_err(&e, 412);
@@ -1385,7 +1385,7 @@ async fn a97_b72_bind_without_app_guid_is_422_requires_app_and_with_one_succeeds
     let running = rules_broker().await;
     let c = client(&running);
     let i = c.instance("i-a97");
-    i.provision(&ProvisionRequest::new(RULES, Roomy::ID))
+    i.provision(&ProvisionRequest::new(RULES, Roomy::ID).with_org_space("org-1", "space-1"))
         .await
         .expect("provision");
     let b = i.binding("b");
@@ -1417,9 +1417,10 @@ async fn a69_unsupported_plan_change_is_422_and_the_instance_is_unchanged() {
     let running = rules_broker().await;
     let c = client(&running);
     let i = c.instance("i-a69");
-    let req: ProvisionRequest = from_json(json!({
+    let req: ProvisionRequest = from_json::<osb_client::types::ProvisionRequest>(json!({
         "service_id": RULES, "plan_id": Roomy::ID, "parameters": {"size": 5}
-    }));
+    }))
+    .with_org_space("org-1", "space-1");
     i.provision(&req).await.expect("provision");
     let to_tiny: UpdateRequest = from_json(json!({
         "service_id": RULES, "plan_id": Tiny::ID, "previous_values": {"plan_id": Roomy::ID}
@@ -1441,9 +1442,10 @@ async fn a36_a64_plan_change_without_parameters_keeps_them() {
     let running = rules_broker().await;
     let c = client(&running);
     let i = c.instance("i-a64");
-    let req: ProvisionRequest = from_json(json!({
+    let req: ProvisionRequest = from_json::<osb_client::types::ProvisionRequest>(json!({
         "service_id": RULES, "plan_id": Roomy::ID, "parameters": {"size": 1, "tag": "t"}
-    }));
+    }))
+    .with_org_space("org-1", "space-1");
     i.provision(&req).await.expect("provision");
     // A36: the offering declares plan_updateable, so the plan change is supported.
     let to_tiny: UpdateRequest = from_json(json!({"service_id": RULES, "plan_id": Tiny::ID}));

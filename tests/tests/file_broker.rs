@@ -31,6 +31,7 @@ async fn typed_parameters_are_advertised_and_enforced() {
 
     let (service, plan) = (catalog.services[0].id.clone(), plan.id.clone());
     let bad = ProvisionRequest::new(service.clone(), plan.clone())
+        .with_org_space("org-1", "space-1")
         .with_parameters(json!({ "content": 5 }).as_object().unwrap().clone());
     let err = client.instance("bad").provision(&bad).await.unwrap_err();
     assert_eq!(err.status(), Some(400), "{err}");
@@ -40,6 +41,7 @@ async fn typed_parameters_are_advertised_and_enforced() {
     );
 
     let good = ProvisionRequest::new(service.clone(), plan.clone())
+        .with_org_space("org-1", "space-1")
         .with_parameters(json!({ "content": "hello" }).as_object().unwrap().clone());
     client.instance("f1").provision(&good).await.unwrap();
     assert_eq!(std::fs::read_to_string(broker.path_of("f1")).unwrap(), "hello");
@@ -95,6 +97,7 @@ async fn file_provision(client: &Client, params: serde_json::Value) -> Provision
     let catalog = client.catalog().await.unwrap();
     let offering = &catalog.services[0];
     ProvisionRequest::new(offering.id.clone(), offering.plans[0].id.clone())
+        .with_org_space("org-1", "space-1")
         .with_parameters(params.as_object().unwrap().clone())
 }
 
@@ -148,7 +151,7 @@ async fn a41_typed_parameters_arrive_decoded() {
         catalog.services[0].id.clone(),
         catalog.services[0].plans[0].id.clone(),
     );
-    let bare = ProvisionRequest::new(service, plan);
+    let bare = ProvisionRequest::new(service, plan).with_org_space("org-1", "space-1");
     client.instance("f-bare").provision(&bare).await.unwrap();
     assert_eq!(std::fs::read_to_string(broker.path_of("f-bare")).unwrap(), "");
 

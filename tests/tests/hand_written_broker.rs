@@ -80,6 +80,7 @@ async fn lifecycle(running: &Running, plan_name: &str) {
     // Provision: 201 for `small`, 202 and a poll for `large`; the dashboard URL either way.
     let instance = client.instance(instance_id.as_str());
     let request = ProvisionRequest::new(service_id.clone(), plan_id.clone())
+        .with_org_space("org-1", "space-1")
         .with_context(Context::kubernetes("default", "test-cluster"));
     provision_and_check(&instance, &request, is_async, &dashboard, &wait).await;
 

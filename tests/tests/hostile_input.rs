@@ -253,9 +253,12 @@ async fn a17_dot_dot_and_encoded_slash_ids_are_opaque_and_touch_nothing_else() {
     // Siblings a path trick could reach: `a`, `b` (from `a%2Fb`), the parent of `..`.
     for sibling in ["a", "b", "sib"] {
         c.instance(sibling)
-            .provision(&from_json(json!({
-                "service_id": echo_ids::SERVICE, "plan_id": echo_ids::SMALL, "parameters": {"size": 1}
-            })))
+            .provision(
+                &from_json::<osb_client::types::ProvisionRequest>(json!({
+                    "service_id": echo_ids::SERVICE, "plan_id": echo_ids::SMALL, "parameters": {"size": 1}
+                }))
+                .with_org_space("org-1", "space-1"),
+            )
             .await
             .expect("sibling");
         c.instance(sibling)
@@ -368,9 +371,12 @@ async fn wrong_json_types_in_update_bodies_name_the_field_and_change_nothing() {
     let b = echo_broker().await;
     let c = client(&b);
     c.instance("upd")
-        .provision(&from_json(json!({
-            "service_id": echo_ids::SERVICE, "plan_id": echo_ids::SMALL, "parameters": {"size": 1}
-        })))
+        .provision(
+            &from_json::<osb_client::types::ProvisionRequest>(json!({
+                "service_id": echo_ids::SERVICE, "plan_id": echo_ids::SMALL, "parameters": {"size": 1}
+            }))
+            .with_org_space("org-1", "space-1"),
+        )
         .await
         .expect("provision");
     let svc = echo_ids::SERVICE;
@@ -422,9 +428,12 @@ async fn wrong_json_types_in_bind_bodies_name_the_field_and_create_nothing() {
     let b = echo_broker().await;
     let c = client(&b);
     let i = c.instance("bnd");
-    i.provision(&from_json(
-        json!({"service_id": echo_ids::SERVICE, "plan_id": echo_ids::SMALL}),
-    ))
+    i.provision(
+        &from_json::<osb_client::types::ProvisionRequest>(
+            json!({"service_id": echo_ids::SERVICE, "plan_id": echo_ids::SMALL}),
+        )
+        .with_org_space("org-1", "space-1"),
+    )
     .await
     .expect("provision");
     i.binding("b0")
@@ -548,9 +557,12 @@ async fn a23_query_values_other_than_true_or_false_are_400() {
     let b = echo_broker().await;
     let c = client(&b);
     c.instance("q")
-        .provision(&from_json(
-            json!({"service_id": echo_ids::SERVICE, "plan_id": echo_ids::SMALL}),
-        ))
+        .provision(
+            &from_json::<osb_client::types::ProvisionRequest>(
+                json!({"service_id": echo_ids::SERVICE, "plan_id": echo_ids::SMALL}),
+            )
+            .with_org_space("org-1", "space-1"),
+        )
         .await
         .expect("provision");
     c.instance("q")

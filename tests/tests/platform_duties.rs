@@ -121,7 +121,7 @@ async fn start() -> (Running, Recorder) {
 }
 
 fn req(plan: &str) -> ProvisionRequest {
-    ProvisionRequest::new(SVC, plan)
+    ProvisionRequest::new(SVC, plan).with_org_space("org-1", "space-1")
 }
 
 #[tokio::test]
@@ -264,10 +264,10 @@ async fn b31_polling_honours_retry_after_of_the_async_plan() {
     let running = osb_tests::slow_echo_broker(Duration::from_secs(3)).await;
     let i = client(&running).instance("ra-1");
     let out = i
-        .provision(&ProvisionRequest::new(
-            osb_tests::echo_ids::SERVICE,
-            osb_tests::echo_ids::LARGE,
-        ))
+        .provision(
+            &ProvisionRequest::new(osb_tests::echo_ids::SERVICE, osb_tests::echo_ids::LARGE)
+                .with_org_space("org-1", "space-1"),
+        )
         .await
         .expect("202");
     assert!(matches!(out, ProvisionOutcome::Accepted { .. }), "{out:?}");

@@ -53,7 +53,8 @@ async fn lifecycle(plan_name: &str) {
     let dashboard = format!("https://dash.example/{instance_id}");
 
     let instance = client.instance(instance_id.as_str());
-    let request = osb_client::types::ProvisionRequest::new(service_id.clone(), plan_id.clone());
+    let request = osb_client::types::ProvisionRequest::new(service_id.clone(), plan_id.clone())
+        .with_org_space("org-1", "space-1");
     provision_and_check(&instance, &request, is_async, &dashboard, &wait).await;
 
     let binding_id = format!("{instance_id}-b");

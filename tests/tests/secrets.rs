@@ -122,7 +122,9 @@ async fn logs_never_contain_secrets() {
     client.catalog().await.expect("catalog");
     let instance = client.instance("secret-instance");
     instance
-        .provision(&ProvisionRequest::new(echo_ids::SERVICE, echo_ids::SMALL))
+        .provision(
+            &ProvisionRequest::new(echo_ids::SERVICE, echo_ids::SMALL).with_org_space("org-1", "space-1"),
+        )
         .await
         .expect("provision");
     let binding = instance.binding("secret-binding");
@@ -276,7 +278,9 @@ async fn client_errors_hide_secrets() {
         .expect("client");
     let instance = client.instance("err-instance");
     instance
-        .provision(&ProvisionRequest::new(echo_ids::SERVICE, echo_ids::SMALL))
+        .provision(
+            &ProvisionRequest::new(echo_ids::SERVICE, echo_ids::SMALL).with_org_space("org-1", "space-1"),
+        )
         .await
         .expect("provision");
     let binding = instance.binding("err-binding");

@@ -207,7 +207,7 @@ async fn v1_v2_v16_v25_fields_and_headers_are_gated_per_version() {
         if v < ApiVersion::new(2, 12) {
             assert!(sent.as_ref().is_err_and(unsupported), "{v}: {sent:?}");
             assert_eq!(rec.all().len(), before, "{v}: nothing reached the broker");
-            let plain = ProvisionRequest::new(SVC, PLAN);
+            let plain = ProvisionRequest::new(SVC, PLAN).with_org_space("org-1", "space-1");
             i.provision(&plain).await.unwrap_or_else(|e| panic!("{v}: {e}"));
         } else {
             sent.unwrap_or_else(|e| panic!("{v}: provision {e}"));

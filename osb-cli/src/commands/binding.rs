@@ -8,14 +8,14 @@ use serde_json::json;
 
 use crate::Failure;
 use crate::cli::{Bind, BindingTarget};
-use crate::commands::{Ctx, parse_params, resolve, secs, spinner};
+use crate::commands::{Ctx, instance_service_plan, parse_params, secs, spinner};
 use crate::render::fields;
 
 /// `osb bind`: prints the credentials.
 pub(crate) async fn bind(ctx: &Ctx, args: &Bind) -> Result<(), Failure> {
     let params = parse_params(args.params.as_deref())?;
     let catalog = ctx.client.catalog().await?;
-    let (offering, plan) = resolve(&catalog, &args.sp.service, &args.sp.plan)?;
+    let (offering, plan) = instance_service_plan(ctx, &catalog, &args.instance, &args.sp).await?;
     // B52: never bind a plan that is not bindable
     ctx.client.check_bind(offering, plan)?;
     let start = Instant::now();
@@ -63,13 +63,24 @@ pub(crate) async fn bind(ctx: &Ctx, args: &Bind) -> Result<(), Failure> {
     ctx.emit(
         || {
             let head = if done {
-                format!("✔ {}/{} bound in {} ({status})\n", args.instance, args.binding, secs(start))
+                format!(
+                    "✔ {}/{} bound in {} ({status})\n",
+                    args.instance,
+                    args.binding,
+                    secs(start)
+                )
             } else {
-                format!("… {}/{} is being bound asynchronously\n", args.instance, args.binding)
+                format!(
+                    "… {}/{} is being bound asynchronously\n",
+                    args.instance, args.binding
+                )
             };
             head + &binding_fields(body.as_ref(), operation.clone())
         },
-        || json!({"instance_id": args.instance, "binding_id": args.binding, "status": status, "operation": operation, "binding": body}),
+        || {
+            json!({"instance_id": args.instance, "binding_id": args.binding, "status": status,
+                "operation": operation, "binding": body, "service_id": offering.id, "plan_id": plan.id})
+        },
     );
     Ok(())
 }
@@ -98,7 +109,7 @@ fn binding_fields(b: Option<&FetchBindingResponse>, operation: Option<String>) -
 /// `osb unbind`.
 pub(crate) async fn unbind(ctx: &Ctx, args: &BindingTarget) -> Result<(), Failure> {
     let catalog = ctx.client.catalog().await?;
-    let (offering, plan) = resolve(&catalog, &args.sp.service, &args.sp.plan)?;
+    let (offering, plan) = instance_service_plan(ctx, &catalog, &args.instance, &args.sp).await?;
     let start = Instant::now();
     let binding = ctx
         .client
@@ -129,11 +140,22 @@ pub(crate) async fn unbind(ctx: &Ctx, args: &BindingTarget) -> Result<(), Failur
     let done = !matches!(outcome, UnbindOutcome::Accepted { .. }) || state.is_some();
     ctx.emit(
         || {
-            let verb = if done { "✔ unbound" } else { "… unbind accepted for" };
-            format!("{verb} {}/{} in {} ({status})\n", args.instance, args.binding, secs(start))
-                + &fields(&[("operation", operation.clone())])
+            let verb = if done {
+                "✔ unbound"
+            } else {
+                "… unbind accepted for"
+            };
+            format!(
+                "{verb} {}/{} in {} ({status})\n",
+                args.instance,
+                args.binding,
+                secs(start)
+            ) + &fields(&[("operation", operation.clone())])
         },
-        || json!({"instance_id": args.instance, "binding_id": args.binding, "status": status, "operation": operation, "state": state}),
+        || {
+            json!({"instance_id": args.instance, "binding_id": args.binding, "status": status,
+                "operation": operation, "state": state, "service_id": offering.id, "plan_id": plan.id})
+        },
     );
     Ok(())
 }

@@ -10,8 +10,8 @@ use osb_client::{DeprovisionOutcome, LastOperation, ProvisionOutcome, UpdateOutc
 use serde_json::json;
 
 use crate::Failure;
-use crate::cli::{LastOp, Provision, Target, Update};
-use crate::commands::{Ctx, parse_params, resolve, resolve_service, secs, spinner};
+use crate::cli::{DEFAULT_ORG_GUID, DEFAULT_SPACE_GUID, LastOp, Provision, Target, Update};
+use crate::commands::{Ctx, instance_service_plan, parse_params, resolve, resolve_service, secs, spinner};
 use crate::render::fields;
 
 /// `osb provision`.
@@ -19,7 +19,9 @@ pub(crate) async fn provision(ctx: &Ctx, args: &Provision) -> Result<(), Failure
     let params = parse_params(args.params.as_deref())?;
     let catalog = ctx.client.catalog().await?;
     let (offering, plan) = resolve(&catalog, &args.sp.service, &args.sp.plan)?;
-    let mut req = ProvisionRequest::new(offering.id.clone(), plan.id.clone());
+    let (org, org_default) = guid_or_default(args.org_guid.as_deref(), DEFAULT_ORG_GUID);
+    let (space, space_default) = guid_or_default(args.space_guid.as_deref(), DEFAULT_SPACE_GUID);
+    let mut req = ProvisionRequest::new(offering.id.clone(), plan.id.clone()).with_org_space(org, space);
     req.parameters = params;
     let start = Instant::now();
     let instance = ctx.client.instance(args.instance.as_str());
@@ -63,6 +65,14 @@ pub(crate) async fn provision(ctx: &Ctx, args: &Provision) -> Result<(), Failure
                 ("plan", Some(format!("{} ({})", plan.name, plan.id))),
                 ("operation", operation.clone()),
                 ("dashboard_url", dashboard.clone()),
+                (
+                    "organization_guid",
+                    Some(shown(org, org_default, "--org-guid or OSB_ORG_GUID")),
+                ),
+                (
+                    "space_guid",
+                    Some(shown(space, space_default, "--space-guid or OSB_SPACE_GUID")),
+                ),
             ])
         },
         || {
@@ -70,10 +80,28 @@ pub(crate) async fn provision(ctx: &Ctx, args: &Provision) -> Result<(), Failure
                 "instance_id": args.instance, "status": status, "operation": operation,
                 "dashboard_url": dashboard, "state": state,
                 "service_id": offering.id, "plan_id": plan.id,
+                "organization_guid": org, "space_guid": space,
             })
         },
     );
     Ok(())
+}
+
+/// The given GUID, or `default` (and `true`: the default was used). Empty counts as not given.
+fn guid_or_default<'a>(given: Option<&'a str>, default: &'a str) -> (&'a str, bool) {
+    match given.map(str::trim).filter(|g| !g.is_empty()) {
+        Some(g) => (g, false),
+        None => (default, true),
+    }
+}
+
+/// A GUID for the human output, saying when it is the default and how to choose another.
+fn shown(guid: &str, default: bool, how: &str) -> String {
+    if default {
+        format!("{guid} (default; set {how})")
+    } else {
+        guid.to_owned()
+    }
 }
 
 fn final_state(w: WaitOutcome) -> String {
@@ -182,7 +210,7 @@ pub(crate) async fn update(ctx: &Ctx, args: &Update) -> Result<(), Failure> {
 /// `osb deprovision`.
 pub(crate) async fn deprovision(ctx: &Ctx, args: &Target) -> Result<(), Failure> {
     let catalog = ctx.client.catalog().await?;
-    let (offering, plan) = resolve(&catalog, &args.sp.service, &args.sp.plan)?;
+    let (offering, plan) = instance_service_plan(ctx, &catalog, &args.instance, &args.sp).await?;
     let start = Instant::now();
     let instance = ctx.client.instance(args.instance.as_str());
     let outcome = instance.deprovision(offering.id.clone(), plan.id.clone()).await?;
@@ -212,7 +240,10 @@ pub(crate) async fn deprovision(ctx: &Ctx, args: &Target) -> Result<(), Failure>
             format!("{verb} {} in {} ({status})\n", args.instance, secs(start))
                 + &fields(&[("operation", operation.clone())])
         },
-        || json!({"instance_id": args.instance, "status": status, "operation": operation, "state": state}),
+        || {
+            json!({"instance_id": args.instance, "status": status, "operation": operation, "state": state,
+                "service_id": offering.id, "plan_id": plan.id})
+        },
     );
     Ok(())
 }

@@ -11,6 +11,8 @@ use osb_client::types::{Catalog, Parameters, ServiceOffering, ServicePlan};
 use osb_client::{Client, WaitOptions};
 
 use crate::Failure;
+use crate::cli::MaybeServicePlan;
+use osb_client::version::Capability;
 
 /// What every command gets.
 #[derive(Debug)]
@@ -70,6 +72,68 @@ pub(crate) fn resolve_service<'c>(
                 names.join(", ")
             ))
         })
+}
+
+/// The offering and plan of an existing instance: from `--service`/`--plan` when both are
+/// given; otherwise the missing ones come from `GET /v2/service_instances/:id`, which the
+/// broker serves for offerings that are `instances_retrievable` (API 2.14 and later).
+pub(crate) async fn instance_service_plan<'c>(
+    ctx: &Ctx,
+    catalog: &'c Catalog,
+    instance: &str,
+    sp: &MaybeServicePlan,
+) -> Result<(&'c ServiceOffering, &'c ServicePlan), Failure> {
+    if let (Some(service), Some(plan)) = (&sp.service, &sp.plan) {
+        return resolve(catalog, service, plan);
+    }
+    let given = sp
+        .service
+        .as_deref()
+        .map(|s| resolve_service(catalog, s))
+        .transpose()?;
+    let candidates: Vec<&ServiceOffering> = match given {
+        Some(o) => vec![o],
+        None => catalog.services.iter().collect(),
+    };
+    let missing = if sp.service.is_none() {
+        "--service and --plan"
+    } else {
+        "--plan"
+    };
+    if !candidates.iter().any(|o| o.is_instances_retrievable()) {
+        let why = match given {
+            Some(o) => format!("offering {:?} is not instances_retrievable", o.name),
+            None => "no offering in the catalog is instances_retrievable".to_owned(),
+        };
+        return Err(Failure::usage(format!(
+            "pass {missing}: {why}, so the instance's plan cannot be looked up"
+        )));
+    }
+    if !Capability::FetchInstance.supported_by(ctx.client.api_version()) {
+        return Err(Failure::usage(format!(
+            "pass {missing}: looking up an instance needs API version 2.14 or later"
+        )));
+    }
+    let fetched = ctx.client.instance(instance).get().await?;
+    let Some(plan_id) = fetched.plan_id else {
+        return Err(Failure::usage(format!(
+            "pass {missing}: the broker did not say which plan instance {instance} is on"
+        )));
+    };
+    let found = match (&fetched.service_id, given) {
+        (_, Some(o)) => o.plan(plan_id.as_str()).map(|p| (o, p)),
+        (Some(s), None) => catalog.plan(s.as_str(), plan_id.as_str()),
+        (None, None) => catalog.find_plan(plan_id.as_str()),
+    };
+    let Some((offering, fetched_plan)) = found else {
+        return Err(Failure::usage(format!(
+            "instance {instance} is on plan {plan_id}, which the catalog does not have; pass {missing}"
+        )));
+    };
+    match &sp.plan {
+        Some(p) => resolve(catalog, offering.id.as_str(), p),
+        None => Ok((offering, fetched_plan)),
+    }
 }
 
 /// Parses `--params` as a JSON object.
