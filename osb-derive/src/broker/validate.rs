@@ -324,6 +324,29 @@ mod tests {
     }
 
     #[test]
+    fn argument_types_are_named_in_the_users_terms() {
+        let messages = errors(quote! {
+            impl B {
+                async fn provision(&self, ctx: &RequestContext, r: osb::types::ProvisionRequest) -> R { todo!() }
+                async fn deprovision(&self, ctx: &RequestContext, r: &DeprovisionRequest) -> R { todo!() }
+                async fn unbind(&self, ctx: &RequestContext, r: BindRequest) -> R { todo!() }
+                async fn bind(&self, ctx: RequestContext, r: BindRequest) -> R { todo!() }
+                async fn update(&self, ctx: &UpdateRequest, r: UpdateRequest) -> R { todo!() }
+                async fn rotate_binding(&self, ctx: &RequestContext, r: MyAlias) -> R { todo!() }
+            }
+        });
+        assert_eq!(
+            messages,
+            [
+                "the second argument of `deprovision` is `DeprovisionRequest` (`osb_server_mini::request::DeprovisionRequest`), not `&DeprovisionRequest`",
+                "the second argument of `unbind` is `UnbindRequest` (`osb_server_mini::request::UnbindRequest`), not `BindRequest`",
+                "the first argument of `bind` is `&RequestContext` (`osb_server_mini::RequestContext`), not `RequestContext`",
+                "the first argument of `update` is `&RequestContext` (`osb_server_mini::RequestContext`), not `&UpdateRequest`",
+            ]
+        );
+    }
+
+    #[test]
     fn rejects_shapes() {
         let trait_impl = check_item(syn::parse2(quote!(impl Broker for B {})).unwrap());
         assert!(
