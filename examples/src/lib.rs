@@ -2,12 +2,14 @@
 //!
 //! - [`echo`]: the echo broker, derived with `#[derive(Offering)]`, `#[derive(Plan)]` and `#[broker]`.
 //! - [`file`](mod@file): the file broker, with typed parameters.
+//! - [`kv`]: a key-value broker whose typed parameters follow their plan (`Option<T>`).
 //! - [`hand_written`]: the echo broker implementing [`osb_server_mini::Broker`] by hand.
 //! - [`settings`]: the environment variables the example programs read.
 
 pub mod echo;
 pub mod file;
 pub mod hand_written;
+pub mod kv;
 pub mod settings;
 
 /// Ids of the echo service's catalog entries, shared by both echo brokers. The plan ids are

@@ -82,9 +82,22 @@ use proc_macro::TokenStream;
 /// decodes them, and when serde refuses them (what a schema cannot say: a
 /// `#[serde(try_from)]` check, a `u32` field sent a value past `u32::MAX`, ...) answers
 /// 400 `BadRequest` with the failing field, e.g.
-/// ``invalid parameters at `size`: invalid type: string "big", expected u32``,
+/// ``invalid parameters: invalid type: string "big", expected u32 (at `/size`)``,
 /// without calling your method. The request keeps its raw `parameters`. The same decoding is
 /// `osb_server_mini::params::decode`, for hand-written brokers.
+///
+/// Parameters follow their plan. Written `Option<T>` (`Option`, `std::option::Option` or
+/// `core::option::Option`; not an alias), the argument is `None` for plans that declare no
+/// type for these parameters (no schema of that kind) and for an update that carries no
+/// parameters, else `Some` of the decoded parameters (`osb_server_mini::params::decode_for_plan`).
+/// A plain `T` on an offering where some derived plan declares no such type does not compile:
+/// the error, at your type, names the plan
+/// (``the `params` argument of `provision` is `KvParams`, but plan `free` of offering `kv`
+/// declares no `provision_params`: take `Option<KvParams>` ...``). Plans whose typed
+/// parameters the macros cannot see (a hand-written `Plan` keeping
+/// `Plan::TYPED_PARAMS = None`, a hand-written `Offering`) are not checked. When plans declare
+/// different types, take no typed argument and call `params::decode::<TheirType>` per
+/// `request.plan_id`.
 ///
 /// ```
 /// use osb_server_mini::{broker, Broker, BrokerError, Offering, Plan, RequestContext};
@@ -131,7 +144,7 @@ use proc_macro::TokenStream;
 /// let err = Broker::provision(&DiskBroker, &ctx, request).await.unwrap_err();
 /// assert_eq!(err.status(), 400);
 /// assert_eq!(err.body().description.as_deref(),
-///            Some("invalid parameters at `size`: invalid type: string \"big\", expected u32"));
+///            Some("invalid parameters: invalid type: string \"big\", expected u32 (at `/size`)"));
 /// # });
 /// ```
 ///
@@ -144,10 +157,14 @@ use proc_macro::TokenStream;
 ///
 /// Spanned compile errors for: a non-impl item, a trait impl, a generic impl, a missing
 /// `catalog(..)`, an unknown or repeated argument, an unknown operation (with a suggestion),
-/// a non-`async` operation, a receiver other than `&self`, a wrong number of parameters, and
-/// a missing `provision` or `deprovision`. rustc reports, at your code, a request or return
-/// type that does not match the trait, a typed-parameters type that is not `Deserialize`,
-/// and a future that is not `Send`.
+/// a non-`async` operation, a receiver other than `&self`, a wrong number of parameters, a
+/// missing `provision` or `deprovision`, an argument that visibly names the wrong type
+/// (another operation's request: ``the second argument of `unbind` is `UnbindRequest`
+/// (`osb_server_mini::request::UnbindRequest`), not `BindRequest` ``; a request by reference;
+/// a context by value), and a plain typed-parameters argument on an offering with a plan that
+/// declares none (naming the plan). rustc reports, at your code, a request or return type that
+/// does not match the trait (through an alias), a typed-parameters type that is not
+/// `Deserialize`, and a future that is not `Send`.
 ///
 /// ```compile_fail
 /// # use osb_server_mini::{broker, BrokerError, RequestContext, reply::Provisioned, types::ProvisionRequest};
@@ -208,7 +225,8 @@ pub fn broker(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// # What it generates
 ///
-/// `impl Offering` building the `ServiceOffering` and listing each plan's `PlanPolicy`.
+/// `impl Offering` building the `ServiceOffering`, listing each plan's `PlanPolicy`, and
+/// `PLAN_PARAMS`: each plan's name and `Plan::TYPED_PARAMS`, for `#[broker]`'s checks.
 ///
 /// # Errors
 ///
@@ -256,6 +274,9 @@ pub fn derive_offering(input: TokenStream) -> TokenStream {
 ///
 /// ## `id = "…"`, `name = "…"`, `description = "…"` (required, non-empty)
 /// ## `free`, `bindable`, `binding_rotatable`, `plan_updateable`
+///
+/// A plan is free unless it says `free = false` (the specification's default for `free` is
+/// true). `bindable` and `plan_updateable` left out take the offering's value.
 /// ## `maximum_polling_duration = 600` (seconds)
 /// ## `maintenance_info(version = "1.2.3", description = "…")`: `version` must be SemVer 2.0
 /// ## `metadata(bullets("…", ..), display_name = "…", cost(unit = "…", amount(usd = 1.5)), extra(..))`
@@ -274,7 +295,9 @@ pub fn derive_offering(input: TokenStream) -> TokenStream {
 ///
 /// # What it generates
 ///
-/// `impl Plan` with `ID`, `NAME`, `plan()` and `policy()`.
+/// `impl Plan` with `ID`, `NAME`, `TYPED_PARAMS` (which of `provision_params`,
+/// `update_params`, `bind_params` are given, for `#[broker]`'s compile-time checks), `plan()`
+/// and `policy()`.
 ///
 /// # Errors
 ///

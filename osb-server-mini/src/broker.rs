@@ -251,6 +251,11 @@ pub trait Offering {
 
     /// The runtime policy of each plan of this offering, by plan id.
     fn plan_policies() -> Vec<(PlanId, PlanPolicy)>;
+
+    /// Each plan's typed parameters, for the compile-time checks of `#[broker]` (see
+    /// [`TypedParams`](crate::params::TypedParams)). `#[derive(Offering)]` lists every plan;
+    /// the default, no entries, skips the checks.
+    const PLAN_PARAMS: &'static [crate::params::PlanParams] = &[];
 }
 
 /// A Service Plan declared as a Rust type; `#[derive(Plan)]` implements it.
@@ -283,4 +288,10 @@ pub trait Plan {
 
     /// How the runtime treats this plan (async-only, `Retry-After`).
     fn policy() -> PlanPolicy;
+
+    /// Which operations of this plan take typed parameters, for the compile-time checks of
+    /// `#[broker]` (see [`TypedParams`](crate::params::TypedParams)). `#[derive(Plan)]` sets it
+    /// from `provision_params`/`update_params`/`bind_params`; the default, `None` (not
+    /// known), skips the checks for this plan.
+    const TYPED_PARAMS: Option<crate::params::TypedParams> = None;
 }

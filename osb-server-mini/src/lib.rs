@@ -68,7 +68,10 @@ pub mod __private {
     pub use crate::broker::{Broker, Offering, Plan, PlanPolicy};
     pub use crate::context::RequestContext;
     pub use crate::error::BrokerError;
-    pub use crate::params::decode as decode_params;
+    pub use crate::params::{
+        ParamsKind, PlanParams, TypedParams, decode as decode_params,
+        decode_for_plan as decode_params_for_plan, missing_params,
+    };
     pub use crate::reply::{Bound, Deprovisioned, Interrupted, Provisioned, Resumed, Unbound, Updated};
     pub use crate::request::{DeprovisionRequest, UnbindRequest};
     pub use osb_types::binding::{FetchBindingResponse, RotateBindingRequest};

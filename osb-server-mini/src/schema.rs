@@ -90,19 +90,12 @@ impl Schemas {
         let value = Value::Object(parameters.cloned().unwrap_or_default());
         let problems: Vec<String> = validator
             .iter_errors(&value)
-            .map(|e| {
-                let at = e.instance_path().to_string();
-                if at.is_empty() {
-                    e.to_string()
-                } else {
-                    format!("{e} (at `{at}`)")
-                }
-            })
+            .map(|e| crate::params::problem(&e, &e.instance_path().to_string()))
             .collect();
         if problems.is_empty() {
             Ok(())
         } else {
-            Err(format!("invalid parameters: {}", problems.join("; ")))
+            Err(crate::params::invalid(problems))
         }
     }
 }
@@ -159,6 +152,35 @@ mod tests {
         let schemas = Schemas::compile(&catalog(schema)).unwrap();
         assert!(check(&schemas, json!({ "size": 9 })).is_ok());
         assert!(check(&schemas, json!({ "size": 10 })).is_err());
+    }
+
+    #[test]
+    fn problems_are_located_by_json_pointer_as_decoding_errors_are() {
+        let schema = json!({
+            "type": "object",
+            "required": ["size"],
+            "properties": { "size": { "type": "integer" }, "tags": { "type": "array", "items": { "type": "string" } } }
+        });
+        let schemas = Schemas::compile(&catalog(schema)).unwrap();
+        assert_eq!(
+            check(&schemas, json!({ "size": "x", "tags": ["a", 1] })).unwrap_err(),
+            "invalid parameters: \"x\" is not of type \"integer\" (at `/size`); 1 is not of type \"string\" (at `/tags/1`)"
+        );
+        assert_eq!(
+            check(&schemas, json!({})).unwrap_err(),
+            "invalid parameters: \"size\" is a required property"
+        );
+        // serde's decoding (`params::decode`) writes its problems the same way.
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct P {
+            size: u32,
+        }
+        let err = crate::params::decode::<P>(json!({ "size": "x" }).as_object()).unwrap_err();
+        assert_eq!(
+            err.body().description.as_deref(),
+            Some("invalid parameters: invalid type: string \"x\", expected u32 (at `/size`)")
+        );
     }
 
     #[test]

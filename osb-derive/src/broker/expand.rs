@@ -6,7 +6,7 @@ use syn::spanned::Spanned;
 use syn::{FnArg, ReturnType};
 
 use super::args::BrokerArgs;
-use super::model::{BrokerImpl, Op};
+use super::model::{BrokerImpl, Op, TypedArg, type_name};
 use crate::crate_path;
 
 /// Emits the user's impl block and the generated `impl Broker`.
@@ -25,6 +25,10 @@ pub(crate) fn emit(args: &BrokerArgs, model: &BrokerImpl) -> TokenStream {
         .map(|ty| quote_spanned!(ty.span()=> <#ty as #p::Offering>::plan_policies()))
         .collect();
     let ops = model.ops.iter().map(|op| forward(&p, self_ty, op));
+    let checks = model
+        .ops
+        .iter()
+        .filter_map(|op| params_check(&p, &args.catalog, op));
     quote! {
         #item
 
@@ -45,8 +49,40 @@ pub(crate) fn emit(args: &BrokerArgs, model: &BrokerImpl) -> TokenStream {
 
                 #(#ops)*
             }
+
+            #(#checks)*
         };
     }
+}
+
+/// For a plain `params: T` argument: a `const` that fails to compile, with a message naming
+/// the plan, when a plan of the catalog declares no type for these parameters
+/// (`Plan::TYPED_PARAMS`, listed by `Offering::PLAN_PARAMS`). Spanned at the user's type.
+fn params_check(p: &TokenStream, catalog: &[syn::Type], op: &Op) -> Option<TokenStream> {
+    let TypedArg::Plain(ty) = op.typed_arg()? else {
+        return None;
+    };
+    let (pat, _) = op.params_arg()?;
+    let arg = match pat {
+        syn::Pat::Ident(ident) => format!("the `{}` argument", ident.ident),
+        _ => "the parameters argument".to_owned(),
+    };
+    let ty_name = type_name(ty);
+    let kind = format_ident!("{}", op.kind.params_kind()?);
+    let tables = catalog
+        .iter()
+        .map(|offering| quote_spanned!(offering.span()=> <#offering as #p::Offering>::PLAN_PARAMS));
+    // Every token at the user's type: rustc reports the failed `const` there.
+    let check = quote! {
+        const _: () = {
+            if let #p::core::option::Option::Some(message) =
+                &#p::missing_params(&[#(#tables),*], #p::ParamsKind::#kind, #arg, #ty_name)
+            {
+                #p::core::panic!("{}", message.as_str());
+            }
+        };
+    };
+    Some(respan(check, ty.span()))
 }
 
 /// One trait method calling the inherent one. The arguments are spanned at the user's
@@ -83,15 +119,27 @@ fn forward(p: &TokenStream, self_ty: &syn::Type, op: &Op) -> TokenStream {
         None => (quote!(#ctx: &#p::RequestContext), quote!(#ctx_arg)),
     };
     let call = respan(quote!(<#self_ty>::#name), ret_span);
-    let body = match op.params_type() {
-        // Typed parameters: decoded (400 on failure) before the user's method is called.
-        Some(ty) => {
+    let body = match op.typed_arg() {
+        // Typed parameters: decoded (400 on failure) before the user's method is called;
+        // `Option<T>`: `None` for a plan that declares no type for them.
+        Some(typed_arg) => {
             let typed = format_ident!("__osb_params");
-            let typed_arg = respan(quote!(#typed), span_of(2));
-            let decode = quote_spanned!(ty.span()=> #p::decode_params::<#ty>);
+            let typed_arg_tokens = respan(quote!(#typed), span_of(2));
+            let decode = match typed_arg {
+                TypedArg::Plain(ty) => {
+                    let decode = quote_spanned!(ty.span()=> #p::decode_params::<#ty>);
+                    quote!(#decode(#request.parameters.as_ref()))
+                }
+                TypedArg::Optional(ty) => {
+                    let kind = format_ident!("{}", op.kind.params_kind().unwrap_or("Provision"));
+                    let decode = quote_spanned!(ty.span()=> #p::decode_params_for_plan::<#ty>);
+                    quote!(#decode(#ctx, #p::ParamsKind::#kind, #request.parameters.as_ref()))
+                }
+            };
+            let typed_arg = typed_arg_tokens;
             quote! {
                 async move {
-                    let #typed = match #decode(#request.parameters.as_ref()) {
+                    let #typed = match #decode {
                         #p::core::result::Result::Ok(params) => params,
                         #p::core::result::Result::Err(error) => {
                             return #p::core::result::Result::Err(error);

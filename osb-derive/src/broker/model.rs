@@ -94,6 +94,29 @@ impl OpKind {
         }
     }
 
+    /// Where the request type is, for messages.
+    pub(crate) fn request_path(self) -> Option<&'static str> {
+        match self {
+            OpKind::Provision => Some("osb_server_mini::types::ProvisionRequest"),
+            OpKind::Update => Some("osb_server_mini::types::UpdateRequest"),
+            OpKind::Deprovision => Some("osb_server_mini::request::DeprovisionRequest"),
+            OpKind::Bind => Some("osb_server_mini::types::BindRequest"),
+            OpKind::RotateBinding => Some("osb_server_mini::types::binding::RotateBindingRequest"),
+            OpKind::Unbind => Some("osb_server_mini::request::UnbindRequest"),
+            _ => None,
+        }
+    }
+
+    /// The `ParamsKind` variant under `__private`, for operations that may take typed parameters.
+    pub(crate) fn params_kind(self) -> Option<&'static str> {
+        match self {
+            OpKind::Provision => Some("Provision"),
+            OpKind::Update => Some("Update"),
+            OpKind::Bind => Some("Bind"),
+            _ => None,
+        }
+    }
+
     /// Whether the request carries `parameters`, so the operation may take typed ones.
     pub(crate) fn takes_params(self) -> bool {
         matches!(self, OpKind::Provision | OpKind::Update | OpKind::Bind)
@@ -120,6 +143,53 @@ impl OpKind {
     }
 }
 
+/// The typed-parameters argument of an operation.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum TypedArg<'a> {
+    /// `params: T`: decoded for every plan.
+    Plain(&'a Type),
+    /// `params: Option<T>`: `None` for plans that declare no type, else decoded into `T`.
+    Optional(&'a Type),
+}
+
+/// `T` when `ty` is written `Option<T>` (or `std::option::Option<T>`, `core::option::Option<T>`).
+fn option_inner(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = ty else { return None };
+    if path.qself.is_some() {
+        return None;
+    }
+    let segments: Vec<String> = path.path.segments.iter().map(|s| s.ident.to_string()).collect();
+    let is_option = match segments.as_slice() {
+        [one] => one == "Option",
+        [krate, module, last] => {
+            (krate == "std" || krate == "core") && module == "option" && last == "Option"
+        }
+        _ => false,
+    };
+    if !is_option {
+        return None;
+    }
+    match &path.path.segments.last()?.arguments {
+        syn::PathArguments::AngleBracketed(args) if args.args.len() == 1 => match args.args.first()? {
+            syn::GenericArgument::Type(inner) => Some(inner),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A type as the user wrote it, compactly (`my::Params`, `Option<P>`), for messages.
+pub(crate) fn type_name(ty: &Type) -> String {
+    let raw = quote!(#ty).to_string();
+    let mut out = raw
+        .replace(" :: ", "::")
+        .replace(":: ", "::")
+        .replace(" < ", "<")
+        .replace("< ", "<");
+    out = out.replace(" >", ">").replace(" ,", ",").replace("& ", "&");
+    out
+}
+
 /// An operation found in the impl block.
 #[derive(Debug, Clone)]
 pub(crate) struct Op {
@@ -131,13 +201,27 @@ impl Op {
     /// The type of the typed-parameters argument (`params: MyParams`, after the request),
     /// when the operation declares one.
     pub(crate) fn params_type(&self) -> Option<&Type> {
+        self.params_arg().map(|(_, ty)| ty)
+    }
+
+    /// The typed-parameters argument: its pattern and type.
+    pub(crate) fn params_arg(&self) -> Option<(&syn::Pat, &Type)> {
         if !self.kind.takes_params() {
             return None;
         }
         match self.sig.inputs.iter().nth(3) {
-            Some(syn::FnArg::Typed(t)) => Some(&t.ty),
+            Some(syn::FnArg::Typed(t)) => Some((&t.pat, &t.ty)),
             _ => None,
         }
+    }
+
+    /// The typed-parameters argument, plain or `Option<T>`.
+    pub(crate) fn typed_arg(&self) -> Option<TypedArg<'_>> {
+        let ty = self.params_type()?;
+        Some(match option_inner(ty) {
+            Some(inner) => TypedArg::Optional(inner),
+            None => TypedArg::Plain(ty),
+        })
     }
 }
 

@@ -119,6 +119,8 @@ pub(crate) fn check(model: &BrokerImpl) -> Result<(), syn::Error> {
                     &mut errors,
                     syn::Error::new(sig.paren_token.span.join(), op.kind.signatures()),
                 );
+            } else {
+                check_arg_types(op.kind, sig, &mut errors);
             }
         }
         if sig.variadic.is_some() {
@@ -147,6 +149,96 @@ pub(crate) fn check(model: &BrokerImpl) -> Result<(), syn::Error> {
         Some(e) => Err(e),
         None => Ok(()),
     }
+}
+
+/// The request types of the operations, by the name users write.
+const REQUEST_NAMES: [&str; 6] = [
+    "ProvisionRequest",
+    "UpdateRequest",
+    "DeprovisionRequest",
+    "BindRequest",
+    "RotateBindingRequest",
+    "UnbindRequest",
+];
+
+/// The last identifier of a plain path type (`a::b::BindRequest` → `BindRequest`).
+fn last_ident(ty: &syn::Type) -> Option<String> {
+    match ty {
+        syn::Type::Path(path) if path.qself.is_none() => {
+            path.path.segments.last().map(|s| s.ident.to_string())
+        }
+        syn::Type::Paren(inner) => last_ident(&inner.elem),
+        syn::Type::Group(inner) => last_ident(&inner.elem),
+        _ => None,
+    }
+}
+
+/// Argument types that visibly name the wrong OSB type: another operation's request, or a
+/// request or context taken the wrong way (by reference / by value). Reported here, in the
+/// user's terms ("the second argument of `unbind` is `UnbindRequest`"), because rustc's
+/// mismatch reads backwards from the user's side (``expected `BindRequest`, found
+/// `UnbindRequest` ``). Types the macro cannot recognise (aliases) are left to rustc.
+fn check_arg_types(kind: OpKind, sig: &syn::Signature, errors: &mut Option<syn::Error>) {
+    let name = kind.name();
+    let typed: Vec<&syn::Type> = sig
+        .inputs
+        .iter()
+        .filter_map(|arg| match arg {
+            FnArg::Typed(t) => Some(&*t.ty),
+            FnArg::Receiver(_) => None,
+        })
+        .collect();
+    if let Some(ctx) = typed.first() {
+        let message = match ctx {
+            syn::Type::Reference(r) => match last_ident(&r.elem) {
+                Some(found) if REQUEST_NAMES.contains(&found.as_str()) => Some(found_message(
+                    "first",
+                    name,
+                    "&RequestContext",
+                    "osb_server_mini::RequestContext",
+                    ctx,
+                )),
+                _ => None,
+            },
+            other => match last_ident(other) {
+                Some(found) if found == "RequestContext" || REQUEST_NAMES.contains(&found.as_str()) => {
+                    Some(found_message(
+                        "first",
+                        name,
+                        "&RequestContext",
+                        "osb_server_mini::RequestContext",
+                        ctx,
+                    ))
+                }
+                _ => None,
+            },
+        };
+        if let Some(message) = message {
+            push(errors, syn::Error::new_spanned(ctx, message));
+        }
+    }
+    let (Some(expected), Some(path)) = (kind.request(), kind.request_path()) else {
+        return;
+    };
+    let Some(request) = typed.get(1) else { return };
+    let wrong = match request {
+        syn::Type::Reference(r) => last_ident(&r.elem)
+            .is_some_and(|found| found == "RequestContext" || REQUEST_NAMES.contains(&found.as_str())),
+        other => last_ident(other).is_some_and(|found| {
+            found != expected && (found == "RequestContext" || REQUEST_NAMES.contains(&found.as_str()))
+        }),
+    };
+    if wrong {
+        push(
+            errors,
+            syn::Error::new_spanned(request, found_message("second", name, expected, path, request)),
+        );
+    }
+}
+
+fn found_message(nth: &str, op: &str, expected: &str, path: &str, found: &syn::Type) -> String {
+    let found = super::model::type_name(found);
+    format!("the {nth} argument of `{op}` is `{expected}` (`{path}`), not `{found}`")
 }
 
 #[cfg(test)]
@@ -227,6 +319,29 @@ mod tests {
             bind,
             [
                 "expected `async fn bind(&self, ctx: &RequestContext, request: BindRequest)`, or with typed parameters `async fn bind(&self, ctx: &RequestContext, request: BindRequest, params: MyParams)`"
+            ]
+        );
+    }
+
+    #[test]
+    fn argument_types_are_named_in_the_users_terms() {
+        let messages = errors(quote! {
+            impl B {
+                async fn provision(&self, ctx: &RequestContext, r: osb::types::ProvisionRequest) -> R { todo!() }
+                async fn deprovision(&self, ctx: &RequestContext, r: &DeprovisionRequest) -> R { todo!() }
+                async fn unbind(&self, ctx: &RequestContext, r: BindRequest) -> R { todo!() }
+                async fn bind(&self, ctx: RequestContext, r: BindRequest) -> R { todo!() }
+                async fn update(&self, ctx: &UpdateRequest, r: UpdateRequest) -> R { todo!() }
+                async fn rotate_binding(&self, ctx: &RequestContext, r: MyAlias) -> R { todo!() }
+            }
+        });
+        assert_eq!(
+            messages,
+            [
+                "the second argument of `deprovision` is `DeprovisionRequest` (`osb_server_mini::request::DeprovisionRequest`), not `&DeprovisionRequest`",
+                "the second argument of `unbind` is `UnbindRequest` (`osb_server_mini::request::UnbindRequest`), not `BindRequest`",
+                "the first argument of `bind` is `&RequestContext` (`osb_server_mini::RequestContext`), not `RequestContext`",
+                "the first argument of `update` is `&RequestContext` (`osb_server_mini::RequestContext`), not `&UpdateRequest`",
             ]
         );
     }

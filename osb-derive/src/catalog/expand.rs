@@ -145,10 +145,21 @@ pub(crate) fn offering(attrs: &OfferingAttrs) -> TokenStream {
                 (#p::PlanId::from(<#plan as #p::Plan>::ID), <#plan as #p::Plan>::policy()))
         })
         .collect();
+    let offering_name = &attrs.name.0;
+    let plan_params: Vec<TokenStream> = attrs
+        .plans
+        .iter()
+        .map(|plan| {
+            quote_spanned!(plan.span()=>
+                #p::PlanParams::new(#offering_name, <#plan as #p::Plan>::NAME, <#plan as #p::Plan>::TYPED_PARAMS))
+        })
+        .collect();
     quote! {
         const _: () = {
             #[automatically_derived]
             impl #p::Offering for #ident {
+                const PLAN_PARAMS: &'static [#p::PlanParams] = &[#(#plan_params),*];
+
                 fn offering() -> #p::ServiceOffering {
                     #p::ServiceOffering {
                         id: #p::ServiceId::from(#id),
@@ -257,6 +268,7 @@ pub(crate) fn plan(attrs: &PlanAttrs) -> TokenStream {
         None => quote!(#p::core::option::Option::None),
     };
     let typed = [&attrs.provision_params, &attrs.update_params, &attrs.bind_params];
+    let [provision_typed, update_typed, bind_typed] = typed.map(Option::is_some);
     let schemas = if typed.iter().all(|t| t.is_none()) {
         quote!(#p::core::option::Option::None)
     } else {
@@ -305,6 +317,12 @@ pub(crate) fn plan(attrs: &PlanAttrs) -> TokenStream {
             impl #p::Plan for #ident {
                 const ID: &'static str = #id;
                 const NAME: &'static str = #name;
+                const TYPED_PARAMS: #p::core::option::Option<#p::TypedParams> =
+                    #p::core::option::Option::Some(#p::TypedParams {
+                        provision: #provision_typed,
+                        update: #update_typed,
+                        bind: #bind_typed,
+                    });
 
                 fn plan() -> #p::ServicePlan {
                     fn __osb_assert_params<T: #p::serde::de::DeserializeOwned>() {}

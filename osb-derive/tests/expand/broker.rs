@@ -112,4 +112,17 @@ const _: () = {
             }
         }
     }
+    const _: () = {
+        if let my::osb::__private::core::option::Option::Some(message) = &my::osb::__private::missing_params(
+            &[
+                <Echo as my::osb::__private::Offering>::PLAN_PARAMS,
+                <other::Second as my::osb::__private::Offering>::PLAN_PARAMS,
+            ],
+            my::osb::__private::ParamsKind::Bind,
+            "the `params` argument",
+            "BindParams",
+        ) {
+            my::osb::__private::core::panic!("{}", message.as_str());
+        }
+    };
 };

@@ -1,6 +1,18 @@
 const _: () = {
     #[automatically_derived]
     impl ::osb_server_mini::__private::Offering for Echo {
+        const PLAN_PARAMS: &'static [::osb_server_mini::__private::PlanParams] = &[
+            ::osb_server_mini::__private::PlanParams::new(
+                "echo",
+                <Small as ::osb_server_mini::__private::Plan>::NAME,
+                <Small as ::osb_server_mini::__private::Plan>::TYPED_PARAMS,
+            ),
+            ::osb_server_mini::__private::PlanParams::new(
+                "echo",
+                <Large as ::osb_server_mini::__private::Plan>::NAME,
+                <Large as ::osb_server_mini::__private::Plan>::TYPED_PARAMS,
+            ),
+        ];
         fn offering() -> ::osb_server_mini::__private::ServiceOffering {
             ::osb_server_mini::__private::ServiceOffering {
                 id: ::osb_server_mini::__private::ServiceId::from("svc"),
@@ -123,6 +135,13 @@ const _: () = {
     impl ::osb_server_mini::__private::Plan for Large {
         const ID: &'static str = "p";
         const NAME: &'static str = "large";
+        const TYPED_PARAMS: ::osb_server_mini::__private::core::option::Option<
+            ::osb_server_mini::__private::TypedParams,
+        > = ::osb_server_mini::__private::core::option::Option::Some(::osb_server_mini::__private::TypedParams {
+            provision: true,
+            update: true,
+            bind: true,
+        });
         fn plan() -> ::osb_server_mini::__private::ServicePlan {
             fn __osb_assert_params<
                 T: ::osb_server_mini::__private::serde::de::DeserializeOwned,

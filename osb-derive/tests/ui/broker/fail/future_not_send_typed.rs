@@ -22,7 +22,7 @@ async fn work() {}
 
 #[broker(catalog(Echo))]
 impl B {
-    async fn provision(&self, _: &RequestContext, _: ProvisionRequest, _: Params) -> Result<Provisioned, BrokerError> {
+    async fn provision(&self, _: &RequestContext, _: ProvisionRequest, _: Option<Params>) -> Result<Provisioned, BrokerError> {
         let rc = std::rc::Rc::new(());
         work().await;
         drop(rc);

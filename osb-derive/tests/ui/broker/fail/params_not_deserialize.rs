@@ -21,8 +21,8 @@ struct B;
 
 #[broker(catalog(Echo))]
 impl B {
-    async fn provision(&self, _: &RequestContext, _: ProvisionRequest, params: Params) -> Result<Provisioned, BrokerError> {
-        let _ = params.size;
+    async fn provision(&self, _: &RequestContext, _: ProvisionRequest, params: Option<Params>) -> Result<Provisioned, BrokerError> {
+        let _ = params.map(|p| p.size);
         Ok(Provisioned::done())
     }
     async fn deprovision(&self, _: &RequestContext, _: DeprovisionRequest) -> Result<Deprovisioned, BrokerError> {

@@ -87,7 +87,7 @@ async fn main() {
     assert_eq!(err.status(), 400);
     assert_eq!(
         err.body().description.as_deref(),
-        Some("invalid parameters at `size`: invalid type: string \"big\", expected u32")
+        Some("invalid parameters: invalid type: string \"big\", expected u32 (at `/size`)")
     );
     // Absent parameters decode as `{}`: `size` is required.
     let err = Broker::provision(&broker, &ctx, ProvisionRequest::new("svc", "plan")).await.unwrap_err();
@@ -104,6 +104,6 @@ async fn main() {
     let err = Broker::bind(&broker, &ctx, bad).await.unwrap_err();
     assert_eq!(
         err.body().description.as_deref(),
-        Some("invalid parameters at `read_only`: invalid type: string \"yes\", expected a boolean")
+        Some("invalid parameters: invalid type: string \"yes\", expected a boolean (at `/read_only`)")
     );
 }
