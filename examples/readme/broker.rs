@@ -32,6 +32,8 @@ impl EchoBroker {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), osb_server_mini::ServeError> {
-    Server::new(EchoBroker).basic_auth("admin", "secret").serve("127.0.0.1:8080").await
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let records = osb_server_mini::store::SqliteStore::open("osb-state.sqlite")?; // survive restarts
+    Server::new(EchoBroker).basic_auth("admin", "secret").store(records).serve("127.0.0.1:8080").await?;
+    Ok(())
 }

@@ -53,15 +53,13 @@ impl Incoming {
     pub(crate) fn json<T: DeserializeOwned>(&self) -> Result<(T, serde_json::Value), HttpResponse> {
         self.content_type_ok.clone()?;
         let value = self.json_value()?;
+        // One style for every field error: the problem, then the JSON pointer of the field
+        // (as typed parameters and schema checks report them).
         let typed = serde_path_to_error::deserialize::<_, T>(&value).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            let msg = if path == "." || path.is_empty() {
-                format!("invalid request body: {inner}")
-            } else {
-                format!("invalid request body at `{path}`: {inner}")
-            };
-            bad_request(msg)
+            bad_request(format!(
+                "invalid request body: {}",
+                crate::params::serde_problem(&e)
+            ))
         })?;
         Ok((typed, value))
     }

@@ -436,7 +436,7 @@ async fn a15_content_type_and_body_shape() {
     let (s, v) = call(&h, Method::PUT, "/v2/service_instances/ct3", Some(bad)).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(
-        v["description"].as_str().unwrap().contains("at `parameters`"),
+        v["description"].as_str().unwrap().contains("(at `/parameters`)"),
         "{v}"
     );
     let (s, v) = call(
