@@ -633,7 +633,8 @@ async fn originating_identity(cx: &Cx) -> Outcome {
     let r = answered(&ex, required)?;
     match r.status {
         400 => Ok(None),
-        200..=299 => Err(warn(&ex, required)),
+        // the spec names no status for this header; 400 is its answer to a malformed request
+        200..=299 | 401..=499 => Err(warn(&ex, required)),
         _ => Err(fail(&ex, required)),
     }
 }
@@ -868,8 +869,8 @@ async fn async_conflict(cx: &Cx) -> Outcome {
     if r.status == 409 {
         return Ok(None);
     }
-    if !still_running(cx, &id, t, op.as_deref()).await && r.status == 409 {
-        return Ok(None);
+    if !still_running(cx, &id, t, op.as_deref()).await {
+        return Err(skip("the provision finished before the PUT could be judged"));
     }
     Err(fail(&ex, required))
 }
@@ -1224,8 +1225,8 @@ async fn maintenance_provision(cx: &Cx) -> Outcome {
     let ex = cx.provision(t, &id, body, true).await;
     status_in(
         &ex,
-        &[201, 202],
-        "the catalog's maintenance_info.version is accepted (201/202)",
+        &[200, 201, 202],
+        "the catalog's maintenance_info.version is accepted",
     )?;
     Ok(None)
 }
@@ -1278,7 +1279,7 @@ async fn params_provision(cx: &Cx, valid: bool) -> Outcome {
     if valid {
         status_in(
             &ex,
-            &[201, 202],
+            &[200, 201, 202],
             "parameters valid against the plan's schema are accepted",
         )?;
     } else {
@@ -1306,7 +1307,7 @@ async fn params_bind(cx: &Cx, valid: bool) -> Outcome {
     if valid {
         status_in(
             &ex,
-            &[201, 202],
+            &[200, 201, 202],
             "binding parameters valid against the schema are accepted",
         )?;
     } else {
@@ -1330,7 +1331,7 @@ fn bind_params() -> serde_json::Map<String, Value> {
 /// Parameters for a bind on `t`: generated from the binding schema, else a marker object.
 fn bind_params_for(t: &Target) -> Option<serde_json::Map<String, Value>> {
     match t.plan.binding_create_schema() {
-        Some(s) => params::valid(s),
+        Some(s) => params::minimal(s),
         None => Some(bind_params()),
     }
 }

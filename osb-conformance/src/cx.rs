@@ -17,6 +17,9 @@ pub(crate) struct Tracked {
     pub(crate) id: String,
     pub(crate) service_id: String,
     pub(crate) plan_id: String,
+    /// The offering's other plans: tried when the broker says `plan_id` is not the
+    /// instance's (e.g. after a plan change of unknown outcome).
+    pub(crate) other_plans: Vec<String>,
     pub(crate) bindings: Vec<String>,
 }
 
@@ -47,9 +50,10 @@ impl Target {
     pub(crate) fn label(&self) -> String {
         format!("{}/{}", self.offering.name, self.plan.name)
     }
-    /// Parameters valid for the create schema (`None` without a schema).
+    /// The fewest parameters valid for the create schema (`None` without a schema): what
+    /// every provision sends, so that only `params.valid` depends on the optional ones.
     pub(crate) fn create_params(&self) -> Option<Map<String, Value>> {
-        self.plan.instance_create_schema().and_then(params::valid)
+        self.plan.instance_create_schema().and_then(params::minimal)
     }
 }
 
@@ -251,6 +255,13 @@ impl Cx {
                     id: id.to_owned(),
                     service_id: t.sid().to_owned(),
                     plan_id: t.pid().to_owned(),
+                    other_plans: t
+                        .offering
+                        .plans
+                        .iter()
+                        .filter(|p| p.id != t.plan.id)
+                        .map(|p| p.id.to_string())
+                        .collect(),
                     bindings: Vec::new(),
                 });
                 r.created.push(id.to_owned());
@@ -262,7 +273,9 @@ impl Cx {
     pub(crate) fn set_plan(&self, id: &str, plan_id: &str) {
         if let Ok(mut r) = self.registry.lock() {
             if let Some(x) = r.live.iter_mut().find(|x| x.id == id) {
-                plan_id.clone_into(&mut x.plan_id);
+                let old = std::mem::replace(&mut x.plan_id, plan_id.to_owned());
+                x.other_plans.retain(|p| p != plan_id);
+                x.other_plans.push(old);
             }
         }
     }
@@ -419,8 +432,17 @@ impl Cx {
                 .await
                 .map_err(|e| format!("binding {b}: {e}"))?;
         }
-        self.delete_until_gone(&Self::instance_path(&t.id), &t.service_id, &t.plan_id)
-            .await
+        let path = Self::instance_path(&t.id);
+        let first = self.delete_until_gone(&path, &t.service_id, &t.plan_id).await;
+        let Err(e) = first else { return Ok(()) };
+        if e.starts_with("DELETE answered 400") {
+            for p in &t.other_plans {
+                if self.delete_until_gone(&path, &t.service_id, p).await.is_ok() {
+                    return Ok(());
+                }
+            }
+        }
+        Err(e)
     }
 
     /// DELETE (accepting async), retrying while another operation runs, polling a 202.
@@ -438,7 +460,8 @@ impl Cx {
                 )
                 .await;
             match &ex.result {
-                Ok(r) if r.status == 200 || r.status == 410 => return Ok(()),
+                // 404: not there either (some brokers answer it for a missing resource)
+                Ok(r) if r.status == 200 || r.status == 410 || r.status == 404 => return Ok(()),
                 Ok(r) if r.status == 202 => {
                     let op = r.str_field("operation").map(str::to_owned);
                     let p = self

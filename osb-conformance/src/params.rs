@@ -35,6 +35,19 @@ pub(crate) fn valid(schema: &Value) -> Option<Map<String, Value>> {
     None
 }
 
+/// The smallest parameters object valid against `schema` (only required properties), or
+/// `None` when none could be generated.
+pub(crate) fn minimal(schema: &Value) -> Option<Map<String, Value>> {
+    let candidates = [
+        gen_value(schema, schema, 0, false),
+        gen_value(schema, schema, 0, true),
+    ];
+    candidates.into_iter().flatten().find_map(|c| match &c {
+        Value::Object(m) if is_valid(schema, &c) == Some(true) => Some(m.clone()),
+        _ => None,
+    })
+}
+
 /// A parameters object that `schema` rejects (a property of the wrong type, an unknown
 /// property where `additionalProperties` is false, or a required property left out), or
 /// `None` when none could be generated.
