@@ -82,6 +82,8 @@ pub(crate) enum Command {
     },
     /// Show the last operation of an instance (or of a binding with --binding).
     LastOperation(LastOp),
+    /// Check a broker against the OSB specification (conformance checks).
+    Check(crate::commands::check::CheckArgs),
 }
 
 /// Offering and plan, by name or id.

@@ -131,6 +131,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Command::Check(args) = &cli.command {
+        return rt.block_on(commands::check::main(&cli, args));
+    }
     match rt.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
@@ -190,5 +193,6 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Unbind(a) => commands::binding::unbind(&ctx, a).await,
         Command::Binding { instance, binding } => commands::binding::get(&ctx, instance, binding).await,
         Command::LastOperation(a) => commands::instance::last_operation(&ctx, a).await,
+        Command::Check(_) => Ok(()), // handled in main
     }
 }

@@ -2,6 +2,7 @@
 
 pub(crate) mod binding;
 pub(crate) mod catalog;
+pub(crate) mod check;
 pub(crate) mod instance;
 
 use std::time::{Duration, Instant};
