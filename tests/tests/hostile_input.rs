@@ -413,7 +413,7 @@ async fn wrong_json_types_in_update_bodies_name_the_field_and_change_nothing() {
             err["description"]
                 .as_str()
                 .unwrap_or("")
-                .contains(&format!("`{field}`")),
+                .contains(&format!("(at `/{}`)", field.replace('.', "/"))),
             "{body}: {err}"
         );
     }
@@ -490,7 +490,7 @@ async fn wrong_json_types_in_bind_bodies_name_the_field_and_create_nothing() {
             err["description"]
                 .as_str()
                 .unwrap_or("")
-                .contains(&format!("`{field}`")),
+                .contains(&format!("(at `/{}`)", field.replace('.', "/"))),
             "{body}: {err}"
         );
     }
@@ -540,7 +540,10 @@ async fn c74_c88_nested_context_fields_with_wrong_types_are_400() {
         let ans = Answer::of(http(&b, Method::PUT, &path).json_body(&body)).await;
         let err = ans.assert_error(400, "BadRequest");
         assert!(
-            err["description"].as_str().unwrap_or("").contains("`context`"),
+            err["description"]
+                .as_str()
+                .unwrap_or("")
+                .contains("(at `/context`)"),
             "{context}: {err}"
         );
         assert_eq!(

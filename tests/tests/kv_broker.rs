@@ -42,7 +42,7 @@ async fn free_provisions_without_parameters_and_dedicated_with_them() {
     // `free` without parameters: `params` is `None`, synchronous.
     let outcome = client
         .instance("kv-free")
-        .provision(&ProvisionRequest::new(service.clone(), Free::ID))
+        .provision(&ProvisionRequest::new(service.clone(), Free::ID).with_org_space("org-1", "space-1"))
         .await
         .expect("free provisions without parameters");
     assert!(matches!(outcome, ProvisionOutcome::Created(_)), "{outcome:?}");
@@ -52,7 +52,9 @@ async fn free_provisions_without_parameters_and_dedicated_with_them() {
     let outcome = client
         .instance("kv-free-2")
         .provision(
-            &ProvisionRequest::new(service.clone(), Free::ID).with_parameters(params(json!({ "x": 1 }))),
+            &ProvisionRequest::new(service.clone(), Free::ID)
+                .with_org_space("org-1", "space-1")
+                .with_parameters(params(json!({ "x": 1 }))),
         )
         .await
         .expect("free ignores parameters it declares no type for");
@@ -62,6 +64,7 @@ async fn free_provisions_without_parameters_and_dedicated_with_them() {
     // `dedicated` with parameters: decoded, in the background.
     let instance = client.instance("kv-dedicated");
     let request = ProvisionRequest::new(service.clone(), Dedicated::ID)
+        .with_org_space("org-1", "space-1")
         .with_parameters(params(json!({ "max_keys": 500 })));
     let outcome = instance.provision(&request).await.expect("dedicated provisions");
     assert!(
@@ -84,7 +87,7 @@ async fn free_provisions_without_parameters_and_dedicated_with_them() {
     // `dedicated` without its required parameter: 400 from the schema, no broker code ran.
     let err = client
         .instance("kv-dedicated-bad")
-        .provision(&ProvisionRequest::new(service.clone(), Dedicated::ID))
+        .provision(&ProvisionRequest::new(service.clone(), Dedicated::ID).with_org_space("org-1", "space-1"))
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(400), "{err}");
@@ -96,6 +99,7 @@ async fn free_provisions_without_parameters_and_dedicated_with_them() {
         .instance("kv-dedicated-bad")
         .provision(
             &ProvisionRequest::new(service.clone(), Dedicated::ID)
+                .with_org_space("org-1", "space-1")
                 .with_parameters(params(json!({ "max_keys": "many" }))),
         )
         .await
@@ -211,6 +215,7 @@ async fn plans_with_different_parameter_types_decode_per_plan() {
         .instance("one")
         .provision(
             &ProvisionRequest::new(service.clone(), Single::ID)
+                .with_org_space("org-1", "space-1")
                 .with_parameters(params(json!({ "size_gb": 8 }))),
         )
         .await
@@ -219,6 +224,7 @@ async fn plans_with_different_parameter_types_decode_per_plan() {
         .instance("many")
         .provision(
             &ProvisionRequest::new(service.clone(), Cluster::ID)
+                .with_org_space("org-1", "space-1")
                 .with_parameters(params(json!({ "nodes": 3, "zones": ["a"] }))),
         )
         .await
@@ -228,6 +234,7 @@ async fn plans_with_different_parameter_types_decode_per_plan() {
         .instance("wrong")
         .provision(
             &ProvisionRequest::new(service.clone(), Cluster::ID)
+                .with_org_space("org-1", "space-1")
                 .with_parameters(params(json!({ "size_gb": 8 }))),
         )
         .await
