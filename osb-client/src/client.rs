@@ -281,11 +281,12 @@ impl Client {
         if Capability::RequestIdentity.supported_by(version) {
             rb = rb.header(REQUEST_IDENTITY_HEADER, (inner.request_identity)());
         }
-        if call.user_action && Capability::OriginatingIdentity.supported_by(version) {
-            if let Some(identity) = inner.originating_identity.as_ref().and_then(|p| p()) {
-                check_identity_platform(identity.platform(), call.context_platform)?;
-                rb = rb.header(ORIGINATING_IDENTITY_HEADER, identity.to_header_value());
-            }
+        if call.user_action
+            && Capability::OriginatingIdentity.supported_by(version)
+            && let Some(identity) = inner.originating_identity.as_ref().and_then(|p| p())
+        {
+            check_identity_platform(identity.platform(), call.context_platform)?;
+            rb = rb.header(ORIGINATING_IDENTITY_HEADER, identity.to_header_value());
         }
         rb = match &inner.auth {
             Auth::None => rb,

@@ -971,12 +971,12 @@ async fn last_op_retry_after(cx: &Cx) -> Outcome {
     let p = cx.poll_instance(&id, t, op.as_deref()).await;
     let mut seen = false;
     for ex in &p.polls {
-        if let Ok(r) = &ex.result {
-            if let Some(v) = r.header("retry-after") {
-                seen = true;
-                if osb_types::retry_after::RetryAfter::parse(v.trim()).is_err() {
-                    return Err(fail(ex, "Retry-After is delta-seconds or an HTTP-date"));
-                }
+        if let Ok(r) = &ex.result
+            && let Some(v) = r.header("retry-after")
+        {
+            seen = true;
+            if osb_types::retry_after::RetryAfter::parse(v.trim()).is_err() {
+                return Err(fail(ex, "Retry-After is delta-seconds or an HTTP-date"));
             }
         }
     }
@@ -1560,10 +1560,10 @@ async fn fetch_instance(cx: &Cx) -> Outcome {
         return Err(fail(&ex, required));
     };
     for (k, want) in [("service_id", t.sid()), ("plan_id", t.pid())] {
-        if let Some(got) = v.get(k) {
-            if got.as_str() != Some(want) {
-                return Err(fail(&ex, required));
-            }
+        if let Some(got) = v.get(k)
+            && got.as_str() != Some(want)
+        {
+            return Err(fail(&ex, required));
         }
     }
     Ok(None)
@@ -1782,26 +1782,26 @@ async fn errors_fields(cx: &Cx, need_description: bool) -> Outcome {
 async fn errors_failure_metadata(cx: &Cx) -> Outcome {
     let t = need_sync(cx)?;
     let mut exchanges = provoke_errors(cx, t, false).await;
-    if t.bindable() {
-        if let Ok(id) = cx.ready_instance(t).await {
-            let b = cx.new_id("b");
-            let mut body = Cx::bind_body(t, None);
-            body["parameters"] = json!("not an object");
-            exchanges.push(cx.bind(&id, &b, body, true).await);
-        }
+    if t.bindable()
+        && let Ok(id) = cx.ready_instance(t).await
+    {
+        let b = cx.new_id("b");
+        let mut body = Cx::bind_body(t, None);
+        body["parameters"] = json!("not an object");
+        exchanges.push(cx.bind(&id, &b, body, true).await);
     }
     for ex in &exchanges {
         let Ok(r) = &ex.result else { continue };
         if r.status < 400 {
             continue;
         }
-        if let Some(v) = &r.json {
-            if v.get("instance_usable").is_some() || v.get("update_repeatable").is_some() {
-                return Err(fail(
-                    ex,
-                    "no instance_usable / update_repeatable in errors of provision or bind",
-                ));
-            }
+        if let Some(v) = &r.json
+            && (v.get("instance_usable").is_some() || v.get("update_repeatable").is_some())
+        {
+            return Err(fail(
+                ex,
+                "no instance_usable / update_repeatable in errors of provision or bind",
+            ));
         }
     }
     Ok(None)

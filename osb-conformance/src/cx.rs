@@ -124,12 +124,11 @@ impl Cx {
 
     pub(crate) async fn fetch_catalog(&mut self) {
         let ex = self.http.send(Req::get("/v2/catalog")).await;
-        if let Ok(r) = &ex.result {
-            if r.status == 200 {
-                if let Some(v) = &r.json {
-                    self.catalog = serde_json::from_value(v.clone()).ok();
-                }
-            }
+        if let Ok(r) = &ex.result
+            && r.status == 200
+            && let Some(v) = &r.json
+        {
+            self.catalog = serde_json::from_value(v.clone()).ok();
         }
         self.catalog_exchange = Some(ex);
     }
@@ -162,10 +161,11 @@ impl Cx {
         };
         let mut candidates: Vec<Target> = Vec::new();
         for o in &catalog.services {
-            if let Some(s) = &config.service {
-                if o.id != s.as_str() && o.name != *s {
-                    continue;
-                }
+            if let Some(s) = &config.service
+                && o.id != s.as_str()
+                && o.name != *s
+            {
+                continue;
             }
             for p in &o.plans {
                 if !config.plans.is_empty()
@@ -249,34 +249,34 @@ impl Cx {
     }
 
     fn track(&self, id: &str, t: &Target) {
-        if let Ok(mut r) = self.registry.lock() {
-            if !r.live.iter().any(|x| x.id == id) {
-                r.live.push(Tracked {
-                    id: id.to_owned(),
-                    service_id: t.sid().to_owned(),
-                    plan_id: t.pid().to_owned(),
-                    other_plans: t
-                        .offering
-                        .plans
-                        .iter()
-                        .filter(|p| p.id != t.plan.id)
-                        .map(|p| p.id.to_string())
-                        .collect(),
-                    bindings: Vec::new(),
-                });
-                r.created.push(id.to_owned());
-            }
+        if let Ok(mut r) = self.registry.lock()
+            && !r.live.iter().any(|x| x.id == id)
+        {
+            r.live.push(Tracked {
+                id: id.to_owned(),
+                service_id: t.sid().to_owned(),
+                plan_id: t.pid().to_owned(),
+                other_plans: t
+                    .offering
+                    .plans
+                    .iter()
+                    .filter(|p| p.id != t.plan.id)
+                    .map(|p| p.id.to_string())
+                    .collect(),
+                bindings: Vec::new(),
+            });
+            r.created.push(id.to_owned());
         }
     }
 
     /// Records that the instance now has plan `plan_id` (after a plan change).
     pub(crate) fn set_plan(&self, id: &str, plan_id: &str) {
-        if let Ok(mut r) = self.registry.lock() {
-            if let Some(x) = r.live.iter_mut().find(|x| x.id == id) {
-                let old = std::mem::replace(&mut x.plan_id, plan_id.to_owned());
-                x.other_plans.retain(|p| p != plan_id);
-                x.other_plans.push(old);
-            }
+        if let Ok(mut r) = self.registry.lock()
+            && let Some(x) = r.live.iter_mut().find(|x| x.id == id)
+        {
+            let old = std::mem::replace(&mut x.plan_id, plan_id.to_owned());
+            x.other_plans.retain(|p| p != plan_id);
+            x.other_plans.push(old);
         }
     }
 
@@ -296,12 +296,11 @@ impl Cx {
 
     /// `PUT` a binding, registered for cleanup before it is sent.
     pub(crate) async fn bind(&self, id: &str, b: &str, body: Value, incomplete: bool) -> Exchange {
-        if let Ok(mut r) = self.registry.lock() {
-            if let Some(x) = r.live.iter_mut().find(|x| x.id == id) {
-                if !x.bindings.iter().any(|y| y == b) {
-                    x.bindings.push(b.to_owned());
-                }
-            }
+        if let Ok(mut r) = self.registry.lock()
+            && let Some(x) = r.live.iter_mut().find(|x| x.id == id)
+            && !x.bindings.iter().any(|y| y == b)
+        {
+            x.bindings.push(b.to_owned());
         }
         self.http
             .send(Req::put(Self::binding_path(id, b), body).incomplete(incomplete))

@@ -26,10 +26,10 @@ pub(crate) fn valid(schema: &Value) -> Option<Map<String, Value>> {
     let full = gen_value(schema, schema, 0, true)?;
     let minimal = gen_value(schema, schema, 0, false);
     for candidate in [Some(full), minimal].into_iter().flatten() {
-        if let Value::Object(m) = &candidate {
-            if is_valid(schema, &candidate) == Some(true) {
-                return Some(m.clone());
-            }
+        if let Value::Object(m) = &candidate
+            && is_valid(schema, &candidate) == Some(true)
+        {
+            return Some(m.clone());
         }
     }
     None
@@ -129,10 +129,10 @@ fn gen_value(root: &Value, s: &Value, depth: usize, all_props: bool) -> Option<V
         return e.first().cloned();
     }
     for key in ["oneOf", "anyOf", "allOf"] {
-        if let Some(first) = s.get(key).and_then(Value::as_array).and_then(|a| a.first()) {
-            if type_of(s).is_none() {
-                return gen_value(root, first, depth + 1, all_props);
-            }
+        if let Some(first) = s.get(key).and_then(Value::as_array).and_then(|a| a.first())
+            && type_of(s).is_none()
+        {
+            return gen_value(root, first, depth + 1, all_props);
         }
     }
     match type_of(s)? {

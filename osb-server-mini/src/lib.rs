@@ -141,10 +141,10 @@ pub mod __private {
         if let Some(defs) = map.remove("$defs") {
             map.insert("definitions".into(), defs);
         }
-        if let Some(Value::String(r)) = map.get_mut("$ref") {
-            if let Some(rest) = r.strip_prefix("#/$defs/") {
-                *r = format!("#/definitions/{rest}");
-            }
+        if let Some(Value::String(r)) = map.get_mut("$ref")
+            && let Some(rest) = r.strip_prefix("#/$defs/")
+        {
+            *r = format!("#/definitions/{rest}");
         }
         if let Some(prefix) = map.remove("prefixItems") {
             if let Some(rest) = map.remove("items") {
@@ -163,17 +163,17 @@ pub mod __private {
             }
         }
         for key in ["not", "items", "propertyNames", "contains", "if", "then", "else"] {
-            if let Some(sub) = map.get_mut(key) {
-                if !sub.is_array() {
-                    convert(sub);
-                }
+            if let Some(sub) = map.get_mut(key)
+                && !sub.is_array()
+            {
+                convert(sub);
             }
         }
         for key in ["additionalProperties", "additionalItems"] {
-            if let Some(sub) = map.get_mut(key) {
-                if sub.is_object() {
-                    convert(sub);
-                }
+            if let Some(sub) = map.get_mut(key)
+                && sub.is_object()
+            {
+                convert(sub);
             }
         }
     }

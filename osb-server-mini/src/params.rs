@@ -323,34 +323,34 @@ pub const fn missing_params(
         let mut j = 0;
         while j < plans.len() {
             let plan = plans[j];
-            if let Some(typed) = plan.typed {
-                if !typed.declares(kind) {
-                    let attribute = kind.attribute();
-                    let mut m = ConstMessage::new();
-                    m.push(arg);
-                    m.push(" of `");
-                    m.push(kind.operation());
-                    m.push("` is `");
-                    m.push(ty);
-                    m.push("`, but plan `");
-                    m.push(plan.plan);
-                    m.push("` of offering `");
-                    m.push(plan.offering);
-                    m.push("` declares no `");
-                    m.push(attribute);
-                    m.push("`: take `Option<");
-                    m.push(ty);
-                    m.push(">` (`None` for plans without `");
-                    m.push(attribute);
-                    m.push("`), or declare `");
-                    m.push(attribute);
-                    m.push(" = ");
-                    m.push(ty);
-                    m.push("` on plan `");
-                    m.push(plan.plan);
-                    m.push("`");
-                    return Some(m);
-                }
+            if let Some(typed) = plan.typed
+                && !typed.declares(kind)
+            {
+                let attribute = kind.attribute();
+                let mut m = ConstMessage::new();
+                m.push(arg);
+                m.push(" of `");
+                m.push(kind.operation());
+                m.push("` is `");
+                m.push(ty);
+                m.push("`, but plan `");
+                m.push(plan.plan);
+                m.push("` of offering `");
+                m.push(plan.offering);
+                m.push("` declares no `");
+                m.push(attribute);
+                m.push("`: take `Option<");
+                m.push(ty);
+                m.push(">` (`None` for plans without `");
+                m.push(attribute);
+                m.push("`), or declare `");
+                m.push(attribute);
+                m.push(" = ");
+                m.push(ty);
+                m.push("` on plan `");
+                m.push(plan.plan);
+                m.push("`");
+                return Some(m);
             }
             j += 1;
         }

@@ -320,7 +320,7 @@ pub struct Resumed {
 pub(crate) enum ResumeOutcome {
     NotSupported,
     Done,
-    Bound(BindResponse),
+    Bound(Box<BindResponse>),
     Later(Background<()>),
     LaterBound(Background<BindResponse>),
 }
@@ -347,7 +347,7 @@ impl Resumed {
     #[must_use]
     pub fn bound(response: BindResponse) -> Self {
         Self {
-            outcome: ResumeOutcome::Bound(response),
+            outcome: ResumeOutcome::Bound(Box::new(response)),
         }
     }
 

@@ -50,17 +50,17 @@ pub(crate) fn catalog(catalog: &Catalog) -> Result<(), CatalogErrors> {
         problems.non_empty(&loc, "name", &s.name);
         problems.non_empty(&loc, "description", &s.description);
         unique_id(&mut problems, &mut ids, &loc, s.id.as_str());
-        if !s.name.is_empty() {
-            if let Some(first) = names.insert(&s.name, i) {
-                problems.push(
-                    &loc,
-                    "name",
-                    format!(
-                        "`{}` is already used by services[{first}]; offering names must be unique",
-                        s.name
-                    ),
-                );
-            }
+        if !s.name.is_empty()
+            && let Some(first) = names.insert(&s.name, i)
+        {
+            problems.push(
+                &loc,
+                "name",
+                format!(
+                    "`{}` is already used by services[{first}]; offering names must be unique",
+                    s.name
+                ),
+            );
         }
         if s.plans.is_empty() {
             problems.push(&loc, "plans", "must contain at least one plan");
@@ -76,10 +76,10 @@ pub(crate) fn catalog(catalog: &Catalog) -> Result<(), CatalogErrors> {
             problems.non_empty(&ploc, "name", &p.name);
             problems.non_empty(&ploc, "description", &p.description);
             unique_id(&mut problems, &mut ids, &ploc, p.id.as_str());
-            if !p.name.is_empty() {
-                if let Some(first) = plan_names.insert(&p.name, j) {
-                    problems.push(&ploc, "name", format!("`{}` is already used by plans[{first}] of this offering; plan names must be unique within an offering", p.name));
-                }
+            if !p.name.is_empty()
+                && let Some(first) = plan_names.insert(&p.name, j)
+            {
+                problems.push(&ploc, "name", format!("`{}` is already used by plans[{first}] of this offering; plan names must be unique within an offering", p.name));
             }
             plan(&mut problems, &ploc, p);
         }
@@ -125,14 +125,14 @@ fn plan(problems: &mut Problems, loc: &str, p: &ServicePlan) {
             }
         }
     }
-    if let Some(d) = p.maximum_polling_duration {
-        if d <= 0 {
-            problems.push(
-                loc,
-                "maximum_polling_duration",
-                format!("must be a positive number of seconds, got {d}"),
-            );
-        }
+    if let Some(d) = p.maximum_polling_duration
+        && d <= 0
+    {
+        problems.push(
+            loc,
+            "maximum_polling_duration",
+            format!("must be a positive number of seconds, got {d}"),
+        );
     }
     if let Some(schemas) = &p.schemas {
         let instance = schemas.service_instance.as_ref();
@@ -197,10 +197,10 @@ fn input_schema(problems: &mut Problems, loc: &str, field: &str, schema: &InputP
 fn external_ref(v: &Value) -> Option<&str> {
     match v {
         Value::Object(m) => {
-            if let Some(Value::String(r)) = m.get("$ref") {
-                if !r.starts_with('#') {
-                    return Some(r);
-                }
+            if let Some(Value::String(r)) = m.get("$ref")
+                && !r.starts_with('#')
+            {
+                return Some(r);
             }
             m.values().find_map(external_ref)
         }

@@ -36,12 +36,10 @@ fn crate_dirs() -> HashMap<String, PathBuf> {
             let line = line.trim();
             if line.starts_with('[') {
                 in_package = line == "[package]";
-            } else if in_package {
-                if let Some(v) = line.strip_prefix("name") {
-                    let name = v.trim_start().trim_start_matches('=').trim().trim_matches('"');
-                    dirs.insert(name.replace('-', "_"), dir.clone());
-                    break;
-                }
+            } else if in_package && let Some(v) = line.strip_prefix("name") {
+                let name = v.trim_start().trim_start_matches('=').trim().trim_matches('"');
+                dirs.insert(name.replace('-', "_"), dir.clone());
+                break;
             }
         }
     }

@@ -149,11 +149,11 @@ pub(crate) async fn main(cli: &Cli, args: &CheckArgs) -> ExitCode {
 }
 
 fn finish(report: &Report, json: bool, junit: Option<&std::path::Path>) -> ExitCode {
-    if let Some(path) = junit {
-        if let Err(e) = std::fs::write(path, report.to_junit()) {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            return ExitCode::from(2);
-        }
+    if let Some(path) = junit
+        && let Err(e) = std::fs::write(path, report.to_junit())
+    {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        return ExitCode::from(2);
     }
     if json {
         println!("{}", crate::render::json(&report.to_json()));

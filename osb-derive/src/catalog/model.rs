@@ -31,10 +31,10 @@ pub(crate) fn check_shape(input: &syn::DeriveInput, derive: &str) -> Result<()> 
 const REQUIRES: [&str; 3] = ["syslog_drain", "route_forwarding", "volume_mount"];
 
 fn non_empty(errors: &mut darling::error::Accumulator, key: &str, value: Option<&Str>) {
-    if let Some(Str(lit)) = value {
-        if lit.value().trim().is_empty() {
-            errors.push(Error::custom(format!("`{key}` must be a non-empty string")).with_span(lit));
-        }
+    if let Some(Str(lit)) = value
+        && lit.value().trim().is_empty()
+    {
+        errors.push(Error::custom(format!("`{key}` must be a non-empty string")).with_span(lit));
     }
 }
 

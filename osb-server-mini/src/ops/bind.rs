@@ -90,7 +90,7 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
     ctx.instance = Some(instance.clone());
 
     enum Call {
-        Bind(BindRequest),
+        Bind(Box<BindRequest>),
         Rotate(RotateBindingRequest),
     }
     let request = if rotate {
@@ -134,7 +134,7 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
             )
             .map_err(bad_request)?;
         record.parameters = req.parameters.clone();
-        Call::Bind(req)
+        Call::Bind(Box::new(req))
     };
     if policy.async_only && !accepts {
         return Err(async_required());
@@ -145,16 +145,18 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
             gate,
             current,
             record,
-            OperationKind::Bind,
-            value,
-            accepts,
-            ResourceState::Creating,
+            crate::state::Call {
+                kind: OperationKind::Bind,
+                request: value,
+                accepts_incomplete: accepts,
+                running: ResourceState::Creating,
+            },
         )
         .await?;
     let reply = ticket
         .run(call(app, move |app| async move {
             match request {
-                Call::Bind(req) => app.broker.bind(&ctx, req).await,
+                Call::Bind(req) => app.broker.bind(&ctx, *req).await,
                 Call::Rotate(req) => app.broker.rotate_binding(&ctx, req).await,
             }
         }))

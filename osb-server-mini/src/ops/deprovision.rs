@@ -73,10 +73,12 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
             gate,
             Some(found),
             record,
-            OperationKind::Deprovision,
-            serde_json::Value::Null,
-            accepts,
-            ResourceState::Deleting,
+            crate::state::Call {
+                kind: OperationKind::Deprovision,
+                request: serde_json::Value::Null,
+                accepts_incomplete: accepts,
+                running: ResourceState::Deleting,
+            },
         )
         .await?;
     let request = DeprovisionRequest { service_id, plan_id };

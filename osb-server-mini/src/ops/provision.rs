@@ -101,10 +101,12 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
             gate,
             current,
             rec,
-            OperationKind::Provision,
-            value,
-            accepts,
-            ResourceState::Creating,
+            crate::state::Call {
+                kind: OperationKind::Provision,
+                request: value,
+                accepts_incomplete: accepts,
+                running: ResourceState::Creating,
+            },
         )
         .await?;
     let reply = ticket

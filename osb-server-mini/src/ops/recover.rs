@@ -250,7 +250,7 @@ impl Recoverable for BindingRecord {
                     .adopt(claimed, background, |r, res| settle::bind(r, res, Mode::Async));
                 return Ok(());
             }
-            Ok(ResumeOutcome::Bound(response)) => Ok(response),
+            Ok(ResumeOutcome::Bound(response)) => Ok(*response),
             Ok(ResumeOutcome::NotSupported) => Err(interrupted()),
             Ok(_) => Err(BrokerError::internal(
                 "resume of a bind must answer Resumed::bound or Resumed::later_bound",

@@ -67,10 +67,12 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
             gate,
             Some(found),
             record,
-            OperationKind::Unbind,
-            serde_json::Value::Null,
-            accepts,
-            ResourceState::Deleting,
+            crate::state::Call {
+                kind: OperationKind::Unbind,
+                request: serde_json::Value::Null,
+                accepts_incomplete: accepts,
+                running: ResourceState::Deleting,
+            },
         )
         .await?;
     let request = UnbindRequest { service_id, plan_id };

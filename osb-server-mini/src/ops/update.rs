@@ -128,10 +128,12 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
             gate,
             Some(found),
             rec,
-            OperationKind::Update,
-            value,
-            accepts,
-            ResourceState::Updating,
+            crate::state::Call {
+                kind: OperationKind::Update,
+                request: value,
+                accepts_incomplete: accepts,
+                running: ResourceState::Updating,
+            },
         )
         .await?;
     let reply = ticket

@@ -235,6 +235,18 @@ pub(crate) fn new_operation_id() -> OperationId {
     OperationId::new(uuid::Uuid::new_v4().to_string())
 }
 
+/// The broker call an intent records.
+pub(crate) struct Call {
+    /// The operation.
+    pub(crate) kind: OperationKind,
+    /// Its request body (JSON; `null` for deletes).
+    pub(crate) request: serde_json::Value,
+    /// Whether the Platform sent `accepts_incomplete=true`.
+    pub(crate) accepts_incomplete: bool,
+    /// The state of the resource while the call runs (`Creating`, `Updating`, `Deleting`).
+    pub(crate) running: ResourceState,
+}
+
 /// A started broker call: the intent is recorded, the gate is held.
 pub(crate) struct Ticket<R: Resource> {
     state: Arc<State>,
@@ -311,11 +323,14 @@ impl State {
         gate: GateGuard,
         current: Option<Versioned<R>>,
         mut record: R,
-        kind: OperationKind,
-        request: serde_json::Value,
-        accepts_incomplete: bool,
-        running: ResourceState,
+        call: Call,
     ) -> Result<Ticket<R>, StateError> {
+        let Call {
+            kind,
+            request,
+            accepts_incomplete,
+            running,
+        } = call;
         let previous = current.as_ref().map(|c| c.record.state());
         *record.intent_mut() = Some(Intent {
             kind,
@@ -718,10 +733,10 @@ impl<R: Resource> Tracked<R> {
     /// Shutdown: releases the lease so the work is recovered at once by the next owner.
     async fn release(&mut self, state: &State) {
         let mut r = self.record.clone();
-        if let Some(op) = r.operation_mut() {
-            if let Some(l) = op.lease.as_mut() {
-                l.until_ms = 0;
-            }
+        if let Some(op) = r.operation_mut()
+            && let Some(l) = op.lease.as_mut()
+        {
+            l.until_ms = 0;
         }
         let _ = r.replace(&*state.store, self.version).await;
     }
