@@ -89,7 +89,7 @@ async fn start(dir: &Path, env: &[(&str, String)]) -> Broker {
         };
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if let Ok(res) = request(&broker, Method::GET, "/v2/catalog", None).await {
+            if let Ok(res) = request(&broker.url, Method::GET, "/v2/catalog", None).await {
                 if res.0 == 200 {
                     return broker;
                 }
@@ -102,13 +102,13 @@ async fn start(dir: &Path, env: &[(&str, String)]) -> Broker {
 }
 
 async fn request(
-    broker: &Broker,
+    base: &str,
     method: Method,
     path: &str,
     body: Option<Value>,
 ) -> reqwest::Result<(u16, Value)> {
     let mut req = reqwest::Client::new()
-        .request(method, format!("{}{path}", broker.url))
+        .request(method, format!("{base}{path}"))
         .header("X-Broker-API-Version", "2.17")
         .basic_auth("admin", Some("crash-password"))
         .timeout(Duration::from_secs(10));
@@ -122,8 +122,8 @@ async fn request(
     Ok((status, body))
 }
 
-async fn call(broker: &Broker, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    request(broker, method, path, body)
+async fn call(base: &str, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    request(base, method, path, body)
         .await
         .expect("the broker answers")
 }
@@ -157,9 +157,9 @@ async fn wait_for_call(dir: &Path, line: &str) {
 }
 
 /// Polls last_operation until it is no longer `in progress` (bounded: never forever).
-async fn final_state(broker: &Broker, path: &str) -> (u16, Value) {
+async fn final_state(base: &str, path: &str) -> (u16, Value) {
     for _ in 0..400 {
-        let (status, body) = call(broker, Method::GET, path, None).await;
+        let (status, body) = call(base, Method::GET, path, None).await;
         if !(status == 200 && body["state"] == "in progress") {
             return (status, body);
         }
@@ -183,14 +183,16 @@ async fn restart_scenario(resume: bool) {
     let first = start(&dir.0, &env).await;
     let i = "/v2/service_instances/i-1";
     assert_eq!(
-        call(&first, Method::PUT, i, Some(provision_body(SMALL))).await.0,
+        call(&first.url, Method::PUT, i, Some(provision_body(SMALL)))
+            .await
+            .0,
         201
     );
     let b = "/v2/service_instances/i-1/service_bindings/b-1";
-    let (status, bound) = call(&first, Method::PUT, b, Some(bind_body(SMALL))).await;
+    let (status, bound) = call(&first.url, Method::PUT, b, Some(bind_body(SMALL))).await;
     assert_eq!(status, 201);
     let (status, started) = call(
-        &first,
+        &first.url,
         Method::PUT,
         "/v2/service_instances/i-2?accepts_incomplete=true",
         Some(provision_body(LARGE)),
@@ -203,11 +205,11 @@ async fn restart_scenario(resume: bool) {
     env[0].1 = "200".to_owned();
     let second = start(&dir.0, &env).await;
     // The instance is still there.
-    let (status, got) = call(&second, Method::GET, i, None).await;
+    let (status, got) = call(&second.url, Method::GET, i, None).await;
     assert_eq!((status, got["plan_id"].as_str()), (200, Some(SMALL)), "{got}");
     // The async provision is never lost: it finished (resumed) or failed (not resumable).
     let (status, lo) = final_state(
-        &second,
+        &second.url,
         &format!("/v2/service_instances/i-2/last_operation?operation={operation}"),
     )
     .await;
@@ -235,7 +237,7 @@ async fn restart_scenario(resume: bool) {
         );
         // A failed provision can be deleted: the orphan-mitigation DELETE reaches the broker.
         let (status, _) = call(
-            &second,
+            &second.url,
             Method::DELETE,
             &format!("/v2/service_instances/i-2?{}&accepts_incomplete=true", q(LARGE)),
             None,
@@ -246,18 +248,20 @@ async fn restart_scenario(resume: bool) {
     }
     // An identical provision is 200, and the broker is not called again.
     assert_eq!(
-        call(&second, Method::PUT, i, Some(provision_body(SMALL))).await.0,
+        call(&second.url, Method::PUT, i, Some(provision_body(SMALL)))
+            .await
+            .0,
         200
     );
     assert_eq!(calls(&dir.0, "provision i-1 "), 1, "provision ran once");
     // The binding is still there with its credentials.
-    let (status, fetched) = call(&second, Method::GET, b, None).await;
+    let (status, fetched) = call(&second.url, Method::GET, b, None).await;
     assert_eq!((status, &fetched["credentials"]), (200, &bound["credentials"]));
     // Unbind and deprovision reach the broker (credentials revoked, resources freed).
-    let (status, _) = call(&second, Method::DELETE, &format!("{b}?{}", q(SMALL)), None).await;
+    let (status, _) = call(&second.url, Method::DELETE, &format!("{b}?{}", q(SMALL)), None).await;
     assert_eq!(status, 200);
     assert_eq!(calls(&dir.0, "unbind i-1 b-1"), 1, "the broker's unbind ran");
-    let (status, _) = call(&second, Method::DELETE, &format!("{i}?{}", q(SMALL)), None).await;
+    let (status, _) = call(&second.url, Method::DELETE, &format!("{i}?{}", q(SMALL)), None).await;
     assert_eq!(status, 200);
     assert_eq!(
         calls(&dir.0, "deprovision i-1 "),
@@ -305,14 +309,14 @@ async fn kill_during_a_synchronous_provision_is_recovered_and_never_stays_in_pro
 
         env[0].1 = "0".to_owned();
         let second = start(&dir.0, &env).await;
-        let (status, lo) = final_state(&second, "/v2/service_instances/s-1/last_operation").await;
+        let (status, lo) = final_state(&second.url, "/v2/service_instances/s-1/last_operation").await;
         assert_eq!(status, 200, "{lo}");
         assert_eq!(calls(&dir.0, "resume-provision s-1 "), 1, "resume offered once");
         if resume {
             assert_eq!(lo["state"], "succeeded", "{lo}");
             // The Platform retries: identical provision is 200, the broker not called again.
             let (status, _) = call(
-                &second,
+                &second.url,
                 Method::PUT,
                 "/v2/service_instances/s-1",
                 Some(provision_body(SMALL)),
@@ -323,7 +327,7 @@ async fn kill_during_a_synchronous_provision_is_recovered_and_never_stays_in_pro
             assert_eq!(lo["state"], "failed", "{lo}");
             // The Platform's orphan mitigation: the DELETE reaches the broker.
             let (status, _) = call(
-                &second,
+                &second.url,
                 Method::DELETE,
                 &format!("/v2/service_instances/s-1?{}", q(SMALL)),
                 None,
@@ -351,20 +355,20 @@ async fn kill_during_an_async_deprovision_finishes_it_after_the_restart() {
         let first = start(&dir.0, &env).await;
         let path = "/v2/service_instances/d-1";
         let (status, _) = call(
-            &first,
+            &first.url,
             Method::PUT,
             &format!("{path}?accepts_incomplete=true"),
             Some(provision_body(LARGE)),
         )
         .await;
         assert_eq!(status, 202);
-        let (status, lo) = final_state(&first, &format!("{path}/last_operation")).await;
+        let (status, lo) = final_state(&first.url, &format!("{path}/last_operation")).await;
         assert_eq!((status, &lo["state"]), (200, &json!("succeeded")));
         drop(first);
         env[0].1 = "60000".to_owned();
         let second = start(&dir.0, &env).await;
         let (status, del) = call(
-            &second,
+            &second.url,
             Method::DELETE,
             &format!("{path}?{}&accepts_incomplete=true", q(LARGE)),
             None,
@@ -376,16 +380,24 @@ async fn kill_during_an_async_deprovision_finishes_it_after_the_restart() {
 
         env[0].1 = "100".to_owned();
         let third = start(&dir.0, &env).await;
-        let (status, lo) = final_state(&third, &format!("{path}/last_operation?operation={operation}")).await;
+        let (status, lo) = final_state(
+            &third.url,
+            &format!("{path}/last_operation?operation={operation}"),
+        )
+        .await;
         assert_eq!(calls(&dir.0, "resume-deprovision d-1 "), 1);
         if resume {
             assert_eq!((status, &lo["state"]), (200, &json!("succeeded")), "{lo}");
-            assert_eq!(call(&third, Method::GET, path, None).await.0, 404, "deleted");
+            assert_eq!(call(&third.url, Method::GET, path, None).await.0, 404, "deleted");
         } else {
             // The delete failed; the instance is usable and can be deleted again.
             assert_eq!((status, &lo["state"]), (200, &json!("failed")), "{lo}");
             assert_eq!(lo["instance_usable"], true, "{lo}");
-            assert_eq!(call(&third, Method::GET, path, None).await.0, 200, "still there");
+            assert_eq!(
+                call(&third.url, Method::GET, path, None).await.0,
+                200,
+                "still there"
+            );
         }
     }
 }
@@ -400,7 +412,7 @@ async fn kill_during_a_bind_leaves_no_operation_behind() {
     let first = start(&dir.0, &env).await;
     let i = "/v2/service_instances/bi-1";
     let (status, _) = call(
-        &first,
+        &first.url,
         Method::PUT,
         &format!("{i}?accepts_incomplete=true"),
         Some(provision_body(LARGE)),
@@ -408,7 +420,7 @@ async fn kill_during_a_bind_leaves_no_operation_behind() {
     .await;
     assert_eq!(status, 202);
     assert_eq!(
-        final_state(&first, &format!("{i}/last_operation")).await.1["state"],
+        final_state(&first.url, &format!("{i}/last_operation")).await.1["state"],
         "succeeded"
     );
     drop(first);
@@ -416,7 +428,7 @@ async fn kill_during_a_bind_leaves_no_operation_behind() {
     let second = start(&dir.0, &slow).await;
     let b = format!("{i}/service_bindings/bb-1");
     let (status, _) = call(
-        &second,
+        &second.url,
         Method::PUT,
         &format!("{b}?accepts_incomplete=true"),
         Some(bind_body(LARGE)),
@@ -426,11 +438,63 @@ async fn kill_during_a_bind_leaves_no_operation_behind() {
     drop(second); // SIGKILL while the async bind runs
 
     let third = start(&dir.0, &env).await;
-    let (status, lo) = final_state(&third, &format!("{b}/last_operation")).await;
+    let (status, lo) = final_state(&third.url, &format!("{b}/last_operation")).await;
     assert_eq!((status, &lo["state"]), (200, &json!("succeeded")), "{lo}");
     assert_eq!(calls(&dir.0, "resume-bind bi-1 bb-1"), 1);
-    let (status, got) = call(&third, Method::GET, &b, None).await;
+    let (status, got) = call(&third.url, Method::GET, &b, None).await;
     assert_eq!(status, 200);
     assert_eq!(got["credentials"]["uri"], "echo://bi-1/bb-1", "{got}");
     assert_eq!(calls(&dir.0, "bind bi-1 bb-1"), 1, "the broker's bind ran once");
+}
+
+/// A store that fails (a full database) is answered 503 with a JSON body, the broker's code
+/// does not run, and the same request succeeds once the store works again.
+#[tokio::test]
+async fn a_failing_store_is_503_json_and_the_server_recovers_by_itself() {
+    let dir = temp_dir("store-failure");
+    let store = osb_server_mini::store::SqliteStore::open(dir.0.join("state.sqlite")).expect("open");
+    let broker = osb_examples::echo::EchoBroker::new("http://dash.test", Duration::from_millis(50))
+        .with_call_log(dir.0.join("calls"));
+    let running = osb_server_mini::Server::new(broker)
+        .basic_auth("admin", "crash-password")
+        .store(store.clone())
+        .spawn("127.0.0.1:0")
+        .await
+        .expect("spawn");
+    let me = running.url();
+    // Fill the database to a tiny cap with other instances' records.
+    store.set_max_size(48 * 1024);
+    let mut n = 0;
+    let (status, body) = loop {
+        let (status, body) = call(
+            &me,
+            Method::PUT,
+            &format!("/v2/service_instances/fill-{n}"),
+            Some(provision_body(SMALL)),
+        )
+        .await;
+        if status != 201 {
+            break (status, body);
+        }
+        n += 1;
+        assert!(n < 5_000, "the cap never took effect");
+    };
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"], "StoreUnavailable", "{body}");
+    assert!(body["description"].as_str().is_some_and(|d| !d.is_empty()));
+    assert_eq!(
+        calls(&dir.0, &format!("provision fill-{n} ")),
+        0,
+        "the intent could not be written, so the broker did not run"
+    );
+    store.set_max_size(1 << 30);
+    let (status, _) = call(
+        &me,
+        Method::PUT,
+        &format!("/v2/service_instances/fill-{n}"),
+        Some(provision_body(SMALL)),
+    )
+    .await;
+    assert_eq!(status, 201, "the server serves again without a restart");
+    assert_eq!(calls(&dir.0, &format!("provision fill-{n} ")), 1);
 }
