@@ -67,6 +67,28 @@ impl ProvisionRequest {
         self
     }
 
+    /// The fields the specification says MUST be non-empty when present
+    /// (`organization_guid`, `space_guid`) that are present and empty: a broker answers such
+    /// a request 400. Leaving them out is accepted.
+    ///
+    /// ```
+    /// use osb_types::ProvisionRequest;
+    /// let mut req = ProvisionRequest::new("svc", "plan");
+    /// assert_eq!(req.empty_required_field(), None);
+    /// req.organization_guid = Some(String::new());
+    /// assert_eq!(req.empty_required_field(), Some("organization_guid"));
+    /// ```
+    #[must_use]
+    pub fn empty_required_field(&self) -> Option<&'static str> {
+        if self.organization_guid.as_deref() == Some("") {
+            return Some("organization_guid");
+        }
+        if self.space_guid.as_deref() == Some("") {
+            return Some("space_guid");
+        }
+        None
+    }
+
     /// Sets the top-level `organization_guid` and `space_guid`. Deprecated in favour of
     /// `context` but still required by the specification in every version, and by many
     /// brokers: set them when the request has no Cloud Foundry or Kubernetes context to take

@@ -665,3 +665,32 @@ async fn control_characters_in_the_request_line_are_400_and_the_broker_keeps_ser
         assert_healthy(&b).await;
     }
 }
+
+#[tokio::test]
+async fn c40_empty_organization_or_space_guid_is_400_naming_it_and_creates_nothing() {
+    let b = echo_broker().await;
+    for field in ["organization_guid", "space_guid"] {
+        let mut body = json!({
+            "service_id": echo_ids::SERVICE, "plan_id": echo_ids::SMALL,
+            "organization_guid": "org", "space_guid": "space"
+        });
+        body[field] = json!("");
+        let path = format!("/v2/service_instances/empty-{field}");
+        let ans = Answer::of(http(&b, Method::PUT, &path).json_body(&body)).await;
+        let err = ans.assert_error(400, "BadRequest");
+        assert!(
+            err["description"].as_str().unwrap_or("").starts_with(field),
+            "{err}"
+        );
+        body[field] = json!("valid");
+        let ans = Answer::of(http(&b, Method::PUT, &path).json_body(&body)).await;
+        assert_eq!(
+            ans.status, 201,
+            "nothing was created by the refused request: {ans:?}"
+        );
+    }
+    // Leaving both out is accepted (many platforms do).
+    let body = json!({"service_id": echo_ids::SERVICE, "plan_id": echo_ids::SMALL});
+    let ans = Answer::of(http(&b, Method::PUT, "/v2/service_instances/no-guids").json_body(&body)).await;
+    assert_eq!(ans.status, 201, "{ans:?}");
+}

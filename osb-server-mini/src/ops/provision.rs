@@ -19,6 +19,11 @@ use crate::store::{InstanceRecord, OperationKind, ResourceState};
 
 pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answer {
     let (req, value): (ProvisionRequest, _) = inc.json()?;
+    if let Some(field) = req.empty_required_field() {
+        return Err(bad_request(format!(
+            "{field} must be a non-empty string when present (leave it out instead)"
+        )));
+    }
     let params = ProvisionParams::from_query(&inc.query).map_err(|e| bad_query(&e))?;
     let accepts = params.accepts_incomplete == Some(true);
     let (offering, plan) = app
