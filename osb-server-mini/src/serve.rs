@@ -164,7 +164,8 @@ where
 /// covers the HTTP/1.1 vs HTTP/2 detection, where a client that sends nothing would otherwise
 /// wait forever), and between requests, over HTTP/1.1 and HTTP/2 alike. An idle connection is
 /// shut down gracefully (HTTP/2 `GOAWAY`) after `idle`, and dropped if it has not closed
-/// within another `idle`.
+/// within a short grace (a tenth of `idle`, at most 1 s): a connection stuck in the middle of
+/// a request head never closes gracefully, and must not be held for a second `idle`.
 async fn drive<B, I>(
     conn: auto::UpgradeableConnection<'static, I, Tracked<B>, TokioExecutor>,
     activity: Arc<Activity>,
@@ -204,7 +205,8 @@ async fn drive<B, I>(
                         idle_closing = true;
                         closing = true;
                         conn.as_mut().graceful_shutdown();
-                        check.as_mut().reset(later(now, idle));
+                        let grace = (idle / 10).clamp(Duration::from_millis(10), Duration::from_secs(1));
+                        check.as_mut().reset(later(now, grace));
                     }
                     Some(deadline) => check.as_mut().reset(deadline),
                     None => {
