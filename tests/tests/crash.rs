@@ -89,10 +89,8 @@ async fn start(dir: &Path, env: &[(&str, String)]) -> Broker {
         };
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if let Ok(res) = request(&broker.url, Method::GET, "/v2/catalog", None).await {
-                if res.0 == 200 {
-                    return broker;
-                }
+            if let Ok((200, _)) = request(&broker.url, Method::GET, "/v2/catalog", None).await {
+                return broker;
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
