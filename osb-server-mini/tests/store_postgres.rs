@@ -43,7 +43,11 @@ async fn writes_racing_from_two_replicas_have_one_winner() {
     let (a, b) = (Arc::new(store(&url).await), Arc::new(store(&url).await));
     let mut tasks = Vec::new();
     for n in 0..32 {
-        let s = if n % 2 == 0 { Arc::clone(&a) } else { Arc::clone(&b) };
+        let s = if n % 2 == 0 {
+            Arc::clone(&a)
+        } else {
+            Arc::clone(&b)
+        };
         tasks.push(tokio::spawn(async move {
             let mut r = InstanceRecord::new("race".into(), "svc".into(), format!("plan-{n}").into());
             r.dashboard_url = Some(n.to_string());
@@ -60,11 +64,17 @@ async fn writes_racing_from_two_replicas_have_one_winner() {
     let read = b.instance(&"race".into()).await.expect("read").expect("record");
     let mut tasks = Vec::new();
     for n in 0..32 {
-        let s = if n % 2 == 0 { Arc::clone(&a) } else { Arc::clone(&b) };
+        let s = if n % 2 == 0 {
+            Arc::clone(&a)
+        } else {
+            Arc::clone(&b)
+        };
         let mut r = read.record.clone();
         r.dashboard_url = Some(format!("replace-{n}"));
         let v = read.version;
-        tasks.push(tokio::spawn(async move { s.replace_instance(&r, v).await.expect("replace") }));
+        tasks.push(tokio::spawn(async move {
+            s.replace_instance(&r, v).await.expect("replace")
+        }));
     }
     let mut wins = 0;
     for t in tasks {
@@ -82,7 +92,11 @@ async fn instance_locks_exclude_other_holders_and_expire() {
     };
     let (a, b) = (store(&url).await, store(&url).await);
     let long = Duration::from_secs(30);
-    assert_eq!(a.try_lock("i-1", "a/1", "fp-a", long).await.expect("lock"), None, "taken");
+    assert_eq!(
+        a.try_lock("i-1", "a/1", "fp-a", long).await.expect("lock"),
+        None,
+        "taken"
+    );
     assert_eq!(
         a.try_lock("i-1", "a/1", "fp-a", long).await.expect("lock"),
         None,
@@ -105,14 +119,25 @@ async fn instance_locks_exclude_other_holders_and_expire() {
         "only the holder can release a lock"
     );
     a.unlock("i-1", "a/1").await.expect("unlock");
-    assert_eq!(b.try_lock("i-1", "b/2", "fp-b", long).await.expect("lock"), None, "released");
+    assert_eq!(
+        b.try_lock("i-1", "b/2", "fp-b", long).await.expect("lock"),
+        None,
+        "released"
+    );
 
     // A holder that crashed: its lock expires with its ttl.
     assert_eq!(
-        a.try_lock("i-3", "a/9", "fp-a", Duration::from_millis(200)).await.expect("lock"),
+        a.try_lock("i-3", "a/9", "fp-a", Duration::from_millis(200))
+            .await
+            .expect("lock"),
         None
     );
-    assert!(b.try_lock("i-3", "b/3", "fp-b", long).await.expect("lock").is_some());
+    assert!(
+        b.try_lock("i-3", "b/3", "fp-b", long)
+            .await
+            .expect("lock")
+            .is_some()
+    );
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(
         b.try_lock("i-3", "b/3", "fp-b", long).await.expect("lock"),
@@ -137,10 +162,16 @@ async fn replicas_starting_together_migrate_the_schema_once() {
         stores.push(c.await.expect("task").expect("every replica starts"));
     }
     for s in &stores {
-        assert_eq!(s.schema_version().await.expect("version"), POSTGRES_SCHEMA_VERSION);
+        assert_eq!(
+            s.schema_version().await.expect("version"),
+            POSTGRES_SCHEMA_VERSION
+        );
     }
     let r = InstanceRecord::new("i-1".into(), "svc".into(), "plan".into());
-    assert_eq!(stores[0].insert_instance(&r).await.expect("insert"), Write::Done(1));
+    assert_eq!(
+        stores[0].insert_instance(&r).await.expect("insert"),
+        Write::Done(1)
+    );
     assert!(stores[5].instance(&"i-1".into()).await.expect("read").is_some());
 }
 

@@ -44,10 +44,10 @@ use osb_types::{BindingId, Context, InstanceId, OperationId, OperationState, Par
 use serde::{Deserialize, Serialize};
 
 pub use memory::MemoryStore;
-#[cfg(feature = "postgres")]
-pub use postgres::{POSTGRES_SCHEMA_VERSION, PostgresStore};
 #[cfg(all(feature = "postgres", feature = "test-util"))]
 pub use postgres::postgres_test_database;
+#[cfg(feature = "postgres")]
+pub use postgres::{POSTGRES_SCHEMA_VERSION, PostgresStore};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 

@@ -143,14 +143,12 @@ fn call<'a, T: Send + 'a>(
     fut: impl Future<Output = Result<T, StoreError>> + Send + 'a,
 ) -> StoreFuture<'a, T> {
     Box::pin(async move {
-        tokio::time::timeout(CALL_TIMEOUT, fut)
-            .await
-            .unwrap_or_else(|_| {
-                Err(StoreError::new(format!(
-                    "PostgreSQL did not answer within {} s",
-                    CALL_TIMEOUT.as_secs()
-                )))
-            })
+        tokio::time::timeout(CALL_TIMEOUT, fut).await.unwrap_or_else(|_| {
+            Err(StoreError::new(format!(
+                "PostgreSQL did not answer within {} s",
+                CALL_TIMEOUT.as_secs()
+            )))
+        })
     })
 }
 
@@ -199,7 +197,11 @@ fn decode_row<T: for<'de> serde::Deserialize<'de>>(
 }
 
 fn written(rows: u64, version: u64) -> Write {
-    if rows == 0 { Write::Conflict } else { Write::Done(version) }
+    if rows == 0 {
+        Write::Conflict
+    } else {
+        Write::Done(version)
+    }
 }
 
 impl PostgresStore {
@@ -286,14 +288,21 @@ impl PostgresStore {
                 "the PostgreSQL database has schema version {current}, newer than this runtime's ({POSTGRES_SCHEMA_VERSION}): upgrade the broker"
             )));
         }
-        for (i, step) in MIGRATIONS.iter().enumerate().skip(usize::try_from(current).unwrap_or(0)) {
+        for (i, step) in MIGRATIONS
+            .iter()
+            .enumerate()
+            .skip(usize::try_from(current).unwrap_or(0))
+        {
             let version = i32::try_from(i + 1).unwrap_or(i32::MAX);
-            tx.batch_execute(step)
-                .await
-                .map_err(|e| StoreError::new(format!("PostgreSQL migration {version} failed: {}", pg_error(&e))))?;
-            tx.execute("INSERT INTO osb_schema_version (version) VALUES ($1)", &[&version])
-                .await
-                .map_err(|e| pg_error(&e))?;
+            tx.batch_execute(step).await.map_err(|e| {
+                StoreError::new(format!("PostgreSQL migration {version} failed: {}", pg_error(&e)))
+            })?;
+            tx.execute(
+                "INSERT INTO osb_schema_version (version) VALUES ($1)",
+                &[&version],
+            )
+            .await
+            .map_err(|e| pg_error(&e))?;
             tracing::info!(schema = version, "PostgreSQL schema migrated");
         }
         tx.commit().await.map_err(|e| pg_error(&e))
@@ -382,7 +391,10 @@ impl Store for PostgresStore {
     fn instance<'a>(&'a self, id: &'a InstanceId) -> StoreFuture<'a, Option<Versioned<InstanceRecord>>> {
         call(async move {
             let rows = self
-                .query("SELECT version, data FROM osb_instances WHERE id = $1", &[&id.as_str()])
+                .query(
+                    "SELECT version, data FROM osb_instances WHERE id = $1",
+                    &[&id.as_str()],
+                )
                 .await?;
             rows.first().map(decode_row).transpose()
         })
@@ -428,7 +440,9 @@ impl Store for PostgresStore {
         tombstone: Option<&'a Tombstone>,
     ) -> StoreFuture<'a, Write> {
         call(async move {
-            let operation = tombstone.and_then(|t| t.operation.as_ref()).map(OperationId::as_str);
+            let operation = tombstone
+                .and_then(|t| t.operation.as_ref())
+                .map(OperationId::as_str);
             let expires = tombstone.map_or(0, |t| to_i64(t.expires_at_ms));
             let n = self
                 .count(
@@ -510,7 +524,9 @@ impl Store for PostgresStore {
         tombstone: Option<&'a Tombstone>,
     ) -> StoreFuture<'a, Write> {
         call(async move {
-            let operation = tombstone.and_then(|t| t.operation.as_ref()).map(OperationId::as_str);
+            let operation = tombstone
+                .and_then(|t| t.operation.as_ref())
+                .map(OperationId::as_str);
             let expires = tombstone.map_or(0, |t| to_i64(t.expires_at_ms));
             let n = self
                 .count(
@@ -576,7 +592,10 @@ impl Store for PostgresStore {
     fn purge_tombstones(&self, now_ms: u64) -> StoreFuture<'_, u64> {
         call(async move {
             let n = self
-                .execute("DELETE FROM osb_tombstones WHERE expires_at < $1", &[&to_i64(now_ms)])
+                .execute(
+                    "DELETE FROM osb_tombstones WHERE expires_at < $1",
+                    &[&to_i64(now_ms)],
+                )
                 .await?;
             // Locks of holders that crashed long ago (a released lock is deleted at once).
             self.execute(
@@ -646,7 +665,9 @@ impl Store for PostgresStore {
             let ttl_ms = ttl.as_millis() as f64;
             // The lock row may be released between the two statements: then try again.
             for _ in 0..8 {
-                let taken = self.query(TRY_LOCK, &[&key, &holder, &fingerprint, &ttl_ms]).await?;
+                let taken = self
+                    .query(TRY_LOCK, &[&key, &holder, &fingerprint, &ttl_ms])
+                    .await?;
                 if !taken.is_empty() {
                     return Ok(None);
                 }
@@ -660,7 +681,9 @@ impl Store for PostgresStore {
                     return row.try_get(0).map(Some).map_err(|e| pg_error(&e));
                 }
             }
-            Err(StoreError::new(format!("the lock of {key} could not be taken nor read")))
+            Err(StoreError::new(format!(
+                "the lock of {key} could not be taken nor read"
+            )))
         })
     }
 
@@ -722,9 +745,19 @@ pub async fn postgres_test_database(test: &str) -> Option<String> {
     };
     let name: String = format!("osb_{test}")
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .take(40)
-        .chain(format!("_{}_{}", std::process::id(), uuid::Uuid::new_v4().simple()).chars().take(20))
+        .chain(
+            format!("_{}_{}", std::process::id(), uuid::Uuid::new_v4().simple())
+                .chars()
+                .take(20),
+        )
         .collect();
     let (client, connection) = tokio_postgres::connect(&admin, NoTls)
         .await
