@@ -37,7 +37,7 @@ async fn postgres_store_passes_the_conformance_suite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn writes_racing_from_two_replicas_have_one_winner() {
-    let Some(url) = postgres_test_database("writes_racing_from_two_replicas").await else {
+    let Some(url) = postgres_test_database("writes_racing_from_two_replicas_have_one_winner").await else {
         return;
     };
     let (a, b) = (Arc::new(store(&url).await), Arc::new(store(&url).await));
@@ -148,7 +148,7 @@ async fn instance_locks_exclude_other_holders_and_expire() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn replicas_starting_together_migrate_the_schema_once() {
-    let Some(url) = postgres_test_database("replicas_starting_together_migrate_once").await else {
+    let Some(url) = postgres_test_database("replicas_starting_together_migrate_the_schema_once").await else {
         return;
     };
     let connects: Vec<_> = (0..6)

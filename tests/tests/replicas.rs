@@ -285,7 +285,7 @@ fn statuses(answers: &[Answer]) -> Vec<u16> {
 async fn concurrent_provisions_over_three_replicas_run_the_broker_once() {
     let _server = SERVER.read().await;
     let Some(cluster) = Cluster::start(
-        "concurrent_provisions_over_three_replicas",
+        "concurrent_provisions_over_three_replicas_run_the_broker_once",
         3,
         &[("OSB_SYNC_DELAY_MS", "300"), ("OSB_ASYNC_DELAY_MS", "500")],
     )
@@ -375,7 +375,7 @@ async fn concurrent_provisions_over_three_replicas_run_the_broker_once() {
 async fn concurrent_binds_over_two_replicas_run_the_broker_once() {
     let _server = SERVER.read().await;
     let Some(cluster) = Cluster::start(
-        "concurrent_binds_over_two_replicas",
+        "concurrent_binds_over_two_replicas_run_the_broker_once",
         2,
         &[("OSB_SYNC_DELAY_MS", "300")],
     )
@@ -433,7 +433,7 @@ async fn concurrent_binds_over_two_replicas_run_the_broker_once() {
 async fn a_deletion_on_b_of_what_a_created_reaches_the_broker() {
     let _server = SERVER.read().await;
     let Some(cluster) = Cluster::start(
-        "a_deletion_on_b_of_what_a_created",
+        "a_deletion_on_b_of_what_a_created_reaches_the_broker",
         2,
         &[("OSB_ASYNC_DELAY_MS", "300")],
     )
@@ -553,7 +553,7 @@ async fn an_operation_of_a_killed_replica_is_taken_over_once_its_lease_expires()
     let _server = SERVER.read().await;
     let lease = Duration::from_millis(2000);
     let Some(mut cluster) = Cluster::start(
-        "an_operation_of_a_killed_replica_is_taken_over",
+        "an_operation_of_a_killed_replica_is_taken_over_once_its_lease_expires",
         2,
         &[("OSB_LEASE_MS", "2000"), ("OSB_ASYNC_DELAY_MS", "1500")],
     )
@@ -626,7 +626,12 @@ async fn a_database_restart_under_load_gives_503s_then_serves_again() {
         );
         return;
     }
-    let Some(cluster) = Cluster::start("a_database_restart_under_load", 2, &[("OSB_LEASE_MS", "3000")]).await
+    let Some(cluster) = Cluster::start(
+        "a_database_restart_under_load_gives_503s_then_serves_again",
+        2,
+        &[("OSB_LEASE_MS", "3000")],
+    )
+    .await
     else {
         return;
     };
