@@ -14,7 +14,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::var("OSB_DATA_DIR").unwrap_or_else(|_| "osb-file-broker-data".to_owned());
     let listen = settings::listen();
     let (user, password) = settings::credentials();
-    let store = settings::store()?;
+    let store = settings::store().await?;
     settings::announce(&listen, &user);
     println!("records kept {}", settings::state_description());
     tracing::info!(%dir, "instances are files in this directory");

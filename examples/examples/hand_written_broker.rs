@@ -11,7 +11,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     settings::init_logging();
     let listen = settings::listen();
     let (user, password) = settings::credentials();
-    let store = settings::store()?;
+    let store = settings::store().await?;
     settings::announce(&listen, &user);
     println!("records kept {}", settings::state_description());
     Server::new(EchoBroker::new(

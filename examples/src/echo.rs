@@ -156,7 +156,8 @@ impl EchoBroker {
 fn log_call(path: Option<&PathBuf>, what: &str, instance: &str, binding: &str) {
     let Some(path) = path else { return };
     if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
-        let _ = writeln!(f, "{what} {instance} {binding}");
+        // One write(2) per line: replicas appending to one log never interleave a line.
+        let _ = f.write_all(format!("{what} {instance} {binding}\n").as_bytes());
         let _ = f.sync_data();
     }
 }

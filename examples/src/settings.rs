@@ -11,25 +11,27 @@ use osb_server_mini::store::{MemoryStore, Store, StoreError};
 pub const DEFAULT_STATE: &str = "osb-state.sqlite";
 
 /// Where the broker keeps its records, from `OSB_STATE`: a file path for an SQLite file
-/// (default [`DEFAULT_STATE`] in the working directory), or `memory` for the in-memory store
-/// (forgotten on restart).
+/// (default [`DEFAULT_STATE`] in the working directory), `memory` for the in-memory store
+/// (forgotten on restart), or a `postgres://` / `postgresql://` URL for a PostgreSQL database
+/// shared by several replicas (cargo feature `postgres`, on by default).
 ///
 /// # Errors
-/// The state file cannot be opened (see [`SqliteStore::open`](osb_server_mini::store::SqliteStore::open)).
-pub fn store() -> Result<Arc<dyn Store>, StoreError> {
-    store_from(std::env::var("OSB_STATE").ok().as_deref())
+/// The state file cannot be opened (see [`SqliteStore::open`](osb_server_mini::store::SqliteStore::open)),
+/// or the database cannot be reached or migrated.
+pub async fn store() -> Result<Arc<dyn Store>, StoreError> {
+    store_from(std::env::var("OSB_STATE").ok().as_deref()).await
 }
 
 /// [`store`] for an `OSB_STATE` value.
 ///
 /// # Errors
 /// As [`store`].
-pub fn store_from(value: Option<&str>) -> Result<Arc<dyn Store>, StoreError> {
+pub async fn store_from(value: Option<&str>) -> Result<Arc<dyn Store>, StoreError> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         Some("memory") => Ok(Arc::new(MemoryStore::default())),
-        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Err(
-            StoreError::new("OSB_STATE names a PostgreSQL database, but this build has no PostgreSQL store"),
-        ),
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            postgres(url).await
+        }
         Some(path) => Ok(Arc::new(osb_server_mini::store::SqliteStore::open(path)?)),
         None => Ok(Arc::new(osb_server_mini::store::SqliteStore::open(
             DEFAULT_STATE,
@@ -37,12 +39,28 @@ pub fn store_from(value: Option<&str>) -> Result<Arc<dyn Store>, StoreError> {
     }
 }
 
+#[cfg(feature = "postgres")]
+async fn postgres(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(Arc::new(
+        osb_server_mini::store::PostgresStore::connect(url).await?,
+    ))
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn postgres(_url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    Err(StoreError::new(
+        "OSB_STATE names a PostgreSQL database, but this build has no PostgreSQL store (build with the `postgres` feature)",
+    ))
+}
+
 /// A description of the `OSB_STATE` setting for the start-up banner.
 #[must_use]
 pub fn state_description() -> String {
     match std::env::var("OSB_STATE").ok().as_deref().map(str::trim) {
         Some("memory") => "in memory (OSB_STATE=memory): a restart forgets every record".to_owned(),
-        Some(v) if !v.is_empty() && v.contains("://") => "in the database of OSB_STATE".to_owned(),
+        Some(v) if !v.is_empty() && v.contains("://") => {
+            "in the PostgreSQL database of OSB_STATE (shared with every replica using it)".to_owned()
+        }
         Some(v) if !v.is_empty() => format!("in the SQLite file {v} (from OSB_STATE)"),
         _ => format!("in the SQLite file {DEFAULT_STATE} (default; set OSB_STATE to change)"),
     }

@@ -33,17 +33,45 @@ pub(crate) struct GateGuard {
     store_lock: Option<(Arc<dyn Store>, String)>,
 }
 
+impl GateGuard {
+    /// Leaves the gate, releasing the store lock (shared stores) before returning, so that
+    /// the Platform's next request, sent as soon as it has the answer, finds it free.
+    pub(crate) async fn release(mut self) {
+        if let Some((store, holder)) = self.store_lock.take()
+            && store.unlock(&self.key, &holder).await.is_err()
+        {
+            spawn_unlock(store, self.key.clone(), holder);
+        }
+    }
+}
+
+/// Releases a store lock in the background. While the store is down (a database
+/// restarting), keeps trying for a while: a lock left behind makes retries wait until it
+/// expires.
+fn spawn_unlock(store: Arc<dyn Store>, key: String, holder: String) {
+    if let Ok(rt) = tokio::runtime::Handle::try_current() {
+        rt.spawn(async move {
+            let mut delay = Duration::from_millis(100);
+            for attempt in 0..20 {
+                match store.unlock(&key, &holder).await {
+                    Ok(()) => return,
+                    Err(e) if attempt == 19 => {
+                        tracing::warn!(error = %e, "could not release an instance lock; it expires with its lease");
+                    }
+                    Err(_) => {
+                        tokio::time::sleep(delay).await;
+                        delay = (delay * 2).min(Duration::from_secs(1));
+                    }
+                }
+            }
+        });
+    }
+}
+
 impl Drop for GateGuard {
     fn drop(&mut self) {
         if let Some((store, holder)) = self.store_lock.take() {
-            let key = self.key.clone();
-            if let Ok(rt) = tokio::runtime::Handle::try_current() {
-                rt.spawn(async move {
-                    if let Err(e) = store.unlock(&key, &holder).await {
-                        tracing::warn!(error = %e, "could not release an instance lock; it expires with its lease");
-                    }
-                });
-            }
+            spawn_unlock(store, self.key.clone(), holder);
         }
         let mut map = self.map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         self.guard = None;
@@ -97,13 +125,21 @@ impl Gates {
         let holder = format!("{owner}/{}", uuid::Uuid::new_v4());
         let mut delay = Duration::from_millis(5);
         let deadline = tokio::time::Instant::now() + lease.max(Duration::from_secs(1));
+        let conflict_deadline = tokio::time::Instant::now() + Duration::from_millis(150);
         loop {
             match self.store.try_lock(instance, &holder, &print, lease).await? {
                 None => {
                     held.store_lock = Some((Arc::clone(&self.store), holder));
                     return Ok(Some(held));
                 }
-                Some(other) if other != print => return Ok(None),
+                // A different request holds it. It may be releasing it this instant (a
+                // guard dropped as its answer left): look again for a moment before refusing.
+                Some(other) if other != print && tokio::time::Instant::now() >= conflict_deadline => {
+                    return Ok(None);
+                }
+                Some(other) if other != print => {
+                    tokio::time::sleep(Duration::from_millis(25)).await;
+                }
                 Some(_) if tokio::time::Instant::now() >= deadline => return Ok(None),
                 Some(_) => {
                     tokio::time::sleep(delay).await;

@@ -594,8 +594,29 @@ impl<R: Resource> Ticket<R> {
     /// Settles a synchronous answer (or a failure) and releases the gate.
     pub(crate) async fn finish(mut self, fate: Fate<R>) -> Result<(), StateError> {
         let before = self.before.take();
-        let ok = write_fate(&self.state, &self.record, self.version, fate, before).await?;
-        drop(self.gate.take());
+        let ok = match write_fate(
+            &self.state,
+            &self.record,
+            self.version,
+            fate.clone(),
+            before.clone(),
+        )
+        .await
+        {
+            Ok(ok) => ok,
+            Err(StateError::Store(e)) => {
+                // The broker answered but the store failed (a database restarting): the
+                // Platform gets a 503, and the outcome is written as soon as the store is
+                // back, still holding the gate, so that its retry finds the outcome instead
+                // of an intent to recover (which would call the broker again).
+                self.settle_later(fate, before);
+                return Err(StateError::Store(e));
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some(gate) = self.gate.take() {
+            gate.release().await;
+        }
         if ok {
             Ok(())
         } else {
@@ -604,6 +625,42 @@ impl<R: Resource> Ticket<R> {
                 describe(&self.record)
             )))
         }
+    }
+
+    /// Retries writing a synchronous outcome the store refused, for as long as the intent's
+    /// lease lasts (after that the recovery sweeper settles it), then releases the gate.
+    fn settle_later(mut self, fate: Fate<R>, before: Option<R>) {
+        let deadline = tokio::time::Instant::now() + self.state.settings.lease;
+        let mut stop = self.state.stopping();
+        tokio::spawn(async move {
+            let mut delay = Duration::from_millis(50);
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    _ = stop.changed() => break,
+                }
+                if tokio::time::Instant::now() >= deadline {
+                    break;
+                }
+                match write_fate(
+                    &self.state,
+                    &self.record,
+                    self.version,
+                    fate.clone(),
+                    before.clone(),
+                )
+                .await
+                {
+                    // Written, or the record changed (our earlier write did reach the
+                    // store, or another process recovered it): nothing left to do.
+                    Ok(_) | Err(StateError::Lost(_)) => break,
+                    Err(StateError::Store(_)) => delay = (delay * 2).min(Duration::from_millis(500)),
+                }
+            }
+            if let Some(gate) = self.gate.take() {
+                gate.release().await;
+            }
+        });
     }
 
     /// Records the asynchronous operation (`state` stays the running one, with an owner and
@@ -634,7 +691,9 @@ impl<R: Resource> Ticket<R> {
                 describe(&self.record)
             )));
         };
-        drop(self.gate.take());
+        if let Some(gate) = self.gate.take() {
+            gate.release().await;
+        }
         self.state
             .spawn_background(r, version, op_id.clone(), background, done);
         Ok(op_id)

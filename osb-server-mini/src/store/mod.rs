@@ -28,6 +28,8 @@
 #[cfg(feature = "test-util")]
 pub mod conformance;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
@@ -42,6 +44,10 @@ use osb_types::{BindingId, Context, InstanceId, OperationId, OperationState, Par
 use serde::{Deserialize, Serialize};
 
 pub use memory::MemoryStore;
+#[cfg(all(feature = "postgres", feature = "test-util"))]
+pub use postgres::postgres_test_database;
+#[cfg(feature = "postgres")]
+pub use postgres::{POSTGRES_SCHEMA_VERSION, PostgresStore};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
