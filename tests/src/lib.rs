@@ -11,6 +11,7 @@ use tokio::net::TcpStream;
 pub use osb_examples::echo_ids;
 
 pub mod e2e;
+pub mod process;
 pub mod rules;
 
 /// Basic-auth user of the test brokers.

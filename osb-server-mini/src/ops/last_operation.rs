@@ -26,7 +26,16 @@ use crate::state::settle::{self, Mode};
 use crate::state::{Resource, State};
 use crate::store::{OperationKind, OperationRecord, Versioned};
 
-fn answer(state: &State, op: Option<&OperationRecord>) -> HttpResponse {
+/// The answer from the records. A recorded intent without an outcome (a synchronous broker
+/// call still running, or one interrupted by a crash that recovery has not claimed yet) is
+/// `in progress`: it may still end `failed`, so it is never reported `succeeded` early.
+fn answer(state: &State, op: Option<&OperationRecord>, intent: bool) -> HttpResponse {
+    if intent {
+        return response::json(
+            StatusCode::OK,
+            &LastOperationResponse::new(OperationState::InProgress),
+        );
+    }
     let Some(op) = op else {
         return response::json(
             StatusCode::OK,
@@ -147,7 +156,7 @@ pub(crate) async fn instance<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Ans
         .await;
         return Ok(response::json(StatusCode::OK, &body));
     }
-    Ok(answer(&app.state, rec.operation.as_ref()))
+    Ok(answer(&app.state, rec.operation.as_ref(), rec.intent.is_some()))
 }
 
 pub(crate) async fn binding<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answer {
@@ -185,5 +194,9 @@ pub(crate) async fn binding<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answ
         .await;
         return Ok(response::json(StatusCode::OK, &body));
     }
-    Ok(answer(&app.state, record.operation.as_ref()))
+    Ok(answer(
+        &app.state,
+        record.operation.as_ref(),
+        record.intent.is_some(),
+    ))
 }
