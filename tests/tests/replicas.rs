@@ -550,17 +550,37 @@ async fn a_deletion_on_b_of_what_a_created_reaches_the_broker() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operation_of_a_killed_replica_is_taken_over_once_its_lease_expires() {
+    killed_replica_takeover(
+        "an_operation_of_a_killed_replica_is_taken_over_once_its_lease_expires",
+        true,
+    )
+    .await;
+}
+
+/// Without `resume` the taking-over replica fails the operation, once: B answers `failed`
+/// (never `succeeded` as well), and the broker's work is neither resumed nor run again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_operation_of_a_killed_replica_fails_once_when_the_broker_cannot_resume() {
+    killed_replica_takeover(
+        "an_operation_of_a_killed_replica_fails_once_when_the_broker_cannot_resume",
+        false,
+    )
+    .await;
+}
+
+/// An async provision on A, `kill -9` A: B finishes (`resume`) or fails it once A's lease
+/// expired, exactly once, and every later poll on B gives the same answer.
+async fn killed_replica_takeover(test: &str, resume: bool) {
     let _server = SERVER.read().await;
     let lease = Duration::from_millis(2000);
-    let Some(mut cluster) = Cluster::start(
-        "an_operation_of_a_killed_replica_is_taken_over_once_its_lease_expires",
-        2,
-        &[("OSB_LEASE_MS", "2000"), ("OSB_ASYNC_DELAY_MS", "1500")],
-    )
-    .await
-    else {
+    let mut env = vec![("OSB_LEASE_MS", "2000"), ("OSB_ASYNC_DELAY_MS", "1500")];
+    if !resume {
+        env.push(("OSB_RESUME", "0"));
+    }
+    let Some(mut cluster) = Cluster::start(test, 2, &env).await else {
         return;
     };
+    let expected = if resume { "succeeded" } else { "failed" };
     let started = cluster
         .provision(0, "i-k", &provision_body(LARGE, json!({})))
         .await;
@@ -588,28 +608,47 @@ async fn an_operation_of_a_killed_replica_is_taken_over_once_its_lease_expires()
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let took = killed.elapsed();
-    assert_eq!(state, "succeeded", "the echo broker resumes the work: {seen:?}");
+    assert_eq!(state, expected, "resume {resume}: {seen:?}");
     assert!(
         took >= lease - Duration::from_millis(200),
         "not before the lease expired ({took:?})"
     );
-    // It stays finished; never also failed.
+    // It stays as it ended; never both.
     tokio::time::sleep(lease).await;
     let a = cluster.send(1, reqwest::Method::GET, &path, None).await;
-    assert_eq!(a.body["state"], "succeeded", "{}", a.body);
-    assert_eq!(seen, ["in progress", "succeeded"]);
+    assert_eq!(a.body["state"], expected, "{}", a.body);
+    assert_eq!(seen, ["in progress", expected]);
     let calls = cluster.calls();
     assert_eq!(cluster.count("provision i-k"), 1, "{calls:?}");
     assert_eq!(
         cluster.count("resume-provision i-k"),
-        1,
-        "recovered once: {calls:?}"
+        usize::from(resume),
+        "recovered once, through resume only when the broker resumes: {calls:?}"
     );
-    assert_eq!(cluster.count("provision-done i-k"), 1, "finished once: {calls:?}");
-    let fetched = cluster
-        .send(1, reqwest::Method::GET, "/v2/service_instances/i-k", None)
-        .await;
-    assert_eq!(fetched.status, 200, "{}", fetched.body);
+    assert_eq!(
+        cluster.count("provision-done i-k"),
+        usize::from(resume),
+        "finished once, or never: {calls:?}"
+    );
+    if resume {
+        let fetched = cluster
+            .send(1, reqwest::Method::GET, "/v2/service_instances/i-k", None)
+            .await;
+        assert_eq!(fetched.status, 200, "{}", fetched.body);
+    } else {
+        // A failed provision is kept so that the Platform's orphan mitigation (a DELETE)
+        // reaches the broker.
+        let a = cluster
+            .send(
+                1,
+                reqwest::Method::DELETE,
+                &format!("/v2/service_instances/i-k?service_id={SERVICE}&plan_id={LARGE}&accepts_incomplete=true"),
+                None,
+            )
+            .await;
+        assert_eq!(a.status, 202, "the large plan deletes asynchronously: {}", a.body);
+        assert_eq!(cluster.count("deprovision i-k"), 1, "{:?}", cluster.calls());
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
