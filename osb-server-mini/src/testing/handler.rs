@@ -21,9 +21,14 @@ use crate::store::Store;
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// use bytes::Bytes;
 /// use osb_server_mini::testing::handler;
-/// # use osb_server_mini::{Broker, types::Catalog};
+/// # use osb_server_mini::{Broker, BrokerError, RequestContext, types::{Catalog, ProvisionRequest}};
+/// # use osb_server_mini::{reply::{Deprovisioned, Provisioned}, request::DeprovisionRequest};
 /// # struct MyBroker;
-/// # impl Broker for MyBroker { fn catalog(&self) -> Catalog { Catalog::new(vec![]) } }
+/// # impl Broker for MyBroker {
+/// #     fn catalog(&self) -> Catalog { Catalog::new(vec![]) }
+/// #     async fn provision(&self, _: &RequestContext, _: ProvisionRequest) -> Result<Provisioned, BrokerError> { Ok(Provisioned::done()) }
+/// #     async fn deprovision(&self, _: &RequestContext, _: DeprovisionRequest) -> Result<Deprovisioned, BrokerError> { Ok(Deprovisioned::done()) }
+/// # }
 /// let h = handler(MyBroker, None, None, None).unwrap();
 /// let req = http::Request::get("/v2/catalog")
 ///     .header("X-Broker-API-Version", "2.17")

@@ -14,9 +14,11 @@
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
-//! use osb_server_mini::testing::TestBroker;
-//! use osb_server_mini::types::{Catalog, ServiceOffering, ServicePlan};
-//! use osb_server_mini::Broker;
+//! use osb_server_mini::reply::{Deprovisioned, Provisioned};
+//! use osb_server_mini::request::DeprovisionRequest;
+//! use osb_server_mini::testing::{TestBroker, context};
+//! use osb_server_mini::types::{Catalog, ProvisionRequest, ServiceOffering, ServicePlan};
+//! use osb_server_mini::{Broker, BrokerError, RequestContext};
 //!
 //! struct MyBroker;
 //! impl Broker for MyBroker {
@@ -25,11 +27,26 @@
 //!             "svc", "db", "A database", vec![ServicePlan::new("p-small", "small", "Small")],
 //!         )])
 //!     }
+//!     async fn provision(&self, ctx: &RequestContext, _: ProvisionRequest) -> Result<Provisioned, BrokerError> {
+//!         let plan = ctx.plan().map(|p| p.name.clone()).unwrap_or_default();
+//!         Ok(Provisioned::done().dashboard_url(format!("https://db.test/{plan}/{}", ctx.instance_id())))
+//!     }
+//!     async fn deprovision(&self, _: &RequestContext, _: DeprovisionRequest) -> Result<Deprovisioned, BrokerError> {
+//!         Ok(Deprovisioned::done())
+//!     }
 //! }
 //!
+//! // 1. Through the runtime and a client, on a real socket:
 //! let broker = TestBroker::start(MyBroker).await;
-//! let catalog = broker.client().catalog().await.unwrap();
-//! assert_eq!(catalog.services[0].name, "db");
+//! let instance = broker.client().instance("inst-1");
+//! let req = ProvisionRequest::new("svc", "p-small").with_org_space("org", "space");
+//! let created = instance.provision(&req).await.unwrap();
+//! assert_eq!(created.dashboard_url(), Some("https://db.test/small/inst-1"));
+//!
+//! // 2. Calling the method directly, with the context the runtime would build:
+//! let ctx = context("inst-2").plan_of(&MyBroker.catalog(), "small").build();
+//! let done = MyBroker.provision(&ctx, req).await.unwrap();
+//! assert!(!done.is_async());
 //! # }
 //! ```
 
@@ -92,9 +109,14 @@ impl TestBroker {
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// # use osb_server_mini::{Broker, types::Catalog};
+    /// # use osb_server_mini::{Broker, BrokerError, RequestContext, types::{Catalog, ProvisionRequest}};
+    /// # use osb_server_mini::{reply::{Deprovisioned, Provisioned}, request::DeprovisionRequest};
     /// # struct MyBroker;
-    /// # impl Broker for MyBroker { fn catalog(&self) -> Catalog { Catalog::new(vec![]) } }
+    /// # impl Broker for MyBroker {
+    /// #     fn catalog(&self) -> Catalog { Catalog::new(vec![]) }
+    /// #     async fn provision(&self, _: &RequestContext, _: ProvisionRequest) -> Result<Provisioned, BrokerError> { Ok(Provisioned::done()) }
+    /// #     async fn deprovision(&self, _: &RequestContext, _: DeprovisionRequest) -> Result<Deprovisioned, BrokerError> { Ok(Deprovisioned::done()) }
+    /// # }
     /// use osb_server_mini::testing::TestBroker;
     /// use osb_server_mini::types::ApiVersion;
     /// let broker = TestBroker::builder(MyBroker)
