@@ -3,7 +3,10 @@
 //! The echo service of the classic Cloud Foundry Python broker: service `echo` (bindable),
 //! plans `small` (synchronous) and `large` (asynchronous only, finishing after a delay).
 //! Provisioning returns a dashboard URL; binding returns credentials with a `uri` that echo
-//! the binding's parameters back.
+//! the binding's parameters back. Bindings of `small` can be rotated (2.17): the successor
+//! gets new credentials (its own `uri`, and `rotated_from`) echoing the predecessor's
+//! parameters, and the predecessor keeps working until it is unbound. With
+//! [`EchoBroker::with_binding_lifetime`] bindings carry `expires_at` and `renew_before`.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -13,7 +16,10 @@ use std::time::Duration;
 use osb_server_mini::reply::{Bound, Deprovisioned, Interrupted, Provisioned, Resumed, Unbound, Updated};
 use osb_server_mini::request::{DeprovisionRequest, UnbindRequest};
 use osb_server_mini::store::OperationKind;
-use osb_server_mini::types::{BindRequest, BindResponse, Credentials, ProvisionRequest, UpdateRequest};
+use osb_server_mini::types::binding::{BindingMetadata, RotateBindingRequest};
+use osb_server_mini::types::{
+    BindRequest, BindResponse, Credentials, ProvisionRequest, Timestamp, UpdateRequest,
+};
 use osb_server_mini::{BrokerError, Offering, Plan, RequestContext, broker};
 use serde_json::json;
 
@@ -40,6 +46,7 @@ pub struct Echo;
     name = "small",
     description = "Synchronous echo, ready at once",
     free,
+    binding_rotatable,
     maintenance_info(version = "1.0.0")
 )]
 pub struct Small;
@@ -69,6 +76,9 @@ pub struct EchoBroker {
     pub sync_delay: Duration,
     /// Whether interrupted operations are resumed after a restart (default yes).
     pub resumes: bool,
+    /// How long a binding is valid (`metadata.expires_at`); it is due for renewal
+    /// (`renew_before`) after half of it. `None` (default): no metadata.
+    pub binding_lifetime: Option<Duration>,
     calls: Option<Arc<PathBuf>>,
 }
 
@@ -80,6 +90,7 @@ impl EchoBroker {
             async_delay,
             sync_delay: Duration::ZERO,
             resumes: true,
+            binding_lifetime: None,
             calls: None,
         }
     }
@@ -97,6 +108,14 @@ impl EchoBroker {
     #[must_use]
     pub fn with_sync_delay(mut self, delay: Duration) -> Self {
         self.sync_delay = delay;
+        self
+    }
+
+    /// Bindings expire `lifetime` after they are made, and should be renewed after half of it
+    /// (`metadata.expires_at` and `metadata.renew_before`).
+    #[must_use]
+    pub fn with_binding_lifetime(mut self, lifetime: Duration) -> Self {
+        self.binding_lifetime = Some(lifetime);
         self
     }
 
@@ -149,6 +168,25 @@ impl EchoBroker {
         json!({
             "uri": format!("echo://{}/{}", ctx.instance_id(), ctx.binding_id()),
             "echo": parameters.cloned().unwrap_or_default(),
+        })
+    }
+
+    /// `expires_at` and `renew_before` of a binding made now, with a binding lifetime.
+    fn metadata(&self) -> Option<BindingMetadata> {
+        let lifetime = self.binding_lifetime?;
+        let now = Timestamp::now();
+        Some(BindingMetadata::new(
+            now.checked_add(lifetime),
+            now.checked_add(lifetime / 2),
+        ))
+    }
+
+    /// A synchronous binding's answer: these credentials and the metadata.
+    fn bound_now(&self, credentials: serde_json::Value) -> Bound {
+        Bound::done(BindResponse {
+            credentials: Credentials::from_value(credentials),
+            metadata: self.metadata(),
+            ..BindResponse::default()
         })
     }
 }
@@ -219,7 +257,22 @@ impl EchoBroker {
             }));
         }
         self.sync_pause().await;
-        Ok(Bound::credentials(credentials))
+        Ok(self.bound_now(credentials))
+    }
+
+    /// A rotation (`small` only, the plan that is `binding_rotatable`): new credentials for
+    /// the successor, echoing the predecessor's parameters; the predecessor is untouched.
+    async fn rotate_binding(
+        &self,
+        ctx: &RequestContext,
+        req: RotateBindingRequest,
+    ) -> Result<Bound, BrokerError> {
+        self.log("rotate", ctx);
+        let parameters = ctx.predecessor().and_then(|p| p.parameters.as_ref());
+        let mut credentials = Self::credentials(ctx, parameters);
+        credentials["rotated_from"] = json!(req.predecessor_binding_id.as_str());
+        self.sync_pause().await;
+        Ok(self.bound_now(credentials))
     }
 
     async fn unbind(&self, ctx: &RequestContext, req: UnbindRequest) -> Result<Unbound, BrokerError> {

@@ -3,12 +3,13 @@
 //! Service `echo` (bindable, instances and bindings retrievable) with plans `small`
 //! (synchronous) and `large` (asynchronous only, finishing after a delay). Provisioning
 //! returns a dashboard URL; binding returns credentials with a `uri` and echoes the
-//! parameters it was given.
+//! parameters it was given; bindings of `small` can be rotated.
 
 use std::time::Duration;
 
 use osb_server_mini::reply::{Bound, Deprovisioned, Provisioned, Unbound, Updated};
 use osb_server_mini::request::{DeprovisionRequest, UnbindRequest};
+use osb_server_mini::types::binding::RotateBindingRequest;
 use osb_server_mini::types::catalog::{MaintenanceInfo, OfferingMetadata, ServiceOffering, ServicePlan};
 use osb_server_mini::types::{BindRequest, Catalog, ProvisionRequest, UpdateRequest};
 use osb_server_mini::{Broker, BrokerError, PlanPolicy, RequestContext};
@@ -45,6 +46,7 @@ pub fn echo_catalog() -> Catalog {
     let mut small = ServicePlan::new(echo_ids::SMALL, "small", "Synchronous echo, ready at once");
     small.free = Some(true);
     small.maintenance_info = Some(MaintenanceInfo::new("1.0.0"));
+    small.binding_rotatable = Some(true);
     let mut large = ServicePlan::new(echo_ids::LARGE, "large", "Asynchronous echo, ready after a delay");
     large.free = Some(false);
     large.maximum_polling_duration = Some(600);
@@ -140,6 +142,19 @@ impl Broker for EchoBroker {
             }));
         }
         Ok(Bound::credentials(credentials))
+    }
+
+    async fn rotate_binding(
+        &self,
+        ctx: &RequestContext,
+        req: RotateBindingRequest,
+    ) -> Result<Bound, BrokerError> {
+        let parameters = ctx.predecessor().and_then(|p| p.parameters.clone());
+        Ok(Bound::credentials(json!({
+            "uri": format!("echo://{}/{}", ctx.instance_id(), ctx.binding_id()),
+            "echo": parameters.unwrap_or_default(),
+            "rotated_from": req.predecessor_binding_id.as_str(),
+        })))
     }
 
     async fn unbind(&self, _: &RequestContext, req: UnbindRequest) -> Result<Unbound, BrokerError> {

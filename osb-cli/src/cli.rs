@@ -73,6 +73,9 @@ pub(crate) enum Command {
     Bind(Bind),
     /// Delete a service binding.
     Unbind(BindingTarget),
+    /// Rotate a service binding: create a successor with new credentials (API 2.17, a
+    /// binding_rotatable plan); the old binding works until you unbind it.
+    Rotate(Rotate),
     /// Fetch a service binding.
     Binding {
         /// Instance id.
@@ -190,6 +193,27 @@ pub(crate) struct Bind {
     #[arg(long, value_name = "PREDECESSOR_BINDING")]
     pub(crate) rotate: Option<String>,
     /// Wait for an asynchronous bind, then fetch the binding.
+    #[arg(long)]
+    pub(crate) wait: bool,
+}
+
+/// `rotate`.
+#[derive(Debug, Args)]
+pub(crate) struct Rotate {
+    /// Instance id.
+    pub(crate) instance: String,
+    /// The binding to rotate (the predecessor).
+    pub(crate) binding: String,
+    /// Id of the new binding (default: a new UUID, printed with the result).
+    #[arg(long, value_name = "NEW_BINDING")]
+    pub(crate) to: Option<String>,
+    #[command(flatten)]
+    pub(crate) sp: MaybeServicePlan,
+    /// Rotate only if the binding is due: fetch it and compare its metadata.renew_before with
+    /// the current time (needs a bindings_retrievable offering).
+    #[arg(long)]
+    pub(crate) if_due: bool,
+    /// Wait for an asynchronous rotation, then fetch the new binding.
     #[arg(long)]
     pub(crate) wait: bool,
 }

@@ -191,6 +191,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Instance { instance } => commands::instance::get(&ctx, instance).await,
         Command::Bind(a) => commands::binding::bind(&ctx, a).await,
         Command::Unbind(a) => commands::binding::unbind(&ctx, a).await,
+        Command::Rotate(a) => commands::rotate::run(&ctx, a).await,
         Command::Binding { instance, binding } => commands::binding::get(&ctx, instance, binding).await,
         Command::LastOperation(a) => commands::instance::last_operation(&ctx, a).await,
         Command::Check(_) => Ok(()), // handled in main

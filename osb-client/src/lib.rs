@@ -96,6 +96,7 @@ mod instance;
 pub mod orphan;
 mod outcome;
 mod poll;
+pub mod rotation;
 pub mod version;
 
 pub use binding::BindingApi;
@@ -110,3 +111,4 @@ pub use outcome::{
     UnbindOutcome, UpdateOutcome,
 };
 pub use poll::{Progress, ProgressFn, WaitOptions, WaitOutcome};
+pub use rotation::Rotated;

@@ -69,6 +69,7 @@ impl<B: Broker> App<B> {
     }
 
     /// Answers one request whose body has been read (see [`App::respond`]).
+    #[cfg_attr(not(feature = "test-util"), allow(dead_code))]
     pub(crate) async fn handle(self: &Arc<Self>, req: Request<Bytes>) -> HttpResponse {
         let (parts, body) = req.into_parts();
         self.respond(parts, move || async move { Ok(body) }).await

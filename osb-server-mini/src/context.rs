@@ -4,7 +4,7 @@ use osb_types::catalog::{ServiceOffering, ServicePlan};
 use osb_types::operation::LastOperationParams;
 use osb_types::{ApiVersion, BindingId, InstanceId, OperationId, OriginatingIdentity, RequestIdentity};
 
-use crate::store::InstanceRecord;
+use crate::store::{BindingRecord, InstanceRecord};
 
 /// Ids, headers and catalog entries of the request being served.
 ///
@@ -25,6 +25,7 @@ pub struct RequestContext {
     pub(crate) offering: Option<std::sync::Arc<ServiceOffering>>,
     pub(crate) plan: Option<std::sync::Arc<ServicePlan>>,
     pub(crate) instance: Option<InstanceRecord>,
+    pub(crate) predecessor: Option<BindingRecord>,
     pub(crate) last_operation: Option<LastOperationParams>,
 }
 
@@ -83,6 +84,14 @@ impl RequestContext {
         self.instance.as_ref()
     }
 
+    /// For a rotation ([`Broker::rotate_binding`](crate::Broker::rotate_binding)): the
+    /// runtime's record of the predecessor binding (its parameters, its response), which
+    /// the runtime checked is a non-expired binding of the same instance. `None` otherwise.
+    #[must_use]
+    pub fn predecessor(&self) -> Option<&BindingRecord> {
+        self.predecessor.as_ref()
+    }
+
     /// For a `last_operation` request (instance or binding): its query parameters, the
     /// `operation` the broker returned in its 202 and the `service_id`/`plan_id` hints, as
     /// the Platform sent them (percent-decoded). `None` for every other operation.
@@ -122,6 +131,7 @@ impl RequestContext {
             offering: None,
             plan: None,
             instance: None,
+            predecessor: None,
             last_operation: None,
         }
     }

@@ -45,6 +45,7 @@ impl Incoming {
             offering: None,
             plan: None,
             instance: None,
+            predecessor: None,
             last_operation: None,
         }
     }

@@ -5,6 +5,8 @@
 //! ## Cargo features
 //!
 //! - `macros` (default): `#[broker]`, `#[derive(Offering)]` and `#[derive(Plan)]`.
+//! - `test-util`: the `testing` module: a broker on a free port with a client wired to it
+//!   in one line, and a `RequestContext` builder to call broker methods directly.
 //! - `tls`: HTTPS with rustls (the *ring* provider): `Server::tls` with a `tls::TlsConfig`
 //!   made from a PEM certificate chain and private key (files or bytes). The server offers
 //!   HTTP/2 and HTTP/1.1 by ALPN; plain HTTP is not served on a TLS port.
@@ -35,8 +37,15 @@ mod server;
 mod service;
 mod state;
 pub mod store;
+/// The request handler without sockets: moved to [`testing`] (`testing::Handler`,
+/// `testing::handler`). Not public API: kept so older tests compile.
+#[cfg(feature = "test-util")]
 #[doc(hidden)]
-pub mod test_support;
+pub mod test_support {
+    pub use crate::testing::{Handler, handler};
+}
+#[cfg(feature = "test-util")]
+pub mod testing;
 #[cfg(feature = "tls")]
 pub mod tls;
 

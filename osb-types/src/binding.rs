@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::context::Context;
 use crate::instance::{PARAMETERS, ParametersError, check_parameters, set_parameters, to_parameters};
 use crate::query::{params_impl, required_ids_impl};
-use crate::{BindingId, Extra, OperationId, Parameters, PlanId, ServiceId};
+use crate::{BindingId, Extra, OperationId, Parameters, PlanId, ServiceId, Timestamp};
 
 /// Body of `PUT /v2/service_instances/:instance_id/service_bindings/:binding_id`.
 ///
@@ -227,19 +227,67 @@ pub struct BindResponse {
 
 /// Binding metadata (spec "Binding Metadata Object").
 ///
-/// The timestamps are kept as the strings that came (`yyyy-mm-ddThh:mm:ss.sZ`, any number of
-/// fractional digits); parsing them is left to the caller's time library.
+/// The timestamps are typed [`Timestamp`]s: any RFC 3339 date-time is accepted (any number of
+/// fractional digits), and they are written as `yyyy-mm-ddThh:mm:ss.sZ`. A value that is not a
+/// date-time makes the whole body malformed.
+///
+/// ```
+/// use osb_types::binding::BindingMetadata;
+/// let m: BindingMetadata = serde_json::from_str(
+///     r#"{"expires_at":"2019-12-31T23:59:59.0Z","renew_before":"2019-12-01T00:00:00.0Z"}"#,
+/// ).unwrap();
+/// assert!(m.is_consistent());
+/// assert!(m.renewal_due("2019-12-02T00:00:00Z".parse().unwrap()));
+/// assert!(!m.renewal_due("2019-11-30T00:00:00Z".parse().unwrap()));
+/// ```
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct BindingMetadata {
     /// When the binding becomes invalid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<String>,
-    /// When the binding should be renewed (≤ `expires_at`).
+    pub expires_at: Option<Timestamp>,
+    /// When the binding should be renewed (≤ `expires_at`, 2.17).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub renew_before: Option<String>,
+    pub renew_before: Option<Timestamp>,
     /// Fields not defined by the specification, kept as they came.
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+impl BindingMetadata {
+    /// Metadata with these timestamps.
+    #[must_use]
+    pub fn new(expires_at: Option<Timestamp>, renew_before: Option<Timestamp>) -> Self {
+        Self {
+            expires_at,
+            renew_before,
+            extra: Extra::new(),
+        }
+    }
+
+    /// A109/A106: `renew_before` is not after `expires_at` (true when either is absent).
+    #[must_use]
+    pub fn is_consistent(&self) -> bool {
+        match (self.renew_before, self.expires_at) {
+            (Some(renew), Some(expires)) => renew <= expires,
+            _ => true,
+        }
+    }
+
+    /// Whether the binding has expired at `now` (`expires_at` ≤ `now`).
+    #[must_use]
+    pub fn expired(&self, now: Timestamp) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
+
+    /// B61: whether the binding should be renewed at `now`: `renew_before` has been reached,
+    /// or (without `renew_before`) the binding has expired. `false` without timestamps.
+    #[must_use]
+    pub fn renewal_due(&self, now: Timestamp) -> bool {
+        match self.renew_before {
+            Some(at) => at <= now,
+            None => self.expired(now),
+        }
+    }
 }
 
 /// A volume to mount (spec "Volume Mount Object").

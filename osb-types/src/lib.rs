@@ -44,6 +44,7 @@ pub mod instance;
 pub mod operation;
 mod query;
 pub mod retry_after;
+pub mod timestamp;
 mod validate;
 pub mod version;
 
@@ -61,6 +62,7 @@ pub use instance::{
 };
 pub use operation::{LastOperationResponse, OperationState};
 pub use retry_after::RetryAfter;
+pub use timestamp::{Timestamp, TimestampError};
 pub use version::ApiVersion;
 
 /// A JSON object: how unknown ("vendor extension") fields are kept.

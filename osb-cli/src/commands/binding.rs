@@ -85,7 +85,7 @@ pub(crate) async fn bind(ctx: &Ctx, args: &Bind) -> Result<(), Failure> {
     Ok(())
 }
 
-fn binding_fields(b: Option<&FetchBindingResponse>, operation: Option<String>) -> String {
+pub(crate) fn binding_fields(b: Option<&FetchBindingResponse>, operation: Option<String>) -> String {
     let Some(b) = b else {
         return fields(&[("operation", operation)]);
     };
@@ -100,7 +100,15 @@ fn binding_fields(b: Option<&FetchBindingResponse>, operation: Option<String>) -
         ("route_service_url", b.route_service_url.clone()),
         (
             "expires_at",
-            b.metadata.as_ref().and_then(|m| m.expires_at.clone()),
+            b.metadata
+                .as_ref()
+                .and_then(|m| m.expires_at.map(|t| t.to_string())),
+        ),
+        (
+            "renew_before",
+            b.metadata
+                .as_ref()
+                .and_then(|m| m.renew_before.map(|t| t.to_string())),
         ),
         ("operation", operation),
     ])

@@ -4,6 +4,7 @@ pub(crate) mod binding;
 pub(crate) mod catalog;
 pub(crate) mod check;
 pub(crate) mod instance;
+pub(crate) mod rotate;
 
 use std::time::{Duration, Instant};
 

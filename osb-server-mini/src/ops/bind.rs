@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use http::StatusCode;
-use osb_types::BindRequest;
 use osb_types::binding::{BindParams, BindResponse, RotateBindingRequest};
+use osb_types::{BindRequest, Timestamp};
 
 use super::{call, fingerprint, ok_json};
 use crate::answers::{
@@ -101,6 +101,8 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
                 plan.name
             )));
         }
+        // C50: the predecessor is a non-expired binding of this instance (bindings are
+        // looked up under the instance, so one of another instance is not found).
         let predecessor = app
             .state
             .binding(&id, &req.predecessor_binding_id)
@@ -112,7 +114,20 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
                 req.predecessor_binding_id
             )));
         };
-        record.parameters = predecessor.record.parameters;
+        let expires_at = predecessor
+            .record
+            .response
+            .as_ref()
+            .and_then(|r| r.metadata.as_ref())
+            .and_then(|m| m.expires_at);
+        if let Some(at) = expires_at.filter(|at| *at <= Timestamp::now()) {
+            return Err(bad_request(format!(
+                "predecessor_binding_id {} expired at {at}: only a non-expired binding can be rotated",
+                req.predecessor_binding_id
+            )));
+        }
+        record.parameters.clone_from(&predecessor.record.parameters);
+        ctx.predecessor = Some(predecessor.record);
         Call::Rotate(req)
     } else {
         let (req, _): (BindRequest, _) = inc.json()?;
@@ -171,9 +186,13 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
     };
     if let Some(mut response) = reply.now {
         response.operation = None;
-        let fate = settle::bind(ticket.record().clone(), Ok(response.clone()), Mode::Sync);
+        let result = settle::checked_metadata(ticket.record(), response);
+        let fate = settle::bind(ticket.record().clone(), result.clone(), Mode::Sync);
         ticket.finish(fate).await?;
-        return ok_json(StatusCode::CREATED, &response);
+        return match result {
+            Ok(response) => ok_json(StatusCode::CREATED, &response),
+            Err(e) => Err(broker_error(e, Failed::Other)),
+        };
     }
     let Some(background) = reply.later else {
         let e = BrokerError::internal("Bound had neither a response nor work");

@@ -172,12 +172,41 @@ pub(crate) fn deprovision(
     }
 }
 
-/// A bind ended; `Ok(response)` carries the binding.
+/// The description of the 500 a bind ends with when the broker's binding metadata has
+/// `renew_before` after `expires_at` (A106): a bug in broker code, logged for its author.
+pub(crate) const RENEW_AFTER_EXPIRY: &str = "The service broker answered with binding metadata \
+     whose renew_before is after its expires_at; the binding cannot be used.";
+
+/// A106: a response whose `metadata.renew_before` is after `metadata.expires_at` is the
+/// broker's bug; it becomes a 500 (the binding `Failed`, so the Platform's orphan mitigation
+/// unbinds it) and an error log naming the binding.
+pub(crate) fn checked_metadata(
+    rec: &BindingRecord,
+    response: osb_types::BindResponse,
+) -> Result<osb_types::BindResponse, BrokerError> {
+    match &response.metadata {
+        Some(m) if !m.is_consistent() => {
+            tracing::error!(
+                instance_id = %rec.instance_id,
+                binding_id = %rec.id,
+                renew_before = ?m.renew_before.map(|t| t.to_string()),
+                expires_at = ?m.expires_at.map(|t| t.to_string()),
+                "broker bug: bind response has metadata.renew_before after metadata.expires_at \
+                 (the specification requires renew_before <= expires_at); answering 500"
+            );
+            Err(BrokerError::new(500, "InternalError", RENEW_AFTER_EXPIRY))
+        }
+        _ => Ok(response),
+    }
+}
+
+/// A bind ended; `Ok(response)` carries the binding (checked with [`checked_metadata`]).
 pub(crate) fn bind(
     mut rec: BindingRecord,
     result: Result<osb_types::BindResponse, BrokerError>,
     mode: Mode,
 ) -> Fate<BindingRecord> {
+    let result = result.and_then(|r| checked_metadata(&rec, r));
     match (result, mode) {
         (Ok(mut response), _) => {
             response.operation = None;

@@ -1,4 +1,4 @@
-//! Calls the request handler without sockets. Not public API: no semver guarantees.
+//! [`Handler`]: the runtime's request handler, called without sockets.
 
 use std::sync::Arc;
 
@@ -14,7 +14,29 @@ use crate::broker::Broker;
 use crate::config::Config;
 use crate::store::Store;
 
-/// The handler of a broker, as the server runs it.
+/// The handler of a broker, as the server runs it: every OSB rule of the runtime, answered
+/// for an `http::Request` without a socket.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use bytes::Bytes;
+/// use osb_server_mini::testing::handler;
+/// # use osb_server_mini::{Broker, BrokerError, RequestContext, types::{Catalog, ProvisionRequest}};
+/// # use osb_server_mini::{reply::{Deprovisioned, Provisioned}, request::DeprovisionRequest};
+/// # struct MyBroker;
+/// # impl Broker for MyBroker {
+/// #     fn catalog(&self) -> Catalog { Catalog::new(vec![]) }
+/// #     async fn provision(&self, _: &RequestContext, _: ProvisionRequest) -> Result<Provisioned, BrokerError> { Ok(Provisioned::done()) }
+/// #     async fn deprovision(&self, _: &RequestContext, _: DeprovisionRequest) -> Result<Deprovisioned, BrokerError> { Ok(Deprovisioned::done()) }
+/// # }
+/// let h = handler(MyBroker, None, None, None).unwrap();
+/// let req = http::Request::get("/v2/catalog")
+///     .header("X-Broker-API-Version", "2.17")
+///     .body(Bytes::new())
+///     .unwrap();
+/// assert_eq!(h.handle(req).await.status(), 200);
+/// # }
+/// ```
 pub struct Handler<B: Broker>(Arc<App<B>>);
 
 impl<B: Broker> std::fmt::Debug for Handler<B> {
@@ -24,6 +46,8 @@ impl<B: Broker> std::fmt::Debug for Handler<B> {
 }
 
 /// Builds the handler: validates the catalog and compiles the schemas as the server does.
+/// `None`s mean what [`Server`](crate::Server) defaults to: no authentication, API 2.11 or
+/// later, an in-memory store.
 ///
 /// # Errors
 /// [`ServeError::InvalidCatalog`] or [`ServeError::InvalidSchema`].
