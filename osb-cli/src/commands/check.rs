@@ -94,7 +94,9 @@ pub(crate) async fn main(cli: &Cli, args: &CheckArgs) -> ExitCode {
         .as_ref()
         .map(|p| p.0.clone())
         .or_else(|| cli.username.as_ref().map(|_| String::new()));
-    config.api_version.clone_from(&cli.api_version);
+    if let Some(v) = &cli.api_version {
+        config.api_version.clone_from(v);
+    }
     config.poll_timeout = Duration::from_secs(args.poll_timeout.max(1));
     config.service.clone_from(&args.service);
     config.plans.clone_from(&args.plans);
