@@ -327,4 +327,12 @@ mod tests {
         assert!(!dbg.contains("hunter2"), "{dbg}");
         assert!(dbg.contains("admin"));
     }
+
+    #[test]
+    fn debug_hides_the_token() {
+        let cli = Cli::parse_from(["osb", "--url", "http://x", "--token", "t0k3n-s3cret", "catalog"]);
+        let dbg = format!("{cli:?}");
+        assert!(!dbg.contains("t0k3n-s3cret"), "{dbg}");
+        assert!(dbg.contains("token: Some("), "{dbg}");
+    }
 }

@@ -552,3 +552,20 @@ fn wait_shows_the_elapsed_time_and_the_brokers_description() {
     let state = json_out(&out)["state"].clone();
     assert!(state == "gone" || state == "succeeded", "{state}");
 }
+
+#[test]
+fn check_refuses_the_flags_its_checks_cannot_honour() {
+    let echo = Echo::start_with(Duration::from_millis(200), |s| {
+        s.authenticator(BearerToken::new("t0ken"))
+    });
+    let out = osb_env(
+        &[("OSB_TOKEN", "t0ken")],
+        &["--url", &echo.url(), "--cacert", "ca.pem", "check"],
+    );
+    usage_error(
+        &out,
+        "osb check does not support --token, --cacert yet: the checks use Basic auth \
+         (--username/--password) and the built-in TLS roots",
+    );
+    assert!(echo.requests().is_empty());
+}

@@ -90,6 +90,10 @@ pub(crate) async fn provision(ctx: &mut Ctx, args: &Provision) -> Result<(), Fai
                     "space_guid",
                     Some(shown(space, space_default, "--space-guid or OSB_SPACE_GUID")),
                 ),
+                (
+                    "context",
+                    context.as_ref().and_then(|c| serde_json::to_string(c).ok()),
+                ),
             ])
         },
         || {
