@@ -171,6 +171,13 @@ impl ClientBuilder {
     /// Also trusts the CA certificates in `pem` (one or more PEM `CERTIFICATE` blocks), on
     /// top of the built-in roots: for brokers whose certificate a private CA signed.
     ///
+    /// ```
+    /// let builder = osb_client::Client::builder("https://broker.example");
+    /// let e = builder.add_root_certificate_pem(b"not a certificate").unwrap_err();
+    /// assert_eq!(e.to_string(), "invalid client configuration: the CA certificate PEM holds no \
+    ///     CERTIFICATE block");
+    /// ```
+    ///
     /// # Errors
     /// [`Error::Config`] when `pem` holds no certificate or one that cannot be read.
     pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Result<Self, Error> {
@@ -188,6 +195,13 @@ impl ClientBuilder {
     /// Presents this client certificate (mutual TLS): `cert_and_key_pem` holds the certificate
     /// (then any intermediates) and its private key (PKCS#8, PKCS#1 or SEC1), in PEM.
     ///
+    /// ```
+    /// let builder = osb_client::Client::builder("https://broker.example");
+    /// let e = builder.client_identity_pem(b"no PEM here").unwrap_err();
+    /// assert!(e.to_string().starts_with("invalid client configuration: the client certificate \
+    ///     and key cannot be used"), "{e}");
+    /// ```
+    ///
     /// # Errors
     /// [`Error::Config`] when the PEM lacks the certificate or the key, or cannot be read.
     pub fn client_identity_pem(mut self, cert_and_key_pem: &[u8]) -> Result<Self, Error> {
@@ -200,6 +214,18 @@ impl ClientBuilder {
     /// Accepts any server certificate, even expired, self-signed or for another host
     /// (default `false`). Only for trying things out: anyone on the network path can then read
     /// and change the traffic, credentials included.
+    ///
+    /// TLS settings apply to the builder's own HTTP client: together with
+    /// [`http_client`](Self::http_client), [`build`](Self::build) refuses them.
+    ///
+    /// ```
+    /// let e = osb_client::Client::builder("https://broker.example")
+    ///     .http_client(reqwest::Client::new())
+    ///     .danger_accept_invalid_certs(true)
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(e.to_string().contains("set them on the reqwest::Client given to http_client"), "{e}");
+    /// ```
     pub fn danger_accept_invalid_certs(mut self, yes: bool) -> Self {
         self.tls.accept_invalid_certs = yes;
         self
