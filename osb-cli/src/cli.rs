@@ -9,10 +9,16 @@ use clap::{Args, Parser, Subcommand};
 #[command(name = "osb", version, about)]
 pub(crate) struct Cli {
     /// Base URL of the broker (a path prefix is kept).
-    #[arg(long, env = "OSB_BROKER_URL", global = true)]
+    #[arg(long, env = "OSB_BROKER_URL", global = true, help_heading = "Connection")]
     pub(crate) url: Option<String>,
     /// Basic auth username.
-    #[arg(short = 'u', long, env = "OSB_USERNAME", global = true)]
+    #[arg(
+        short = 'u',
+        long,
+        env = "OSB_USERNAME",
+        global = true,
+        help_heading = "Connection"
+    )]
     pub(crate) username: Option<String>,
     /// Basic auth password (needs --username).
     #[arg(
@@ -20,6 +26,7 @@ pub(crate) struct Cli {
         long,
         env = "OSB_PASSWORD",
         global = true,
+        help_heading = "Connection",
         hide_env_values = true
     )]
     pub(crate) password: Option<Secret>,
@@ -28,13 +35,20 @@ pub(crate) struct Cli {
         long,
         env = "OSB_TOKEN",
         global = true,
+        help_heading = "Connection",
         hide_env_values = true,
         value_name = "TOKEN"
     )]
     pub(crate) token: Option<Secret>,
     /// X-Broker-API-Version to send (2.11 to 2.17). Default: negotiated, the highest version
     /// both this tool and the broker speak (from 2.17 down while the broker answers 412).
-    #[arg(long, env = "OSB_API_VERSION", global = true, value_name = "VERSION")]
+    #[arg(
+        long,
+        env = "OSB_API_VERSION",
+        global = true,
+        help_heading = "Connection",
+        value_name = "VERSION"
+    )]
     pub(crate) api_version: Option<String>,
     /// X-Broker-API-Originating-Identity of every request a user causes: the platform, a
     /// colon, and the identity's JSON object (inline, @FILE, or @- for stdin), e.g.
@@ -43,30 +57,49 @@ pub(crate) struct Cli {
         long,
         env = "OSB_ORIGINATING_IDENTITY",
         global = true,
+        help_heading = "Connection",
         value_name = "PLATFORM:JSON|@FILE"
     )]
     pub(crate) originating_identity: Option<String>,
     /// Also trust the CA certificates in FILE (PEM) for the broker's TLS certificate.
-    #[arg(long, env = "OSB_CACERT", global = true, value_name = "FILE")]
+    #[arg(
+        long,
+        env = "OSB_CACERT",
+        global = true,
+        help_heading = "Connection",
+        value_name = "FILE"
+    )]
     pub(crate) cacert: Option<PathBuf>,
     /// Client certificate for mutual TLS (PEM; the certificate first, then any intermediates).
     /// Its key comes from --key, or from FILE itself when it holds the key too.
-    #[arg(long, env = "OSB_CERT", global = true, value_name = "FILE")]
+    #[arg(
+        long,
+        env = "OSB_CERT",
+        global = true,
+        help_heading = "Connection",
+        value_name = "FILE"
+    )]
     pub(crate) cert: Option<PathBuf>,
     /// Private key of --cert (PEM: PKCS#8, PKCS#1 or SEC1).
-    #[arg(long, env = "OSB_KEY", global = true, value_name = "FILE")]
+    #[arg(
+        long,
+        env = "OSB_KEY",
+        global = true,
+        help_heading = "Connection",
+        value_name = "FILE"
+    )]
     pub(crate) key: Option<PathBuf>,
     /// Do not verify the broker's TLS certificate. Dangerous: anyone on the network path can
     /// then read and change the traffic, credentials included. Prints a warning.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Connection")]
     pub(crate) insecure: bool,
     /// Print JSON instead of tables. A failure then prints one JSON object on stdout:
     /// {"error", "description", "status", "exit_code"} (plus "orphan_mitigation" when one was
-    /// needed), and nothing on stderr.
+    /// needed), and nothing on stderr (but the --insecure warning).
     #[arg(long, global = true)]
     pub(crate) json: bool,
     /// Request timeout in seconds.
-    #[arg(long, default_value_t = 60, global = true)]
+    #[arg(long, default_value_t = 60, global = true, help_heading = "Connection")]
     pub(crate) timeout: u64,
     #[command(subcommand)]
     pub(crate) command: Command,
