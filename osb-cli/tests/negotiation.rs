@@ -208,3 +208,30 @@ fn a_pinned_version_is_never_negotiated() {
     );
     assert_eq!(log.lock().unwrap().len(), 3);
 }
+
+#[test]
+fn v1_a_context_needs_2_12_and_is_refused_before_sending_at_2_11() {
+    let (url, log) = old_broker();
+    let out = osb(
+        &url,
+        &[
+            "--api-version",
+            "2.11",
+            "provision",
+            "i-1",
+            "--service",
+            "old",
+            "--plan",
+            "basic",
+            "--cf-org",
+            "acme",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        "error: context on instance requests is not supported by OSB API version 2.11\n"
+    );
+    // only the catalog was fetched: the provision was never sent
+    assert_eq!(versions(&log), [catalog_at("2.11")]);
+}
