@@ -569,3 +569,36 @@ fn check_refuses_the_flags_its_checks_cannot_honour() {
     );
     assert!(echo.requests().is_empty());
 }
+
+#[test]
+fn b47_a_context_only_update_needs_allow_context_updates() {
+    let echo = echo();
+    ok(&osb(
+        &echo.url(),
+        &["provision", "u-1", "--service", "echo", "--plan", "small"],
+    ));
+    usage_error(
+        &osb(
+            &echo.url(),
+            &[
+                "update",
+                "u-1",
+                "--service",
+                "echo",
+                "--cf-instance-name",
+                "renamed",
+            ],
+        ),
+        "offering \"echo\" does not declare allow_context_updates: an update that changes only the \
+         context cannot be sent (add --params or --plan)",
+    );
+    usage_error(
+        &osb(
+            &echo.url(),
+            &["bind", "u-1", "b-2", "--rotate", "b-1", "--k8s-namespace", "ns"],
+        ),
+        "--context and the --cf-*/--k8s-* flags cannot be used with --rotate",
+    );
+    let calls: Vec<_> = echo.requests().into_iter().map(|r| r["call"].clone()).collect();
+    assert_eq!(calls, ["provision"]);
+}

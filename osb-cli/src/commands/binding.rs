@@ -15,6 +15,11 @@ use crate::render::fields;
 pub(crate) async fn bind(ctx: &mut Ctx, args: &Bind) -> Result<(), Failure> {
     let params = parse_params(args.params.as_deref())?;
     let context = crate::context::build(&args.context, None, None)?;
+    if args.rotate.is_some() && context.is_some() {
+        return Err(Failure::usage(
+            "--context and the --cf-*/--k8s-* flags cannot be used with --rotate".to_owned(),
+        ));
+    }
     let catalog = ctx.catalog().await?;
     let (offering, plan) = instance_service_plan(ctx, &catalog, &args.instance, &args.sp).await?;
     ctx.check_context(context.as_ref(), "bind");
@@ -31,11 +36,6 @@ pub(crate) async fn bind(ctx: &mut Ctx, args: &Bind) -> Result<(), Failure> {
             ctx.client.check_rotate(plan)?;
             if params.is_some() {
                 return Err(Failure::usage("--params cannot be used with --rotate".to_owned()));
-            }
-            if context.is_some() {
-                return Err(Failure::usage(
-                    "--context and the --cf-*/--k8s-* flags cannot be used with --rotate".to_owned(),
-                ));
             }
             let req = RotateBindingRequest::new(predecessor.as_str());
             binding

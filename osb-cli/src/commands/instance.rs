@@ -138,11 +138,21 @@ pub(crate) async fn update(ctx: &mut Ctx, args: &Update) -> Result<(), Failure> 
     let params = parse_params(args.params.as_deref())?;
     let context = crate::context::build(&args.context, None, None)?;
     let catalog = ctx.catalog().await?;
-    ctx.check_context(context.as_ref(), "update");
     let offering = resolve_service(&catalog, &args.service)?;
     let mut req = UpdateRequest::new(offering.id.clone());
     req.parameters = params;
     req.context = context;
+    let context_only =
+        req.context.is_some() && req.plan_id.is_none() && req.parameters.is_none() && args.plan.is_none();
+    if context_only && !offering.allows_context_updates() {
+        // B47: only offerings that declare it take updates that change nothing but the context
+        return Err(Failure::usage(format!(
+            "offering {:?} does not declare allow_context_updates: an update that changes only the \
+             context cannot be sent (add --params or --plan)",
+            offering.name
+        )));
+    }
+    ctx.check_context(req.context.as_ref(), "update");
     if let Some(p) = &args.plan {
         let (_, plan) = resolve(&catalog, offering.id.as_str(), p)?;
         req.plan_id = Some(plan.id.clone());

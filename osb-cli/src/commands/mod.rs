@@ -86,8 +86,13 @@ impl Ctx {
             let version: ApiVersion = self.client.api_version();
             let missing = crate::context::missing_required(c, call, version);
             if !missing.is_empty() {
+                let article = if call.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                    "an"
+                } else {
+                    "a"
+                };
                 self.warn(&format!(
-                    "the {} context of a {call} lacks {}, which the profile requires at API {version}",
+                    "the {} context of {article} {call} lacks {}, which the profile requires at API {version}",
                     c.platform().unwrap_or("?"),
                     missing.join(", ")
                 ));
