@@ -72,7 +72,32 @@ impl Failure {
         if let Some(om) = &self.orphan_mitigation {
             v["orphan_mitigation"] = serde_json::Value::String(om.clone());
         }
+        if let Some(hint) = self.hint() {
+            v["hint"] = serde_json::Value::String(hint.to_owned());
+        }
         v
+    }
+
+    /// What to do about a TLS failure, recognised from rustls' error text.
+    fn hint(&self) -> Option<&'static str> {
+        if self.kind != "TransportError" {
+            return None;
+        }
+        let m = &self.message;
+        if m.contains("invalid peer certificate") {
+            Some(
+                "the broker's TLS certificate is not trusted: pass --cacert FILE with the CA that signed it \
+                 (--insecure skips the check, for trying things out only)",
+            )
+        } else if m.contains("alert: CertificateRequired") {
+            Some("the broker asks for a client certificate: pass --cert FILE and --key FILE")
+        } else if m.contains("alert: UnknownCA") || m.contains("alert: BadCertificate") {
+            Some(
+                "the broker refused the client certificate of --cert: it does not trust the CA that signed it",
+            )
+        } else {
+            None
+        }
     }
 }
 
@@ -162,6 +187,9 @@ fn main() -> ExitCode {
                 println!("{}", render::json(&f.to_json()));
             } else {
                 style::error(&f.message);
+                if let Some(hint) = f.hint() {
+                    style::hint(hint);
+                }
             }
             ExitCode::from(f.code)
         }
@@ -214,5 +242,40 @@ async fn command(ctx: &mut Ctx, command: &Command) -> Result<(), Failure> {
         Command::LastOperation(a) => commands::instance::last_operation(ctx, a).await,
         // handled in main
         Command::Check(_) | Command::Completions { .. } => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Failure;
+
+    fn transport(message: &str) -> Failure {
+        Failure {
+            kind: "TransportError".to_owned(),
+            code: 1,
+            ..Failure::usage(message.to_owned())
+        }
+    }
+
+    #[test]
+    fn tls_failures_get_a_hint() {
+        let hint = |m: &str| transport(m).hint();
+        assert!(
+            hint("… (Connect): invalid peer certificate: UnknownIssuer")
+                .is_some_and(|h| h.contains("--cacert FILE"))
+        );
+        assert!(
+            hint("… connection error: received fatal alert: CertificateRequired")
+                .is_some_and(|h| h.contains("--cert FILE and --key FILE"))
+        );
+        assert!(
+            hint("… connection error: received fatal alert: UnknownCA")
+                .is_some_and(|h| h.contains("does not trust the CA"))
+        );
+        assert_eq!(hint("… tcp connect error: Connection refused"), None);
+        // only transport errors
+        assert_eq!(Failure::usage("invalid peer certificate".to_owned()).hint(), None);
+        let v = transport("invalid peer certificate: UnknownIssuer").to_json();
+        assert!(v["hint"].as_str().is_some_and(|h| h.contains("--cacert")), "{v}");
     }
 }

@@ -9,6 +9,7 @@ const ERROR: Style = AnsiColor::Red.on_default().bold();
 const WARNING: Style = AnsiColor::Yellow.on_default().bold();
 const DONE: Style = AnsiColor::Green.on_default().bold();
 const PENDING: Style = AnsiColor::Yellow.on_default();
+const HINT: Style = AnsiColor::Cyan.on_default().bold();
 
 /// `error: {message}` on stderr.
 pub(crate) fn error(message: &str) {
@@ -18,6 +19,11 @@ pub(crate) fn error(message: &str) {
 /// `warning: {message}` on stderr.
 pub(crate) fn warning(message: &str) {
     anstream::eprintln!("{WARNING}warning:{WARNING:#} {message}");
+}
+
+/// `hint: {message}` on stderr, after an error.
+pub(crate) fn hint(message: &str) {
+    anstream::eprintln!("{HINT}hint:{HINT:#} {message}");
 }
 
 /// A note on stderr (not coloured).
