@@ -95,7 +95,7 @@ pub(crate) struct Cli {
     pub(crate) insecure: bool,
     /// Print JSON instead of tables. A failure then prints one JSON object on stdout:
     /// {"error", "description", "status", "exit_code"} (plus "orphan_mitigation" when one was
-    /// needed), and nothing on stderr (but the --insecure warning).
+    /// needed, "hint" after a TLS failure), and nothing on stderr (but the --insecure warning).
     #[arg(long, global = true)]
     pub(crate) json: bool,
     /// Request timeout in seconds.
