@@ -173,6 +173,11 @@ fn cacert_trusts_the_brokers_private_ca() {
     ok(&out);
     assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
     assert_eq!(echo.only("provision")["instance_id"], "s-1");
+    // OSB_CACERT does the same
+    ok(&support::osb_env(
+        &[("OSB_CACERT", &path_str(&ca_file))],
+        &["--url", &echo.url(), "-u", "admin", "-p", "secret", "catalog"],
+    ));
     // another CA's certificate does not help
     let other = dir.file("other.pem", &Ca::new("other CA").pem);
     let out = osb(&echo.url(), &["--cacert", &path_str(&other), "catalog"]);
@@ -251,6 +256,15 @@ fn cert_and_key_present_the_client_certificate_for_mutual_tls() {
         );
     }
 
+    // the same from OSB_CERT / OSB_KEY
+    ok(&support::osb_env(
+        &[
+            ("OSB_CACERT", cacert.as_str()),
+            ("OSB_CERT", &path_str(&cert_file)),
+            ("OSB_KEY", &path_str(&key_file)),
+        ],
+        &["--url", &echo.url(), "-u", "admin", "-p", "secret", "catalog"],
+    ));
     // one file with the certificate and the key, no --key
     let both = dir.file("both.pem", &format!("{cert}{key}"));
     ok(&osb(
