@@ -80,6 +80,7 @@ pub struct EchoBroker {
     /// (`renew_before`) after half of it. `None` (default): no metadata.
     pub binding_lifetime: Option<Duration>,
     calls: Option<Arc<PathBuf>>,
+    requests: Option<Arc<PathBuf>>,
 }
 
 impl EchoBroker {
@@ -92,6 +93,7 @@ impl EchoBroker {
             resumes: true,
             binding_lifetime: None,
             calls: None,
+            requests: None,
         }
     }
 
@@ -101,6 +103,17 @@ impl EchoBroker {
     #[must_use]
     pub fn with_call_log(mut self, path: impl Into<PathBuf>) -> Self {
         self.calls = Some(Arc::new(path.into()));
+        self
+    }
+
+    /// Appends one JSON object per line to `path` for each provision, update, deprovision, bind
+    /// and unbind the broker's code receives: `call`, `instance_id`, `binding_id`,
+    /// `api_version`, `context` and `parameters` (as sent, or `null`) and
+    /// `originating_identity` (`{"platform", "value"}` decoded, or `null`), so a test can
+    /// see what a platform sent.
+    #[must_use]
+    pub fn with_request_log(mut self, path: impl Into<PathBuf>) -> Self {
+        self.requests = Some(Arc::new(path.into()));
         self
     }
 
@@ -153,6 +166,34 @@ impl EchoBroker {
             ctx.instance_id().as_str(),
             ctx.binding_id().as_str(),
         );
+    }
+
+    fn log_request<C: serde::Serialize>(
+        &self,
+        call: &str,
+        ctx: &RequestContext,
+        context: Option<&C>,
+        parameters: Option<&osb_server_mini::types::Parameters>,
+    ) {
+        let Some(path) = self.requests.as_deref() else {
+            return;
+        };
+        let line = json!({
+            "call": call,
+            "instance_id": ctx.instance_id().as_str(),
+            "binding_id": ctx.binding_id().as_str(),
+            "api_version": ctx.api_version().to_string(),
+            "context": context,
+            "parameters": parameters,
+            "originating_identity": ctx.originating_identity().map(|id| json!({
+                "platform": id.platform(),
+                "value": id.value(),
+            })),
+        });
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = f.write_all(format!("{line}\n").as_bytes());
+            let _ = f.sync_data();
+        }
     }
 
     async fn sync_pause(&self) {
@@ -208,6 +249,7 @@ impl EchoBroker {
         req: ProvisionRequest,
     ) -> Result<Provisioned, BrokerError> {
         self.log("provision", ctx);
+        self.log_request("provision", ctx, req.context.as_ref(), req.parameters.as_ref());
         let dashboard = format!("{}/echo/{}", self.dashboard_base, ctx.instance_id());
         if req.plan_id == Large::ID {
             let work = self.later_work("provision", ctx);
@@ -221,8 +263,9 @@ impl EchoBroker {
         Ok(Provisioned::done().dashboard_url(dashboard))
     }
 
-    async fn update(&self, ctx: &RequestContext, _req: UpdateRequest) -> Result<Updated, BrokerError> {
+    async fn update(&self, ctx: &RequestContext, req: UpdateRequest) -> Result<Updated, BrokerError> {
         self.log("update", ctx);
+        self.log_request("update", ctx, req.context.as_ref(), req.parameters.as_ref());
         if ctx.plan().is_some_and(|p| p.id == Large::ID) {
             return Ok(Updated::later(self.later_work("update", ctx)));
         }
@@ -236,6 +279,7 @@ impl EchoBroker {
         req: DeprovisionRequest,
     ) -> Result<Deprovisioned, BrokerError> {
         self.log("deprovision", ctx);
+        self.log_request::<()>("deprovision", ctx, None, None);
         if req.plan_id == Large::ID {
             return Ok(Deprovisioned::later(self.later_work("deprovision", ctx)));
         }
@@ -245,6 +289,7 @@ impl EchoBroker {
 
     async fn bind(&self, ctx: &RequestContext, req: BindRequest) -> Result<Bound, BrokerError> {
         self.log("bind", ctx);
+        self.log_request("bind", ctx, req.context.as_ref(), req.parameters.as_ref());
         let credentials = Self::credentials(ctx, req.parameters.as_ref());
         if req.plan_id == Large::ID {
             let work = self.later_work("bind", ctx);
@@ -277,6 +322,7 @@ impl EchoBroker {
 
     async fn unbind(&self, ctx: &RequestContext, req: UnbindRequest) -> Result<Unbound, BrokerError> {
         self.log("unbind", ctx);
+        self.log_request::<()>("unbind", ctx, None, None);
         if req.plan_id == Large::ID {
             return Ok(Unbound::later(self.later_work("unbind", ctx)));
         }

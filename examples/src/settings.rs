@@ -1,6 +1,6 @@
 //! Environment settings of the example brokers: `OSB_LISTEN`, `OSB_USERNAME`, `OSB_PASSWORD`,
 //! `OSB_ASYNC_DELAY_MS`, `OSB_DATA_DIR`, `OSB_STATE`, and the echo broker's test hooks
-//! `OSB_SYNC_DELAY_MS`, `OSB_CALL_LOG`, `OSB_RESUME`, `OSB_LEASE_MS`.
+//! `OSB_SYNC_DELAY_MS`, `OSB_CALL_LOG`, `OSB_REQUEST_LOG`, `OSB_RESUME`, `OSB_LEASE_MS`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -75,7 +75,8 @@ fn millis(var: &str) -> Option<Duration> {
 
 /// The echo broker as the example programs configure it from the environment: the async
 /// delay, and the hooks the crash tests use (`OSB_SYNC_DELAY_MS`, `OSB_CALL_LOG`,
-/// `OSB_RESUME=0`).
+/// `OSB_RESUME=0`), and `OSB_REQUEST_LOG` (what each request carried, see
+/// [`EchoBroker::with_request_log`](crate::echo::EchoBroker::with_request_log)).
 #[must_use]
 pub fn echo_broker(dashboard_base: impl Into<String>) -> crate::echo::EchoBroker {
     let mut broker = crate::echo::EchoBroker::new(dashboard_base, async_delay());
@@ -84,6 +85,9 @@ pub fn echo_broker(dashboard_base: impl Into<String>) -> crate::echo::EchoBroker
     }
     if let Some(path) = std::env::var_os("OSB_CALL_LOG") {
         broker = broker.with_call_log(path);
+    }
+    if let Some(path) = std::env::var_os("OSB_REQUEST_LOG") {
+        broker = broker.with_request_log(path);
     }
     if std::env::var("OSB_RESUME").is_ok_and(|v| v == "0") {
         broker = broker.without_resume();

@@ -1,5 +1,7 @@
 //! Command-line arguments.
 
+use std::path::PathBuf;
+
 use clap::{Args, Parser, Subcommand};
 
 /// Talk to an Open Service Broker (API v2.17) from a terminal.
@@ -7,10 +9,16 @@ use clap::{Args, Parser, Subcommand};
 #[command(name = "osb", version, about)]
 pub(crate) struct Cli {
     /// Base URL of the broker (a path prefix is kept).
-    #[arg(long, env = "OSB_BROKER_URL", global = true)]
+    #[arg(long, env = "OSB_BROKER_URL", global = true, help_heading = "Connection")]
     pub(crate) url: Option<String>,
     /// Basic auth username.
-    #[arg(short = 'u', long, env = "OSB_USERNAME", global = true)]
+    #[arg(
+        short = 'u',
+        long,
+        env = "OSB_USERNAME",
+        global = true,
+        help_heading = "Connection"
+    )]
     pub(crate) username: Option<String>,
     /// Basic auth password (needs --username).
     #[arg(
@@ -18,25 +26,86 @@ pub(crate) struct Cli {
         long,
         env = "OSB_PASSWORD",
         global = true,
+        help_heading = "Connection",
         hide_env_values = true
     )]
     pub(crate) password: Option<Secret>,
-    /// X-Broker-API-Version to send (2.11 to 2.17).
-    #[arg(long, default_value = "2.17", global = true)]
-    pub(crate) api_version: String,
+    /// Bearer token, sent as `Authorization: Bearer TOKEN` (instead of --username/--password).
+    #[arg(
+        long,
+        env = "OSB_TOKEN",
+        global = true,
+        help_heading = "Connection",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub(crate) token: Option<Secret>,
+    /// X-Broker-API-Version to send (2.11 to 2.17). Default: negotiated, the highest version
+    /// both this tool and the broker speak (from 2.17 down while the broker answers 412).
+    #[arg(
+        long,
+        env = "OSB_API_VERSION",
+        global = true,
+        help_heading = "Connection",
+        value_name = "VERSION"
+    )]
+    pub(crate) api_version: Option<String>,
+    /// X-Broker-API-Originating-Identity of every request a user causes: the platform, a
+    /// colon, and the identity's JSON object (inline, @FILE, or @- for stdin), e.g.
+    /// `cloudfoundry:{"user_id":"u-1"}` or `kubernetes:@user.json`.
+    #[arg(
+        long,
+        env = "OSB_ORIGINATING_IDENTITY",
+        global = true,
+        help_heading = "Connection",
+        value_name = "PLATFORM:JSON|@FILE"
+    )]
+    pub(crate) originating_identity: Option<String>,
+    /// Also trust the CA certificates in FILE (PEM) for the broker's TLS certificate.
+    #[arg(
+        long,
+        env = "OSB_CACERT",
+        global = true,
+        help_heading = "Connection",
+        value_name = "FILE"
+    )]
+    pub(crate) cacert: Option<PathBuf>,
+    /// Client certificate for mutual TLS (PEM; the certificate first, then any intermediates).
+    /// Its key comes from --key, or from FILE itself when it holds the key too.
+    #[arg(
+        long,
+        env = "OSB_CERT",
+        global = true,
+        help_heading = "Connection",
+        value_name = "FILE"
+    )]
+    pub(crate) cert: Option<PathBuf>,
+    /// Private key of --cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(
+        long,
+        env = "OSB_KEY",
+        global = true,
+        help_heading = "Connection",
+        value_name = "FILE"
+    )]
+    pub(crate) key: Option<PathBuf>,
+    /// Do not verify the broker's TLS certificate. Dangerous: anyone on the network path can
+    /// then read and change the traffic, credentials included. Prints a warning.
+    #[arg(long, global = true, help_heading = "Connection")]
+    pub(crate) insecure: bool,
     /// Print JSON instead of tables. A failure then prints one JSON object on stdout:
     /// {"error", "description", "status", "exit_code"} (plus "orphan_mitigation" when one was
-    /// needed), and nothing on stderr.
+    /// needed, "hint" after a TLS failure), and nothing on stderr (but the --insecure warning).
     #[arg(long, global = true)]
     pub(crate) json: bool,
     /// Request timeout in seconds.
-    #[arg(long, default_value_t = 60, global = true)]
+    #[arg(long, default_value_t = 60, global = true, help_heading = "Connection")]
     pub(crate) timeout: u64,
     #[command(subcommand)]
     pub(crate) command: Command,
 }
 
-/// A password: never shown by `Debug`.
+/// A password or token: never shown by `Debug`.
 #[derive(Clone)]
 pub(crate) struct Secret(pub(crate) String);
 
@@ -87,6 +156,46 @@ pub(crate) enum Command {
     LastOperation(LastOp),
     /// Check a broker against the OSB specification (conformance checks).
     Check(crate::commands::check::CheckArgs),
+    /// Print a shell completion script (e.g. `osb completions bash > ~/.local/share/bash-completion/completions/osb`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// The `context` object of provision, update and bind: `--context`, plus shortcuts that fill
+/// the fields of the profile's Cloud Foundry and Kubernetes context objects.
+#[derive(Debug, Args, Default)]
+pub(crate) struct ContextArgs {
+    /// The `context` object (with its "platform"): JSON, @FILE (JSON, or YAML when the file
+    /// ends in .yaml/.yml), or @- for stdin. The --cf-* and --k8s-* flags set fields on top.
+    #[arg(long, value_name = "JSON|@FILE", help_heading = "Context")]
+    pub(crate) context: Option<String>,
+    /// Cloud Foundry context: organization_name.
+    #[arg(long, value_name = "NAME", help_heading = "Context")]
+    pub(crate) cf_org: Option<String>,
+    /// Cloud Foundry context: organization_guid (default: --org-guid, else the default GUID).
+    #[arg(long, value_name = "GUID", help_heading = "Context")]
+    pub(crate) cf_org_guid: Option<String>,
+    /// Cloud Foundry context: space_name.
+    #[arg(long, value_name = "NAME", help_heading = "Context")]
+    pub(crate) cf_space: Option<String>,
+    /// Cloud Foundry context: space_guid (default: --space-guid, else the default GUID).
+    #[arg(long, value_name = "GUID", help_heading = "Context")]
+    pub(crate) cf_space_guid: Option<String>,
+    /// Cloud Foundry context: instance_name.
+    #[arg(long, value_name = "NAME", help_heading = "Context")]
+    pub(crate) cf_instance_name: Option<String>,
+    /// Kubernetes context: namespace.
+    #[arg(long, value_name = "NAMESPACE", help_heading = "Context")]
+    pub(crate) k8s_namespace: Option<String>,
+    /// Kubernetes context: clusterid.
+    #[arg(long, value_name = "ID", help_heading = "Context")]
+    pub(crate) k8s_cluster: Option<String>,
+    /// Kubernetes context: instance_name.
+    #[arg(long, value_name = "NAME", help_heading = "Context")]
+    pub(crate) k8s_instance_name: Option<String>,
 }
 
 /// Offering and plan, by name or id.
@@ -133,9 +242,12 @@ pub(crate) struct Provision {
     /// fixed GUID, printed with the result.
     #[arg(long, env = "OSB_SPACE_GUID")]
     pub(crate) space_guid: Option<String>,
-    /// Parameters as a JSON object.
-    #[arg(long)]
+    /// Parameters: a JSON object, @FILE (JSON, or YAML when the file ends in .yaml/.yml), or
+    /// @- for stdin.
+    #[arg(long, value_name = "JSON|@FILE")]
     pub(crate) params: Option<String>,
+    #[command(flatten)]
+    pub(crate) context: ContextArgs,
     /// Wait for an asynchronous operation to finish.
     #[arg(long)]
     pub(crate) wait: bool,
@@ -156,9 +268,12 @@ pub(crate) struct Update {
     /// to check that a plan change is allowed; fetched from the broker when it supports that).
     #[arg(long)]
     pub(crate) current_plan: Option<String>,
-    /// Parameters as a JSON object.
-    #[arg(long)]
+    /// Parameters: a JSON object, @FILE (JSON, or YAML when the file ends in .yaml/.yml), or
+    /// @- for stdin.
+    #[arg(long, value_name = "JSON|@FILE")]
     pub(crate) params: Option<String>,
+    #[command(flatten)]
+    pub(crate) context: ContextArgs,
     /// Wait for an asynchronous operation to finish.
     #[arg(long)]
     pub(crate) wait: bool,
@@ -185,9 +300,12 @@ pub(crate) struct Bind {
     pub(crate) binding: String,
     #[command(flatten)]
     pub(crate) sp: MaybeServicePlan,
-    /// Parameters as a JSON object.
-    #[arg(long)]
+    /// Parameters: a JSON object, @FILE (JSON, or YAML when the file ends in .yaml/.yml), or
+    /// @- for stdin.
+    #[arg(long, value_name = "JSON|@FILE")]
     pub(crate) params: Option<String>,
+    #[command(flatten)]
+    pub(crate) context: ContextArgs,
     /// Rotate this existing binding: the new binding gets its credentials (needs a
     /// binding_rotatable plan and API 2.17).
     #[arg(long, value_name = "PREDECESSOR_BINDING")]
@@ -265,5 +383,13 @@ mod tests {
         let dbg = format!("{cli:?}");
         assert!(!dbg.contains("hunter2"), "{dbg}");
         assert!(dbg.contains("admin"));
+    }
+
+    #[test]
+    fn debug_hides_the_token() {
+        let cli = Cli::parse_from(["osb", "--url", "http://x", "--token", "t0k3n-s3cret", "catalog"]);
+        let dbg = format!("{cli:?}");
+        assert!(!dbg.contains("t0k3n-s3cret"), "{dbg}");
+        assert!(dbg.contains("token: Some("), "{dbg}");
     }
 }

@@ -3,6 +3,8 @@
 //! ```text
 //! osb --url http://127.0.0.1:8080 -u admin -p secret catalog
 //! osb provision inst-1 --service echo --plan large --wait
+//! osb provision inst-2 --service echo --plan small --cf-org acme --cf-space dev --cf-instance-name db
+//! osb --token "$TOKEN" --cacert ca.pem --url https://broker.example catalog
 //! ```
 //!
 //! Exit codes: `0` success, `1` the broker or the connection failed, `2` nothing was sent
@@ -11,10 +13,14 @@
 
 mod cli;
 mod commands;
+mod connect;
+mod context;
+mod input;
+mod progress;
 mod render;
+mod style;
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Parser;
 
@@ -37,6 +43,8 @@ pub(crate) struct Failure {
     description: String,
     status: Option<u16>,
     orphan_mitigation: Option<String>,
+    /// The broker answered `412`: it does not speak the API version sent.
+    version_mismatch: bool,
 }
 
 impl Failure {
@@ -49,6 +57,7 @@ impl Failure {
             kind: "UsageError".to_owned(),
             status: None,
             orphan_mitigation: None,
+            version_mismatch: false,
         }
     }
 
@@ -63,7 +72,32 @@ impl Failure {
         if let Some(om) = &self.orphan_mitigation {
             v["orphan_mitigation"] = serde_json::Value::String(om.clone());
         }
+        if let Some(hint) = self.hint() {
+            v["hint"] = serde_json::Value::String(hint.to_owned());
+        }
         v
+    }
+
+    /// What to do about a TLS failure, recognised from rustls' error text.
+    fn hint(&self) -> Option<&'static str> {
+        if self.kind != "TransportError" {
+            return None;
+        }
+        let m = &self.message;
+        if m.contains("invalid peer certificate") {
+            Some(
+                "the broker's TLS certificate is not trusted: pass --cacert FILE with the CA that signed it \
+                 (--insecure skips the check, for trying things out only)",
+            )
+        } else if m.contains("alert: CertificateRequired") {
+            Some("the broker asks for a client certificate: pass --cert FILE and --key FILE")
+        } else if m.contains("alert: UnknownCA") || m.contains("alert: BadCertificate") {
+            Some(
+                "the broker refused the client certificate of --cert: it does not trust the CA that signed it",
+            )
+        } else {
+            None
+        }
     }
 }
 
@@ -117,17 +151,29 @@ impl From<osb_client::Error> for Failure {
             description: description.unwrap_or(first_line),
             status: e.status(),
             orphan_mitigation: e.orphan_mitigation().map(ToString::to_string),
+            version_mismatch: e.is_version_mismatch(),
         }
     }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Completions { shell } = &cli.command {
+        commands::completions::run(*shell);
+        return ExitCode::SUCCESS;
+    }
+    if cli.insecure {
+        // always, even with --json: the user must not miss it
+        style::warning(
+            "--insecure: the broker's TLS certificate is NOT verified. Anyone on the network path \
+             can read and change this traffic, credentials included. Use --cacert FILE instead.",
+        );
+    }
     let json = cli.json;
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
+            style::error(&format!("cannot start the runtime: {e}"));
             return ExitCode::FAILURE;
         }
     };
@@ -140,7 +186,10 @@ fn main() -> ExitCode {
             if json {
                 println!("{}", render::json(&f.to_json()));
             } else {
-                eprintln!("error: {}", f.message);
+                style::error(&f.message);
+                if let Some(hint) = f.hint() {
+                    style::hint(hint);
+                }
             }
             ExitCode::from(f.code)
         }
@@ -153,47 +202,81 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             "no broker URL: pass --url or set OSB_BROKER_URL".to_owned(),
         ));
     };
-    let version = cli
-        .api_version
-        .parse()
-        .map_err(|e| Failure::usage(format!("--api-version: {e}")))?;
-    osb_client::version::check_supported(version).map_err(|_| {
-        Failure::usage(format!(
-            "--api-version: {version} is not supported; use {} to {}",
-            osb_client::version::MIN_SUPPORTED,
-            osb_client::version::MAX_SUPPORTED
-        ))
-    })?;
-    let mut builder = osb_client::Client::builder(url)
-        .api_version(version)
-        .timeout(Duration::from_secs(cli.timeout));
-    match (&cli.username, &cli.password) {
-        (Some(user), password) => {
-            builder = builder.basic_auth(user, password.as_ref().map(|p| p.0.clone()).unwrap_or_default());
-        }
-        (None, Some(_)) => {
-            return Err(Failure::usage(
-                "a password (--password or OSB_PASSWORD) needs a username (--username or OSB_USERNAME)"
-                    .to_owned(),
-            ));
-        }
-        (None, None) => {}
-    }
-    let ctx = Ctx {
-        client: builder.build()?,
+    let client = connect::client(&cli, url)?;
+    let mut ctx = Ctx {
+        client,
         json: cli.json,
+        negotiate: cli.api_version.is_none(),
     };
-    match &cli.command {
-        Command::Catalog => commands::catalog::run(&ctx).await,
-        Command::Provision(a) => commands::instance::provision(&ctx, a).await,
-        Command::Update(a) => commands::instance::update(&ctx, a).await,
-        Command::Deprovision(a) => commands::instance::deprovision(&ctx, a).await,
-        Command::Instance { instance } => commands::instance::get(&ctx, instance).await,
-        Command::Bind(a) => commands::binding::bind(&ctx, a).await,
-        Command::Unbind(a) => commands::binding::unbind(&ctx, a).await,
-        Command::Rotate(a) => commands::rotate::run(&ctx, a).await,
-        Command::Binding { instance, binding } => commands::binding::get(&ctx, instance, binding).await,
-        Command::LastOperation(a) => commands::instance::last_operation(&ctx, a).await,
-        Command::Check(_) => Ok(()), // handled in main
+    loop {
+        let result = command(&mut ctx, &cli.command).await;
+        // Commands that fetch no catalog learn that the version is too new from a 412: they
+        // negotiate then and run again (they only read).
+        match result {
+            Err(f) if f.version_mismatch && ctx.negotiate && reads_only(&cli.command) => {
+                ctx.negotiate().await?;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Whether the command only reads (and so may be sent again).
+fn reads_only(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Instance { .. } | Command::Binding { .. } | Command::LastOperation(_)
+    )
+}
+
+async fn command(ctx: &mut Ctx, command: &Command) -> Result<(), Failure> {
+    match command {
+        Command::Catalog => commands::catalog::run(ctx).await,
+        Command::Provision(a) => commands::instance::provision(ctx, a).await,
+        Command::Update(a) => commands::instance::update(ctx, a).await,
+        Command::Deprovision(a) => commands::instance::deprovision(ctx, a).await,
+        Command::Instance { instance } => commands::instance::get(ctx, instance).await,
+        Command::Bind(a) => commands::binding::bind(ctx, a).await,
+        Command::Unbind(a) => commands::binding::unbind(ctx, a).await,
+        Command::Rotate(a) => commands::rotate::run(ctx, a).await,
+        Command::Binding { instance, binding } => commands::binding::get(ctx, instance, binding).await,
+        Command::LastOperation(a) => commands::instance::last_operation(ctx, a).await,
+        // handled in main
+        Command::Check(_) | Command::Completions { .. } => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Failure;
+
+    fn transport(message: &str) -> Failure {
+        Failure {
+            kind: "TransportError".to_owned(),
+            code: 1,
+            ..Failure::usage(message.to_owned())
+        }
+    }
+
+    #[test]
+    fn tls_failures_get_a_hint() {
+        let hint = |m: &str| transport(m).hint();
+        assert!(
+            hint("… (Connect): invalid peer certificate: UnknownIssuer")
+                .is_some_and(|h| h.contains("--cacert FILE"))
+        );
+        assert!(
+            hint("… connection error: received fatal alert: CertificateRequired")
+                .is_some_and(|h| h.contains("--cert FILE and --key FILE"))
+        );
+        assert!(
+            hint("… connection error: received fatal alert: UnknownCA")
+                .is_some_and(|h| h.contains("does not trust the CA"))
+        );
+        assert_eq!(hint("… tcp connect error: Connection refused"), None);
+        // only transport errors
+        assert_eq!(Failure::usage("invalid peer certificate".to_owned()).hint(), None);
+        let v = transport("invalid peer certificate: UnknownIssuer").to_json();
+        assert!(v["hint"].as_str().is_some_and(|h| h.contains("--cacert")), "{v}");
     }
 }

@@ -39,6 +39,21 @@ pub struct ClientBuilder {
     http_client: Option<reqwest::Client>,
     accepts_incomplete: bool,
     orphan_mitigation: OrphanMitigation,
+    tls: TlsSettings,
+}
+
+/// TLS settings applied to the builder's own `reqwest::Client`.
+#[derive(Default)]
+struct TlsSettings {
+    root_certificates: Vec<reqwest::Certificate>,
+    identity: Option<reqwest::Identity>,
+    accept_invalid_certs: bool,
+}
+
+impl TlsSettings {
+    fn is_default(&self) -> bool {
+        self.root_certificates.is_empty() && self.identity.is_none() && !self.accept_invalid_certs
+    }
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -52,6 +67,9 @@ impl fmt::Debug for ClientBuilder {
             .field("originating_identity", &self.originating_identity.is_some())
             .field("accepts_incomplete", &self.accepts_incomplete)
             .field("orphan_mitigation", &self.orphan_mitigation)
+            .field("extra_root_certificates", &self.tls.root_certificates.len())
+            .field("client_certificate", &self.tls.identity.is_some())
+            .field("accept_invalid_certs", &self.tls.accept_invalid_certs)
             .finish_non_exhaustive()
     }
 }
@@ -69,6 +87,7 @@ impl ClientBuilder {
             http_client: None,
             accepts_incomplete: true,
             orphan_mitigation: OrphanMitigation::default(),
+            tls: TlsSettings::default(),
         }
     }
 
@@ -149,12 +168,76 @@ impl ClientBuilder {
         self
     }
 
+    /// Also trusts the CA certificates in `pem` (one or more PEM `CERTIFICATE` blocks), on
+    /// top of the built-in roots: for brokers whose certificate a private CA signed.
+    ///
+    /// ```
+    /// let builder = osb_client::Client::builder("https://broker.example");
+    /// let e = builder.add_root_certificate_pem(b"not a certificate").unwrap_err();
+    /// assert_eq!(e.to_string(), "invalid client configuration: the CA certificate PEM holds no \
+    ///     CERTIFICATE block");
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Config`] when `pem` holds no certificate or one that cannot be read.
+    pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Result<Self, Error> {
+        let certs = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|e| Error::Config(format!("the CA certificate PEM cannot be read: {e}")))?;
+        if certs.is_empty() {
+            return Err(Error::Config(
+                "the CA certificate PEM holds no CERTIFICATE block".to_owned(),
+            ));
+        }
+        self.tls.root_certificates.extend(certs);
+        Ok(self)
+    }
+
+    /// Presents this client certificate (mutual TLS): `cert_and_key_pem` holds the certificate
+    /// (then any intermediates) and its private key (PKCS#8, PKCS#1 or SEC1), in PEM.
+    ///
+    /// ```
+    /// let builder = osb_client::Client::builder("https://broker.example");
+    /// let e = builder.client_identity_pem(b"no PEM here").unwrap_err();
+    /// assert!(e.to_string().starts_with("invalid client configuration: the client certificate \
+    ///     and key cannot be used"), "{e}");
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the PEM lacks the certificate or the key, or cannot be read.
+    pub fn client_identity_pem(mut self, cert_and_key_pem: &[u8]) -> Result<Self, Error> {
+        let identity = reqwest::Identity::from_pem(cert_and_key_pem)
+            .map_err(|e| Error::Config(format!("the client certificate and key cannot be used: {e}")))?;
+        self.tls.identity = Some(identity);
+        Ok(self)
+    }
+
+    /// Accepts any server certificate, even expired, self-signed or for another host
+    /// (default `false`). Only for trying things out: anyone on the network path can then read
+    /// and change the traffic, credentials included.
+    ///
+    /// TLS settings apply to the builder's own HTTP client: together with
+    /// [`http_client`](Self::http_client), [`build`](Self::build) refuses them.
+    ///
+    /// ```
+    /// let e = osb_client::Client::builder("https://broker.example")
+    ///     .http_client(reqwest::Client::new())
+    ///     .danger_accept_invalid_certs(true)
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(e.to_string().contains("set them on the reqwest::Client given to http_client"), "{e}");
+    /// ```
+    pub fn danger_accept_invalid_certs(mut self, yes: bool) -> Self {
+        self.tls.accept_invalid_certs = yes;
+        self
+    }
+
     /// Builds the client.
     ///
     /// # Errors
     /// [`Error::Config`] for a base URL that is not absolute `http(s)`, an API version outside
-    /// 2.11–2.17, a username containing `:`, a credential that cannot be a header value, or a
-    /// failure building the HTTP client.
+    /// 2.11–2.17, a username containing `:`, a credential that cannot be a header value, TLS
+    /// settings together with [`http_client`](Self::http_client) (set them on that client
+    /// instead), or a failure building the HTTP client.
     pub fn build(self) -> Result<Client, Error> {
         crate::version::check_supported(self.api_version)?;
         let mut base = url::Url::parse(self.base_url.trim())
@@ -186,10 +269,26 @@ impl ClientBuilder {
             }
             _ => {}
         }
+        if self.http_client.is_some() && !self.tls.is_default() {
+            return Err(Error::Config(
+                "TLS settings (root certificates, client certificate, accepting invalid certificates) \
+                 apply to the builder's own HTTP client; set them on the reqwest::Client given to http_client"
+                    .to_owned(),
+            ));
+        }
         let (http, per_request_timeout) = match self.http_client {
             Some(c) => (c, self.timeout),
             None => {
                 let mut b = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+                for cert in self.tls.root_certificates {
+                    b = b.add_root_certificate(cert);
+                }
+                if let Some(identity) = self.tls.identity {
+                    b = b.identity(identity);
+                }
+                if self.tls.accept_invalid_certs {
+                    b = b.danger_accept_invalid_certs(true);
+                }
                 if let Some(t) = self.timeout {
                     b = b.timeout(t);
                 }

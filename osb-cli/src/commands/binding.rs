@@ -8,14 +8,21 @@ use serde_json::json;
 
 use crate::Failure;
 use crate::cli::{Bind, BindingTarget};
-use crate::commands::{Ctx, instance_service_plan, parse_params, secs, spinner};
+use crate::commands::{Ctx, instance_service_plan, parse_params, secs};
 use crate::render::fields;
 
 /// `osb bind`: prints the credentials.
-pub(crate) async fn bind(ctx: &Ctx, args: &Bind) -> Result<(), Failure> {
+pub(crate) async fn bind(ctx: &mut Ctx, args: &Bind) -> Result<(), Failure> {
     let params = parse_params(args.params.as_deref())?;
-    let catalog = ctx.client.catalog().await?;
+    let context = crate::context::build(&args.context, None, None)?;
+    if args.rotate.is_some() && context.is_some() {
+        return Err(Failure::usage(
+            "--context and the --cf-*/--k8s-* flags cannot be used with --rotate".to_owned(),
+        ));
+    }
+    let catalog = ctx.catalog().await?;
     let (offering, plan) = instance_service_plan(ctx, &catalog, &args.instance, &args.sp).await?;
+    ctx.check_context(context.as_ref(), "bind");
     // B52: never bind a plan that is not bindable
     ctx.client.check_bind(offering, plan)?;
     let start = Instant::now();
@@ -38,6 +45,7 @@ pub(crate) async fn bind(ctx: &Ctx, args: &Bind) -> Result<(), Failure> {
         None => {
             let mut req = BindRequest::new(offering.id.clone(), plan.id.clone());
             req.parameters = params;
+            req.context = context;
             binding.bind(&req).await?
         }
     };
@@ -52,9 +60,9 @@ pub(crate) async fn bind(ctx: &Ctx, args: &Bind) -> Result<(), Failure> {
     let mut body = body;
     if args.wait && body.is_none() {
         let label = format!("binding {}/{}", args.instance, args.binding);
-        let (pb, opts) = spinner(&label, Some(plan));
+        let (pb, opts) = ctx.progress(&label, Some(plan));
         let r = binding.wait_with(&outcome, &opts).await;
-        pb.finish_and_clear();
+        pb.finish();
         r?;
         // B38: an asynchronous bind delivers its credentials through GET.
         body = Some(binding.get().await?);
@@ -115,8 +123,8 @@ pub(crate) fn binding_fields(b: Option<&FetchBindingResponse>, operation: Option
 }
 
 /// `osb unbind`.
-pub(crate) async fn unbind(ctx: &Ctx, args: &BindingTarget) -> Result<(), Failure> {
-    let catalog = ctx.client.catalog().await?;
+pub(crate) async fn unbind(ctx: &mut Ctx, args: &BindingTarget) -> Result<(), Failure> {
+    let catalog = ctx.catalog().await?;
     let (offering, plan) = instance_service_plan(ctx, &catalog, &args.instance, &args.sp).await?;
     let start = Instant::now();
     let binding = ctx
@@ -134,12 +142,12 @@ pub(crate) async fn unbind(ctx: &Ctx, args: &BindingTarget) -> Result<(), Failur
     };
     let mut state = None;
     if args.wait && matches!(outcome, UnbindOutcome::Accepted { .. }) {
-        let (pb, opts) = spinner(
+        let (pb, opts) = ctx.progress(
             &format!("unbinding {}/{}", args.instance, args.binding),
             Some(plan),
         );
         let r = binding.wait_with(&outcome, &opts).await;
-        pb.finish_and_clear();
+        pb.finish();
         state = Some(match r? {
             WaitOutcome::Gone => "gone",
             _ => "succeeded",

@@ -5,8 +5,8 @@ use crate::commands::Ctx;
 use crate::render::{table, yes_no};
 
 /// Prints every plan of every offering.
-pub(crate) async fn run(ctx: &Ctx) -> Result<(), Failure> {
-    let catalog = ctx.client.catalog().await?;
+pub(crate) async fn run(ctx: &mut Ctx) -> Result<(), Failure> {
+    let catalog = ctx.catalog().await?;
     let mut rows = Vec::new();
     for s in &catalog.services {
         for p in &s.plans {

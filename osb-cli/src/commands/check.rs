@@ -75,7 +75,7 @@ pub(crate) async fn main(cli: &Cli, args: &CheckArgs) -> ExitCode {
         return list(cli.json);
     }
     let usage = |m: String| {
-        eprintln!("error: {m}");
+        crate::style::error(&m);
         ExitCode::from(2)
     };
     let Some(url) = cli.url.clone() else {
@@ -87,6 +87,25 @@ pub(crate) async fn main(cli: &Cli, args: &CheckArgs) -> ExitCode {
                 .to_owned(),
         );
     }
+    // the conformance checks speak Basic auth over the default TLS settings only
+    let unsupported: Vec<&str> = [
+        ("--token", cli.token.is_some()),
+        ("--originating-identity", cli.originating_identity.is_some()),
+        ("--cacert", cli.cacert.is_some()),
+        ("--cert", cli.cert.is_some()),
+        ("--key", cli.key.is_some()),
+        ("--insecure", cli.insecure),
+    ]
+    .into_iter()
+    .filter_map(|(flag, given)| given.then_some(flag))
+    .collect();
+    if !unsupported.is_empty() {
+        return usage(format!(
+            "osb check does not support {} yet: the checks use Basic auth (--username/--password) \
+             and the built-in TLS roots",
+            unsupported.join(", ")
+        ));
+    }
     let mut config = Config::new(url).timeout(Duration::from_secs(args.request_timeout.max(1)));
     config.username.clone_from(&cli.username);
     config.password = cli
@@ -94,7 +113,9 @@ pub(crate) async fn main(cli: &Cli, args: &CheckArgs) -> ExitCode {
         .as_ref()
         .map(|p| p.0.clone())
         .or_else(|| cli.username.as_ref().map(|_| String::new()));
-    config.api_version.clone_from(&cli.api_version);
+    if let Some(v) = &cli.api_version {
+        config.api_version.clone_from(v);
+    }
     config.poll_timeout = Duration::from_secs(args.poll_timeout.max(1));
     config.service.clone_from(&args.service);
     config.plans.clone_from(&args.plans);

@@ -4,25 +4,42 @@ use std::time::Instant;
 
 use osb_client::types::instance::PreviousValues;
 use osb_client::types::operation::LastOperationParams;
-use osb_client::types::{ApiVersion, LastOperationResponse, ProvisionRequest, ServicePlan, UpdateRequest};
+use osb_client::types::{
+    ApiVersion, Context, LastOperationResponse, ProvisionRequest, ServicePlan, UpdateRequest,
+};
 use osb_client::version::Capability;
 use osb_client::{DeprovisionOutcome, LastOperation, ProvisionOutcome, UpdateOutcome, WaitOutcome};
 use serde_json::json;
 
 use crate::Failure;
 use crate::cli::{DEFAULT_ORG_GUID, DEFAULT_SPACE_GUID, LastOp, Provision, Target, Update};
-use crate::commands::{Ctx, instance_service_plan, parse_params, resolve, resolve_service, secs, spinner};
+use crate::commands::{Ctx, instance_service_plan, parse_params, resolve, resolve_service, secs};
 use crate::render::fields;
 
 /// `osb provision`.
-pub(crate) async fn provision(ctx: &Ctx, args: &Provision) -> Result<(), Failure> {
+pub(crate) async fn provision(ctx: &mut Ctx, args: &Provision) -> Result<(), Failure> {
     let params = parse_params(args.params.as_deref())?;
-    let catalog = ctx.client.catalog().await?;
+    let context = crate::context::build(
+        &args.context,
+        args.org_guid.as_deref(),
+        args.space_guid.as_deref(),
+    )?;
+    let catalog = ctx.catalog().await?;
     let (offering, plan) = resolve(&catalog, &args.sp.service, &args.sp.plan)?;
-    let (org, org_default) = guid_or_default(args.org_guid.as_deref(), DEFAULT_ORG_GUID);
-    let (space, space_default) = guid_or_default(args.space_guid.as_deref(), DEFAULT_SPACE_GUID);
+    ctx.check_context(context.as_ref(), "provision");
+    // the deprecated top-level GUIDs: given, else the context's (as the client would take
+    // them), else the defaults
+    let (ctx_org, ctx_space) = match &context {
+        Some(Context::CloudFoundry(cf)) => (cf.organization_guid.as_deref(), cf.space_guid.as_deref()),
+        Some(Context::Kubernetes(k)) => (k.clusterid.as_deref(), k.namespace.as_deref()),
+        _ => (None, None),
+    };
+    let (org, org_default) = guid_or_default(args.org_guid.as_deref().or(ctx_org), DEFAULT_ORG_GUID);
+    let (space, space_default) =
+        guid_or_default(args.space_guid.as_deref().or(ctx_space), DEFAULT_SPACE_GUID);
     let mut req = ProvisionRequest::new(offering.id.clone(), plan.id.clone()).with_org_space(org, space);
     req.parameters = params;
+    req.context.clone_from(&context);
     let start = Instant::now();
     let instance = ctx.client.instance(args.instance.as_str());
     let outcome = instance.provision(&req).await?;
@@ -38,9 +55,9 @@ pub(crate) async fn provision(ctx: &Ctx, args: &Provision) -> Result<(), Failure
     let mut state = None;
     if args.wait && matches!(outcome, ProvisionOutcome::Accepted { .. }) {
         let label = format!("provisioning {} ({}/{})", args.instance, offering.name, plan.name);
-        let (pb, opts) = spinner(&label, Some(plan));
+        let (pb, opts) = ctx.progress(&label, Some(plan));
         let r = instance.wait_with(&outcome, &opts).await;
-        pb.finish_and_clear();
+        pb.finish();
         state = Some(final_state(r?));
     }
     let done = !matches!(outcome, ProvisionOutcome::Accepted { .. }) || state.is_some();
@@ -73,6 +90,10 @@ pub(crate) async fn provision(ctx: &Ctx, args: &Provision) -> Result<(), Failure
                     "space_guid",
                     Some(shown(space, space_default, "--space-guid or OSB_SPACE_GUID")),
                 ),
+                (
+                    "context",
+                    context.as_ref().and_then(|c| serde_json::to_string(c).ok()),
+                ),
             ])
         },
         || {
@@ -80,7 +101,7 @@ pub(crate) async fn provision(ctx: &Ctx, args: &Provision) -> Result<(), Failure
                 "instance_id": args.instance, "status": status, "operation": operation,
                 "dashboard_url": dashboard, "state": state,
                 "service_id": offering.id, "plan_id": plan.id,
-                "organization_guid": org, "space_guid": space,
+                "organization_guid": org, "space_guid": space, "context": context,
             })
         },
     );
@@ -113,12 +134,25 @@ fn final_state(w: WaitOutcome) -> String {
 }
 
 /// `osb update`.
-pub(crate) async fn update(ctx: &Ctx, args: &Update) -> Result<(), Failure> {
+pub(crate) async fn update(ctx: &mut Ctx, args: &Update) -> Result<(), Failure> {
     let params = parse_params(args.params.as_deref())?;
-    let catalog = ctx.client.catalog().await?;
+    let context = crate::context::build(&args.context, None, None)?;
+    let catalog = ctx.catalog().await?;
     let offering = resolve_service(&catalog, &args.service)?;
     let mut req = UpdateRequest::new(offering.id.clone());
     req.parameters = params;
+    req.context = context;
+    let context_only =
+        req.context.is_some() && req.plan_id.is_none() && req.parameters.is_none() && args.plan.is_none();
+    if context_only && !offering.allows_context_updates() {
+        // B47: only offerings that declare it take updates that change nothing but the context
+        return Err(Failure::usage(format!(
+            "offering {:?} does not declare allow_context_updates: an update that changes only the \
+             context cannot be sent (add --params or --plan)",
+            offering.name
+        )));
+    }
+    ctx.check_context(req.context.as_ref(), "update");
     if let Some(p) = &args.plan {
         let (_, plan) = resolve(&catalog, offering.id.as_str(), p)?;
         req.plan_id = Some(plan.id.clone());
@@ -190,9 +224,9 @@ pub(crate) async fn update(ctx: &Ctx, args: &Update) -> Result<(), Failure> {
     };
     let mut state = None;
     if args.wait && matches!(outcome, UpdateOutcome::Accepted { .. }) {
-        let (pb, opts) = spinner(&format!("updating {}", args.instance), plan_for_wait);
+        let (pb, opts) = ctx.progress(&format!("updating {}", args.instance), plan_for_wait);
         let r = instance.wait_with(&outcome, &opts).await;
-        pb.finish_and_clear();
+        pb.finish();
         state = Some(final_state(r?));
     }
     let done = !matches!(outcome, UpdateOutcome::Accepted { .. }) || state.is_some();
@@ -208,8 +242,8 @@ pub(crate) async fn update(ctx: &Ctx, args: &Update) -> Result<(), Failure> {
 }
 
 /// `osb deprovision`.
-pub(crate) async fn deprovision(ctx: &Ctx, args: &Target) -> Result<(), Failure> {
-    let catalog = ctx.client.catalog().await?;
+pub(crate) async fn deprovision(ctx: &mut Ctx, args: &Target) -> Result<(), Failure> {
+    let catalog = ctx.catalog().await?;
     let (offering, plan) = instance_service_plan(ctx, &catalog, &args.instance, &args.sp).await?;
     let start = Instant::now();
     let instance = ctx.client.instance(args.instance.as_str());
@@ -224,9 +258,9 @@ pub(crate) async fn deprovision(ctx: &Ctx, args: &Target) -> Result<(), Failure>
     };
     let mut state = None;
     if args.wait && matches!(outcome, DeprovisionOutcome::Accepted { .. }) {
-        let (pb, opts) = spinner(&format!("deprovisioning {}", args.instance), Some(plan));
+        let (pb, opts) = ctx.progress(&format!("deprovisioning {}", args.instance), Some(plan));
         let r = instance.wait_with(&outcome, &opts).await;
-        pb.finish_and_clear();
+        pb.finish();
         state = Some(final_state(r?));
     }
     let done = !matches!(outcome, DeprovisionOutcome::Accepted { .. }) || state.is_some();

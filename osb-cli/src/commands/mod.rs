@@ -3,17 +3,18 @@
 pub(crate) mod binding;
 pub(crate) mod catalog;
 pub(crate) mod check;
+pub(crate) mod completions;
 pub(crate) mod instance;
 pub(crate) mod rotate;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
-use osb_client::types::{Catalog, Parameters, ServiceOffering, ServicePlan};
+use osb_client::types::{ApiVersion, Catalog, Context, Parameters, ServiceOffering, ServicePlan};
 use osb_client::{Client, WaitOptions};
 
 use crate::Failure;
 use crate::cli::MaybeServicePlan;
+use crate::progress::Waiting;
 use osb_client::version::Capability;
 
 /// What every command gets.
@@ -21,6 +22,8 @@ use osb_client::version::Capability;
 pub(crate) struct Ctx {
     pub(crate) client: Client,
     pub(crate) json: bool,
+    /// Whether the API version is still to be negotiated (no `--api-version`).
+    pub(crate) negotiate: bool,
 }
 
 impl Ctx {
@@ -29,7 +32,72 @@ impl Ctx {
         if self.json {
             println!("{}", crate::render::json(&json()));
         } else {
-            print!("{}", human());
+            crate::style::print_result(&human());
+        }
+    }
+
+    /// `GET /v2/catalog`; the first call negotiates the API version unless one was pinned
+    /// (see [`Ctx::negotiate`]).
+    pub(crate) async fn catalog(&mut self) -> Result<Catalog, Failure> {
+        if !self.negotiate {
+            return Ok(self.client.catalog().await?);
+        }
+        let (client, catalog) = self.client.negotiate().await?;
+        self.negotiated(client);
+        Ok(catalog)
+    }
+
+    /// Negotiates the API version now (unless pinned or done): for commands that do not
+    /// fetch the catalog, after the broker refused a request with `412`.
+    pub(crate) async fn negotiate(&mut self) -> Result<(), Failure> {
+        if self.negotiate {
+            let (client, _) = self.client.negotiate().await?;
+            self.negotiated(client);
+        }
+        Ok(())
+    }
+
+    fn negotiated(&mut self, client: Client) {
+        self.negotiate = false;
+        let (ours, theirs) = (self.client.api_version(), client.api_version());
+        if theirs != ours && !self.json {
+            crate::style::note(&format!(
+                "the broker does not speak API {ours}; using {theirs} (pin a version with --api-version or OSB_API_VERSION)"
+            ));
+        }
+        self.client = client;
+    }
+
+    /// Shows the progress of a `--wait` on stderr (see [`crate::progress`]).
+    pub(crate) fn progress(&self, label: &str, plan: Option<&ServicePlan>) -> (Waiting, WaitOptions) {
+        crate::progress::start(label, plan, self.json)
+    }
+
+    /// A warning on stderr, unless `--json` asked for a quiet stderr.
+    pub(crate) fn warn(&self, message: &str) {
+        if !self.json {
+            crate::style::warning(message);
+        }
+    }
+
+    /// Warns when the `context` of `call` (`provision`, `update`, `bind`) lacks fields the
+    /// profile requires at the API version in use.
+    pub(crate) fn check_context(&self, context: Option<&Context>, call: &str) {
+        if let Some(c) = context {
+            let version: ApiVersion = self.client.api_version();
+            let missing = crate::context::missing_required(c, call, version);
+            if !missing.is_empty() {
+                let article = if call.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                    "an"
+                } else {
+                    "a"
+                };
+                self.warn(&format!(
+                    "the {} context of {article} {call} lacks {}, which the profile requires at API {version}",
+                    c.platform().unwrap_or("?"),
+                    missing.join(", ")
+                ));
+            }
         }
     }
 }
@@ -138,41 +206,9 @@ pub(crate) async fn instance_service_plan<'c>(
     }
 }
 
-/// Parses `--params` as a JSON object.
+/// Reads `--params` (`JSON`, `@FILE` or `@-`), which must be a JSON object.
 pub(crate) fn parse_params(raw: Option<&str>) -> Result<Option<Parameters>, Failure> {
-    raw.map(|s| match serde_json::from_str::<serde_json::Value>(s) {
-        Ok(serde_json::Value::Object(m)) => Ok(m),
-        Ok(_) => Err(Failure::usage("--params must be a JSON object".to_owned())),
-        Err(e) => Err(Failure::usage(format!("--params is not valid JSON: {e}"))),
-    })
-    .transpose()
-}
-
-/// A spinner on stderr (hidden when stderr is not a terminal) and wait options that feed it.
-pub(crate) fn spinner(label: &str, plan: Option<&ServicePlan>) -> (ProgressBar, WaitOptions) {
-    let pb = ProgressBar::new_spinner();
-    pb.set_style(
-        ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    pb.set_message(format!("{label} …"));
-    pb.enable_steady_tick(Duration::from_millis(100));
-    let pb2 = pb.clone();
-    let label = label.to_owned();
-    let mut opts = WaitOptions::default()
-        .interval(Duration::from_secs(1))
-        .on_progress(move |p| {
-            let d = p
-                .description
-                .as_deref()
-                .map(|d| format!(": {d}"))
-                .unwrap_or_default();
-            pb2.set_message(format!("{label} … {}{d}", p.state));
-        });
-    if let Some(plan) = plan {
-        opts = opts.plan(plan);
-    }
-    (pb, opts)
+    raw.map(|s| crate::input::object("--params", s)).transpose()
 }
 
 /// Seconds with one decimal.

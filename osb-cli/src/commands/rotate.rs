@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::Failure;
 use crate::cli::Rotate;
 use crate::commands::binding::binding_fields;
-use crate::commands::{Ctx, instance_service_plan, secs, spinner};
+use crate::commands::{Ctx, instance_service_plan, secs};
 
 /// `osb rotate`: prints the successor's credentials (or that the binding is not due).
 pub(crate) async fn run(ctx: &Ctx, args: &Rotate) -> Result<(), Failure> {
@@ -63,9 +63,9 @@ pub(crate) async fn run(ctx: &Ctx, args: &Rotate) -> Result<(), Failure> {
     let operation = outcome.operation().map(ToString::to_string);
     if args.wait && body.is_none() {
         let label = format!("rotating {}/{} into {successor}", args.instance, args.binding);
-        let (pb, opts) = spinner(&label, Some(plan));
+        let (pb, opts) = ctx.progress(&label, Some(plan));
         let r = next.wait_with(&outcome, &opts).await;
-        pb.finish_and_clear();
+        pb.finish();
         r?;
         body = Some(next.get().await?);
     }
