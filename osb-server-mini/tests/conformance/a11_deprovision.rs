@@ -6,6 +6,8 @@ use crate::support::*;
 
 #[tokio::test]
 async fn a132_a134_a135_deprovision() {
+    // over HTTP, against a served TestBroker: the checks of `osb check`
+    library_checks(&["deprovision.missing_params"]).await;
     let (h, _) = new_handler();
     provision_sync(&h, "d").await;
     let (s, _) = call(&h, Method::DELETE, "/v2/service_instances/d?service_id=svc", None).await;

@@ -39,6 +39,8 @@ async fn a12_instance_usable_stripped_from_provision_errors() {
 
 #[tokio::test]
 async fn a15_content_type_and_body_shape() {
+    // over HTTP, against a served TestBroker: the checks of `osb check`
+    library_checks(&["provision.malformed"]).await;
     let (h, _) = new_handler();
     let mut req = request(Method::PUT, "/v2/service_instances/ct", Some(prov("sync")));
     req.headers_mut()

@@ -36,6 +36,8 @@ async fn a2_missing_or_empty_version_is_412() {
 
 #[tokio::test]
 async fn a3_newer_minor_versions_are_accepted_numerically() {
+    // over HTTP, against a served TestBroker: the checks of `osb check`
+    library_checks(&["version.newer_minor"]).await;
     let (h, _) = new_handler();
     for value in ["2.13", "2.17", "2.18", "2.100"] {
         let mut req = request(Method::GET, "/v2/catalog", None);
@@ -48,6 +50,15 @@ async fn a3_newer_minor_versions_are_accepted_numerically() {
 
 #[tokio::test]
 async fn a4_unauthenticated_is_401_with_challenge() {
+    // over HTTP, against a served TestBroker: the checks of `osb check`
+    library_checks_with(
+        &["auth.required", "auth.challenge"],
+        Setup {
+            basic_auth: true,
+            ..Setup::default()
+        },
+    )
+    .await;
     let auth: Arc<dyn osb_server_mini::auth::Authenticator> = Arc::new(BasicAuth::new("admin", "secret"));
     let h = handler(TestBroker::default(), Some(auth), None, None).unwrap();
     let (s, headers, v) = send(&h, request(Method::GET, "/v2/catalog", None)).await;
@@ -70,6 +81,8 @@ async fn a4_unauthenticated_is_401_with_challenge() {
 
 #[tokio::test]
 async fn a6_request_identity_echoed_on_every_response() {
+    // over HTTP, against a served TestBroker: the checks of `osb check`
+    library_checks(&["headers.request_identity"]).await;
     // `send` asserts the echo; exercise a success and several error paths.
     let (h, _) = new_handler();
     call(&h, Method::GET, "/v2/catalog", None).await;

@@ -20,6 +20,15 @@ async fn a39_unknown_service_or_plan_is_400() {
 
 #[tokio::test]
 async fn a41_parameters_are_validated_against_the_plan_schema() {
+    // over HTTP, against a served TestBroker: the checks of `osb check`
+    library_checks_with(
+        &["params.valid", "params.invalid"],
+        Setup {
+            sync_plan: "schema",
+            ..Setup::default()
+        },
+    )
+    .await;
     let (h, shared) = new_handler();
     let body = json!({ "service_id": "svc", "plan_id": "schema", "parameters": { "size": 11 } });
     let (s, v) = call(&h, Method::PUT, "/v2/service_instances/a41", Some(body)).await;
@@ -33,6 +42,13 @@ async fn a41_parameters_are_validated_against_the_plan_schema() {
 
 #[tokio::test]
 async fn a42_a43_a46_provision_idempotency() {
+    // over HTTP, against a served TestBroker: the checks of `osb check`
+    library_checks(&[
+        "provision.created",
+        "provision.identical_repeat",
+        "provision.conflict",
+    ])
+    .await;
     let (h, shared) = new_handler();
     let (s, v) = call(&h, Method::PUT, "/v2/service_instances/i", Some(prov("sync"))).await;
     assert_eq!(s, StatusCode::CREATED);

@@ -55,6 +55,8 @@ async fn a61_a62_update_catalog_rules() {
 
 #[tokio::test]
 async fn a66_update_applies_changes_and_a71_checks_maintenance_info() {
+    // over HTTP, against a served TestBroker: the checks of `osb check`
+    library_checks(&["update.parameters", "maintenance.update_conflict"]).await;
     let (h, _) = new_handler();
     provision_sync(&h, "u2").await;
     let (s, v) = call(

@@ -62,6 +62,8 @@ async fn a78_a85_a87_last_operation_in_progress_then_succeeded() {
 
 #[tokio::test]
 async fn a83_last_operation_of_unknown_instance_is_404() {
+    // over HTTP, against a served TestBroker: the checks of `osb check`
+    library_checks(&["last_operation.unknown"]).await;
     let (h, _) = new_handler();
     let (s, _) = call(&h, Method::GET, "/v2/service_instances/zz/last_operation", None).await;
     assert_eq!(s, StatusCode::NOT_FOUND);

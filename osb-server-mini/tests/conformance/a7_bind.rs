@@ -6,6 +6,8 @@ use crate::support::*;
 
 #[tokio::test]
 async fn a92_a93_a96_bind_idempotency() {
+    // over HTTP, against a served TestBroker: the checks of `osb check`
+    library_checks(&["bind.created", "bind.identical_repeat", "bind.conflict"]).await;
     let (h, _) = new_handler();
     provision_sync(&h, "bi").await;
     let (s, v) = call(&h, Method::PUT, B1, Some(bind_body(json!({})))).await;

@@ -6,6 +6,8 @@ use crate::support::*;
 
 #[tokio::test]
 async fn a116_binding_last_operation_of_unknown_binding_is_404() {
+    // over HTTP, against a served TestBroker: the checks of `osb check`
+    library_checks(&["bind.last_operation_unknown"]).await;
     let (h, _) = new_handler();
     let (s, _) = call(
         &h,

@@ -14,26 +14,54 @@ const EXPECTED_NOTES: &[(&str, &str)] = &[
     ("update.plan_change", "updated asynchronously"),
 ];
 
+/// Where the library checks run: which plan of `svc` is the synchronous one (the
+/// asynchronous one is always `async`), and whether the server asks for credentials.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Setup {
+    pub(crate) sync_plan: &'static str,
+    pub(crate) basic_auth: bool,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Self {
+            sync_plan: "sync",
+            basic_auth: false,
+        }
+    }
+}
+
 /// Runs the `osb-conformance` checks named `names` (the library behind `osb check`, the one
 /// implementation of these rules) against a fresh `TestBroker` whose background work
 /// finishes by itself, and asserts each one passed on its main path: not skipped, not
 /// warned, no unexpected note; and that the run left nothing behind.
 pub(crate) async fn library_checks(names: &[&str]) -> osb_conformance::Report {
+    library_checks_with(names, Setup::default()).await
+}
+
+/// [`library_checks`] on another [`Setup`].
+pub(crate) async fn library_checks_with(names: &[&str], setup: Setup) -> osb_conformance::Report {
     use osb_conformance::{Checker, Config, Status};
     let broker = TestBroker(Arc::new(Shared {
         finish_after: Some(FINISH_AFTER),
         ..Shared::default()
     }));
-    let running = Server::new(broker)
-        .spawn("127.0.0.1:0")
-        .await
-        .expect("server starts");
+    let mut server = Server::new(broker);
+    if setup.basic_auth {
+        server = server.basic_auth("admin", "secret");
+    }
+    let running = server.spawn("127.0.0.1:0").await.expect("server starts");
     let mut config = Config::new(running.url());
+    if setup.basic_auth {
+        config = config.basic_auth("admin", "secret");
+    }
+    config.plans = vec![setup.sync_plan.to_owned(), "async".to_owned()];
     config.only = names.iter().map(|n| (*n).to_owned()).collect();
     let report = Checker::new(config).expect("checker").run(&|_| {}).await;
     let lines: Vec<String> = report.results.iter().map(|r| r.line()).collect();
     let lines = lines.join("\n");
-    assert_eq!(report.plans, "sync: svc/sync, async: svc/async", "{lines}");
+    let plans = format!("sync: svc/{}, async: svc/async", setup.sync_plan);
+    assert_eq!(report.plans, plans, "{lines}");
     let mut ran: Vec<&str> = report.results.iter().map(|r| r.check.name).collect();
     let mut want = names.to_vec();
     ran.sort_unstable();
@@ -55,6 +83,7 @@ pub(crate) async fn library_checks(names: &[&str]) -> osb_conformance::Report {
     for id in &report.created {
         let res = reqwest::Client::new()
             .get(format!("{}{I}/{id}", running.url()))
+            .basic_auth("admin", Some("secret"))
             .header("X-Broker-API-Version", "2.17")
             .send()
             .await
