@@ -10,7 +10,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use osb_conformance::{Checker, Config, Report, Status};
-use osb_server_mini::{Running, Server};
+use osb_server_mini::reply::{Bound, Deprovisioned, Interrupted, Provisioned, Resumed, Unbound, Updated};
+use osb_server_mini::request::{DeprovisionRequest, UnbindRequest};
+use osb_server_mini::types::binding::RotateBindingRequest;
+use osb_server_mini::types::{
+    BindRequest, Catalog, ProvisionRequest, ServiceOffering, ServicePlan, UpdateRequest,
+};
+use osb_server_mini::{Broker, BrokerError, PlanPolicy, RequestContext, Running, Server};
 use serde_json::{Value, json};
 
 const USER: &str = "admin";
@@ -208,6 +214,73 @@ async fn echo() -> Running {
     .spawn("127.0.0.1:0")
     .await
     .expect("echo broker starts")
+}
+
+/// The echo broker with binding rotation: its `small` plan is `binding_rotatable`, and a
+/// rotation gives the new binding fresh credentials naming its predecessor. Everything else
+/// is the echo broker's.
+struct RotatingEcho(osb_examples::echo::EchoBroker);
+
+impl Broker for RotatingEcho {
+    fn catalog(&self) -> Catalog {
+        let mut catalog = self.0.catalog();
+        for plan in catalog.services.iter_mut().flat_map(|s| s.plans.iter_mut()) {
+            if plan.id == osb_examples::echo_ids::SMALL {
+                plan.binding_rotatable = Some(true);
+            }
+        }
+        catalog
+    }
+    fn plan_policy(&self, offering: &ServiceOffering, plan: &ServicePlan) -> PlanPolicy {
+        self.0.plan_policy(offering, plan)
+    }
+    async fn provision(
+        &self,
+        ctx: &RequestContext,
+        req: ProvisionRequest,
+    ) -> Result<Provisioned, BrokerError> {
+        self.0.provision(ctx, req).await
+    }
+    async fn update(&self, ctx: &RequestContext, req: UpdateRequest) -> Result<Updated, BrokerError> {
+        self.0.update(ctx, req).await
+    }
+    async fn deprovision(
+        &self,
+        ctx: &RequestContext,
+        req: DeprovisionRequest,
+    ) -> Result<Deprovisioned, BrokerError> {
+        self.0.deprovision(ctx, req).await
+    }
+    async fn bind(&self, ctx: &RequestContext, req: BindRequest) -> Result<Bound, BrokerError> {
+        self.0.bind(ctx, req).await
+    }
+    async fn rotate_binding(
+        &self,
+        ctx: &RequestContext,
+        req: RotateBindingRequest,
+    ) -> Result<Bound, BrokerError> {
+        Ok(Bound::credentials(json!({
+            "uri": format!("echo://{}/{}", ctx.instance_id(), ctx.binding_id()),
+            "rotated_from": req.predecessor_binding_id.as_str(),
+        })))
+    }
+    async fn unbind(&self, ctx: &RequestContext, req: UnbindRequest) -> Result<Unbound, BrokerError> {
+        self.0.unbind(ctx, req).await
+    }
+    async fn resume(&self, ctx: &RequestContext, interrupted: Interrupted) -> Result<Resumed, BrokerError> {
+        self.0.resume(ctx, interrupted).await
+    }
+}
+
+async fn rotating_echo() -> Running {
+    Server::new(RotatingEcho(osb_examples::echo::EchoBroker::new(
+        "http://dash.test",
+        Duration::from_millis(800),
+    )))
+    .basic_auth(USER, PASSWORD)
+    .spawn("127.0.0.1:0")
+    .await
+    .expect("rotating echo broker starts")
 }
 
 async fn file_broker() -> Running {
@@ -571,7 +644,8 @@ static ECHO_MUTANTS: &[Mutant] = &[
                 r.status = 500;
             }
         },
-        fail: &["bind.async", "fetch.binding"],
+        // The rotation check reads the predecessor back after the rotation.
+        fail: &["bind.async", "bind.rotation", "fetch.binding"],
         warn: &[],
     },
     Mutant {
@@ -743,6 +817,66 @@ static FILE_MUTANTS: &[Mutant] = &[
         warn: &[],
     },
 ];
+
+/// The rotation family (`bind.rotation`), against the echo broker with rotation (the
+/// plain echo catalog declares no `binding_rotatable` plan, so there the check skips).
+static ROTATION_MUTANTS: &[Mutant] = &[
+    Mutant {
+        name: "rotation_refused",
+        before: same,
+        after: |q, r, _| {
+            if q.is("PUT") && q.binding() && rotates(q) {
+                r.status = 400;
+                r.body = br#"{"error":"BadRequest","description":"rotation is not supported"}"#.to_vec();
+            }
+        },
+        fail: &["bind.rotation"],
+        warn: &[],
+    },
+    Mutant {
+        name: "rotation_drops_the_predecessor",
+        before: same,
+        after: |q, r, s| {
+            let mut s = s.lock().expect("state");
+            if q.is("PUT") && q.binding() && rotates(q) && (200..300).contains(&r.status) {
+                let predecessor = serde_json::from_slice::<Value>(&q.body)
+                    .ok()
+                    .and_then(|v| v["predecessor_binding_id"].as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                let (instance, _) = q.path.rsplit_once('/').unwrap_or_default();
+                s.insert(format!("{instance}/{predecessor}"), "rotated away".to_owned());
+            } else if q.is("GET") && s.contains_key(&q.path) {
+                r.status = 404;
+                r.body = br#"{"error":"NotFound","description":"binding not found"}"#.to_vec();
+            }
+        },
+        fail: &["bind.rotation"],
+        warn: &[],
+    },
+];
+
+/// Whether the request is a rotation (its body names a predecessor binding).
+fn rotates(q: &PReq) -> bool {
+    serde_json::from_slice::<Value>(&q.body)
+        .ok()
+        .is_some_and(|v| v.get("predecessor_binding_id").is_some())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_rotation_mutant_fails_exactly_the_rotation_check() {
+    // the check runs (and passes) on the unmutated broker, so a failure is the mutant's
+    let broker = rotating_echo().await;
+    let mut config = Config::new(broker.url()).basic_auth(USER, PASSWORD);
+    config.only = vec!["bind.rotation".to_owned()];
+    let report = Checker::new(config).expect("checker").run(&|_| {}).await;
+    assert_eq!(
+        report.get("bind.rotation").map(|r| r.status),
+        Some(Status::Pass),
+        "{}",
+        report.summary()
+    );
+    prove(rotating_echo, ROTATION_MUTANTS).await;
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_echo_mutant_fails_exactly_the_checks_of_its_rule() {

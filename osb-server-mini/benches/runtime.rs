@@ -30,7 +30,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -38,7 +38,7 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use osb_server_mini::reply::{Deprovisioned, Provisioned};
 use osb_server_mini::request::DeprovisionRequest;
-use osb_server_mini::store::{InstanceRecord, MemoryStore, SqliteStore, Store};
+use osb_server_mini::store::{InstanceRecord, MemoryStore, SqliteStore, Store, Write};
 use osb_server_mini::types::catalog::{InputParametersSchema, Schemas, ServiceInstanceSchema};
 use osb_server_mini::types::{Catalog, ProvisionRequest, ServiceOffering, ServicePlan};
 use osb_server_mini::{Broker, BrokerError, RequestContext, Running, Server};
@@ -291,7 +291,8 @@ async fn populate(store: &Arc<dyn Store>, n: usize, prefix: &str) {
         let id = format!("{prefix}-{i}");
         pending.spawn(async move {
             let record = InstanceRecord::new(id.into(), "svc-0".into(), "plan-0-0".into());
-            store.insert_instance(&record).await.expect("store accepts the record");
+            let written = store.insert_instance(&record).await.expect("store accepts the record");
+            assert!(matches!(written, Write::Done(_)), "a new record");
         });
         if pending.len() >= 256 {
             pending.join_next().await;

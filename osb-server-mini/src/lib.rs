@@ -1,10 +1,107 @@
 //! # osb-server-mini
 //!
-//! A minimal hyper 1.x runtime for Open Service Broker API v2.17 brokers (work in progress).
+//! A hyper 1.x runtime for [Open Service Broker API] v2.17 brokers. A broker does the work
+//! (create a database, hand out credentials); the runtime owns every rule of the protocol:
+//! routing, authentication, the API version and identity headers, 200 vs 201 vs 202, 409,
+//! 410, 422 `AsyncRequired` / `ConcurrencyError` / `MaintenanceInfoConflict`, parameter
+//! schemas, operation ids, `last_operation`, `Retry-After`, error bodies, and the records
+//! that let a broker survive restarts.
+//!
+//! [Open Service Broker API]: https://github.com/openservicebrokerapi/servicebroker
+//!
+//! ## A broker
+//!
+//! Implement [`Broker`] (three methods are required; everything else has a default), hand it
+//! to [`Server`], and serve. This one runs: it starts on a free port, answers a Platform's
+//! provision and its identical repeat, and shuts down.
+//!
+//! ```
+//! use osb_server_mini::reply::{Deprovisioned, Provisioned};
+//! use osb_server_mini::request::DeprovisionRequest;
+//! use osb_server_mini::types::{Catalog, ProvisionRequest, ServiceOffering, ServicePlan};
+//! use osb_server_mini::{Broker, BrokerError, RequestContext, Server};
+//!
+//! struct Hello;
+//!
+//! impl Broker for Hello {
+//!     fn catalog(&self) -> Catalog {
+//!         Catalog::new(vec![ServiceOffering::new("svc-1", "hello", "Says hello",
+//!             vec![ServicePlan::new("plan-1", "default", "The only plan")])])
+//!     }
+//!     async fn provision(&self, ctx: &RequestContext, _: ProvisionRequest) -> Result<Provisioned, BrokerError> {
+//!         Ok(Provisioned::done().dashboard_url(format!("https://dash.example/{}", ctx.instance_id())))
+//!     }
+//!     async fn deprovision(&self, _: &RequestContext, _: DeprovisionRequest) -> Result<Deprovisioned, BrokerError> {
+//!         Ok(Deprovisioned::done())
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let running = Server::new(Hello).basic_auth("admin", "secret").spawn("127.0.0.1:0").await?;
+//! let put = || {
+//!     reqwest::Client::new()
+//!         .put(format!("{}/v2/service_instances/i-1", running.url()))
+//!         .basic_auth("admin", Some("secret"))
+//!         .header("X-Broker-API-Version", "2.17")
+//!         .body(r#"{"service_id": "svc-1", "plan_id": "plan-1"}"#)
+//!         .send()
+//! };
+//! assert_eq!(put().await?.status(), 201, "created");
+//! let again = put().await?;
+//! assert_eq!(again.status(), 200, "an identical repeat: the broker is not called again");
+//! assert_eq!(again.text().await?, r#"{"dashboard_url":"https://dash.example/i-1"}"#);
+//! running.shutdown().await; // in a binary: `.serve("0.0.0.0:8080").await?` until SIGTERM
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! With the `macros` feature (default) the catalog can be Rust items and the broker an
+//! annotated `impl`: `#[derive(Offering)]`, `#[derive(Plan)]` and `#[broker]` write the same
+//! [`Broker`] implementation (see the `osb-derive` crate and the README).
+//!
+//! ## Asynchronous work
+//!
+//! A method that returns `later` instead of `done` ([`reply::Provisioned::later`],
+//! [`reply::Bound::later`], ...) hands the runtime a future: the runtime answers 202 with an
+//! operation id (or 422 `AsyncRequired` without `accepts_incomplete=true`, and then never
+//! starts the work), runs it in the background, answers `last_operation` from it (with the
+//! progress text the broker sets), answers repeats of the same request with the same
+//! operation and different requests on the same resource with 422 `ConcurrencyError`.
+//! [`PlanPolicy`] makes a plan asynchronous-only or sets its `Retry-After` hint.
+//!
+//! ## Records, restarts and replicas (the store)
+//!
+//! The protocol is answered from records of every instance and binding, kept in a
+//! [`store::Store`]: [`store::MemoryStore`] by default (a restart forgets everything, and a
+//! warning says so), `store::SqliteStore::open(path)` (feature `sqlite`, default) for one
+//! durable process, `store::PostgresStore` (feature `postgres`) for replicas sharing one
+//! database. The runtime records an intent before every broker call; work a crash interrupted
+//! is handed once to [`Broker::resume`] at the next start (or when its lease expires), and
+//! ends `failed` if the broker does not resume it. A store that fails is answered 503
+//! `StoreUnavailable`; the server recovers by itself.
+//!
+//! ## Where each concern lives
+//!
+//! | concern | public | inside |
+//! |---|---|---|
+//! | settings, serving, shutdown | [`Server`], [`Running`], [`config`], [`serve()`] | `server`, `serve` (accept loop, timeouts, connection cap) |
+//! | what a broker implements | [`Broker`], [`Offering`], [`Plan`], [`PlanPolicy`] | `broker` |
+//! | what it receives and returns | [`RequestContext`], [`request`], [`reply`], [`types`] (the wire model, `osb-types`) | `context` |
+//! | failing a request, failing to start | [`BrokerError`], [`ServeError`] | `error` |
+//! | typed parameters | [`params`] | `schema` (the plans' JSON schemas, compiled at start) |
+//! | authentication | [`auth`] (`BasicAuth`, `BearerToken`, `Authenticator`) | `headers` (version, identity headers) |
+//! | the request pipeline | | `app` (routing, headers, body, dispatch), `router`, `decode`, `answers` and `response` (the error answers and their bodies) |
+//! | one OSB operation | | `ops/` (one module per endpoint, and `recover`) |
+//! | idempotency, concurrency, durability | [`store`] | `state/` (gates, intents, leases, settling outcomes), `catalog_index` |
+//! | mounting in another stack (axum, tower) | [`BrokerService`] | `service` |
+//! | HTTPS | `tls` (feature `tls`) | `tls` |
 //!
 //! ## Cargo features
 //!
 //! - `macros` (default): `#[broker]`, `#[derive(Offering)]` and `#[derive(Plan)]`.
+//! - `sqlite` (default): `store::SqliteStore`, SQLite compiled in.
+//! - `postgres`: `store::PostgresStore`, records in a PostgreSQL database shared by replicas.
 //! - `test-util`: the `testing` module: a broker on a free port with a client wired to it
 //!   in one line, and a `RequestContext` builder to call broker methods directly.
 //! - `tls`: HTTPS with rustls (the *ring* provider): `Server::tls` with a `tls::TlsConfig`
@@ -14,6 +111,8 @@
 //! ```toml
 //! osb-server-mini = { version = "0.1", features = ["tls"] }
 //! ```
+
+#![deny(missing_docs)]
 
 mod answers;
 mod app;
@@ -37,13 +136,6 @@ mod server;
 mod service;
 mod state;
 pub mod store;
-/// The request handler without sockets: moved to [`testing`] (`testing::Handler`,
-/// `testing::handler`). Not public API: kept so older tests compile.
-#[cfg(feature = "test-util")]
-#[doc(hidden)]
-pub mod test_support {
-    pub use crate::testing::{Handler, handler};
-}
 #[cfg(feature = "test-util")]
 pub mod testing;
 #[cfg(feature = "tls")]
