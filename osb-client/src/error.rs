@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use osb_types::{ApiVersion, ErrorCode, ErrorResponse, LastOperationResponse};
 
-use crate::orphan::MitigationOutcome;
+use crate::outcome::MitigationOutcome;
 
 /// A `Result` whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -95,6 +95,38 @@ pub enum Error {
     },
 }
 
+/// `$on(slot)` with the `orphan_mitigation` field of the variants that have one, else
+/// `$otherwise`: the one list of those variants.
+macro_rules! with_mitigation_slot {
+    ($error:expr, $slot:ident => $on:expr, $otherwise:expr) => {
+        match $error {
+            Error::Broker {
+                orphan_mitigation: $slot,
+                ..
+            }
+            | Error::Timeout {
+                orphan_mitigation: $slot,
+            }
+            | Error::Decode {
+                orphan_mitigation: $slot,
+                ..
+            }
+            | Error::UnexpectedStatus {
+                orphan_mitigation: $slot,
+                ..
+            }
+            | Error::PollingTimedOut {
+                orphan_mitigation: $slot,
+            }
+            | Error::OperationFailed {
+                orphan_mitigation: $slot,
+                ..
+            } => $on,
+            _ => $otherwise,
+        }
+    };
+}
+
 fn describe(body: Option<&ErrorResponse>, snippet: &str) -> String {
     match body {
         Some(b) if b.error.is_some() || b.description.is_some() => b.to_string(),
@@ -155,23 +187,13 @@ impl Error {
     /// attempts, skipped, or not performed because the policy is disabled.
     #[must_use]
     pub fn orphan_mitigation(&self) -> Option<&MitigationOutcome> {
-        match self {
-            Self::Broker {
-                orphan_mitigation, ..
-            }
-            | Self::Timeout { orphan_mitigation }
-            | Self::Decode {
-                orphan_mitigation, ..
-            }
-            | Self::UnexpectedStatus {
-                orphan_mitigation, ..
-            }
-            | Self::PollingTimedOut { orphan_mitigation }
-            | Self::OperationFailed {
-                orphan_mitigation, ..
-            } => orphan_mitigation.as_deref(),
-            _ => None,
-        }
+        with_mitigation_slot!(self, slot => slot.as_deref(), None)
+    }
+
+    /// Attaches the mitigation this error called for (to the variants that can carry one).
+    pub(crate) fn with_mitigation(mut self, om: MitigationOutcome) -> Self {
+        with_mitigation_slot!(&mut self, slot => *slot = Some(Box::new(om)), ());
+        self
     }
 
     /// Whether this failure left a resource the caller must still delete: the orphan-mitigation

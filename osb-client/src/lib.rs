@@ -87,6 +87,7 @@
 
 #![deny(missing_docs)]
 
+mod backoff;
 mod binding;
 mod builder;
 pub mod checks;
@@ -96,17 +97,22 @@ mod instance;
 pub mod orphan;
 mod outcome;
 mod poll;
+mod resource;
+mod transport;
 pub mod version;
 
 pub use binding::BindingApi;
-pub use builder::{ClientBuilder, IdentityProvider, RequestIdGenerator};
-pub use client::{Client, parse_retry_after};
+pub use builder::ClientBuilder;
+pub use client::Client;
 pub use error::{Error, Result};
 pub use instance::InstanceApi;
-pub use orphan::{MitigationOutcome, MitigationResult, MitigationTarget, OperationKind, OrphanMitigation};
+pub use orphan::OrphanMitigation;
 pub use osb_types as types;
+pub use osb_types::OperationKind;
 pub use outcome::{
     BindOutcome, DeprovisionOutcome, LastOperation, PendingOperation, Pollable, ProvisionOutcome,
     UnbindOutcome, UpdateOutcome,
 };
+pub use outcome::{MitigationOutcome, MitigationResult, MitigationTarget};
 pub use poll::{Progress, ProgressFn, WaitOptions, WaitOutcome};
+pub use transport::{IdentityProvider, RequestIdGenerator, parse_retry_after};

@@ -42,6 +42,7 @@ pub mod id;
 pub mod identity;
 pub mod instance;
 pub mod operation;
+pub mod path;
 mod query;
 pub mod retry_after;
 mod validate;
@@ -59,7 +60,7 @@ pub use instance::{
     DeprovisionResponse, FetchInstanceResponse, ProvisionRequest, ProvisionResponse, UpdateRequest,
     UpdateResponse,
 };
-pub use operation::{LastOperationResponse, OperationState};
+pub use operation::{LastOperationResponse, OperationKind, OperationState};
 pub use retry_after::RetryAfter;
 pub use version::ApiVersion;
 
