@@ -45,6 +45,7 @@ pub mod operation;
 pub mod path;
 mod query;
 pub mod retry_after;
+pub mod schema;
 mod validate;
 pub mod version;
 
