@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use osb_types::{ApiVersion, OriginatingIdentity};
 
+use crate::catalog_cache::CatalogCache;
 use crate::client::{Client, Inner};
 use crate::error::Error;
 use crate::orphan::OrphanMitigation;
@@ -40,6 +41,8 @@ pub struct ClientBuilder {
     originating_identity: Option<IdentityProvider>,
     request_identity: RequestIdGenerator,
     http_client: Option<reqwest::Client>,
+    root_certificates: Vec<reqwest::Certificate>,
+    identity: Option<reqwest::Identity>,
     accepts_incomplete: bool,
     orphan_mitigation: OrphanMitigation,
 }
@@ -53,6 +56,8 @@ impl fmt::Debug for ClientBuilder {
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("originating_identity", &self.originating_identity.is_some())
+            .field("extra_root_certificates", &self.root_certificates.len())
+            .field("client_identity", &self.identity.is_some())
             .field("accepts_incomplete", &self.accepts_incomplete)
             .field("orphan_mitigation", &self.orphan_mitigation)
             .finish_non_exhaustive()
@@ -70,6 +75,8 @@ impl ClientBuilder {
             originating_identity: None,
             request_identity: Arc::new(|| uuid::Uuid::new_v4().to_string()),
             http_client: None,
+            root_certificates: Vec::new(),
+            identity: None,
             accepts_incomplete: true,
             orphan_mitigation: OrphanMitigation::default(),
         }
@@ -145,6 +152,36 @@ impl ClientBuilder {
         self
     }
 
+    /// Trusts the CA certificate(s) in `pem` as well as the system's roots, e.g. a broker's
+    /// private CA.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when `pem` holds no valid PEM certificate.
+    pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Result<Self, Error> {
+        let certificates = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|e| Error::Config(format!("invalid CA certificate PEM: {e}")))?;
+        if certificates.is_empty() {
+            return Err(Error::Config(
+                "the CA certificate PEM holds no certificate".to_owned(),
+            ));
+        }
+        self.root_certificates.extend(certificates);
+        Ok(self)
+    }
+
+    /// Presents this client certificate to brokers that ask for one (mutual TLS):
+    /// `cert_and_key_pem` holds the certificate (chain) and its private key (PKCS#8, RSA or
+    /// SEC1), PEM-encoded.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the PEM does not hold a certificate and a private key.
+    pub fn client_identity_pem(mut self, cert_and_key_pem: &[u8]) -> Result<Self, Error> {
+        let identity = reqwest::Identity::from_pem(cert_and_key_pem)
+            .map_err(|e| Error::Config(format!("invalid client certificate or key PEM: {e}")))?;
+        self.identity = Some(identity);
+        Ok(self)
+    }
+
     /// Uses this `reqwest::Client` (its TLS roots, proxies, pools). The builder's timeout is
     /// then applied per request; its connect timeout is ignored.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
@@ -189,10 +226,24 @@ impl ClientBuilder {
             }
             _ => {}
         }
+        let tls_settings = !self.root_certificates.is_empty() || self.identity.is_some();
         let (http, per_request_timeout) = match self.http_client {
+            Some(_) if tls_settings => {
+                return Err(Error::Config(
+                    "CA certificates and client certificates apply to the client the builder makes; \
+                     set them on the reqwest::Client given to http_client instead"
+                        .to_owned(),
+                ));
+            }
             Some(c) => (c, self.timeout),
             None => {
                 let mut b = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+                for certificate in self.root_certificates {
+                    b = b.add_root_certificate(certificate);
+                }
+                if let Some(identity) = self.identity {
+                    b = b.identity(identity);
+                }
                 if let Some(t) = self.timeout {
                     b = b.timeout(t);
                 }
@@ -216,6 +267,7 @@ impl ClientBuilder {
                     originating_identity: self.originating_identity,
                     request_identity: self.request_identity,
                 },
+                catalog_cache: CatalogCache::default(),
                 accepts_incomplete: self.accepts_incomplete,
                 orphan_mitigation: self.orphan_mitigation,
             }),

@@ -7,6 +7,7 @@ use osb_types::path::Path;
 use osb_types::{ApiVersion, Catalog};
 use reqwest::Method;
 
+use crate::catalog_cache::CatalogCache;
 use crate::error::Result;
 use crate::orphan::{Mitigator, OrphanMitigation};
 use crate::transport::{Call, Transport};
@@ -16,6 +17,7 @@ use crate::version::Capability;
 #[derive(Clone)]
 pub(crate) struct Inner {
     pub(crate) transport: Transport,
+    pub(crate) catalog_cache: CatalogCache,
     pub(crate) accepts_incomplete: bool,
     pub(crate) orphan_mitigation: OrphanMitigation,
 }
@@ -74,6 +76,7 @@ impl Client {
         crate::version::check_supported(version)?;
         let mut inner = (*self.inner).clone();
         inner.transport.api_version = version;
+        inner.catalog_cache = CatalogCache::default();
         Ok(Client {
             inner: Arc::new(inner),
         })
@@ -102,12 +105,27 @@ impl Client {
 
     /// `GET /v2/catalog`.
     ///
+    /// A catalog the broker sent with an `ETag` or `Last-Modified` is kept (shared by the
+    /// clones of this client); the next call revalidates it with `If-None-Match` /
+    /// `If-Modified-Since`, and a `304 Not Modified` returns the kept catalog.
+    ///
     /// # Errors
     /// A broker error status, a transport failure or timeout, or a body that is not a catalog.
     pub async fn catalog(&self) -> Result<Catalog> {
-        let path = Path::<&str>::Catalog.segments();
-        let raw = self.transport().execute(Call::new(Method::GET, &path)).await?;
-        raw.ok()
+        let cache = &self.inner.catalog_cache;
+        let mut call = Call::new(Method::GET, Path::Catalog);
+        call.headers = cache.conditions();
+        let raw = self.transport().execute(call).await?;
+        if raw.status == 304
+            && let Some(catalog) = cache.get()
+        {
+            tracing::debug!("catalog not modified; using the cached one");
+            return Ok(catalog);
+        }
+        let headers = raw.headers.clone();
+        let catalog: Catalog = raw.ok()?;
+        cache.store(&catalog, &headers);
+        Ok(catalog)
     }
 
     pub(crate) fn transport(&self) -> &Transport {

@@ -90,6 +90,7 @@
 mod backoff;
 mod binding;
 mod builder;
+mod catalog_cache;
 pub mod checks;
 mod client;
 mod error;

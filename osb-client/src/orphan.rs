@@ -27,6 +27,7 @@ use osb_types::instance::DeprovisionParams;
 use osb_types::operation::LastOperationParams;
 use osb_types::path::Path;
 use reqwest::Method;
+use tracing::Instrument;
 
 pub use crate::outcome::{MitigationOutcome, MitigationResult, MitigationTarget};
 pub use crate::transport::Trigger;
@@ -260,6 +261,21 @@ impl Mitigator<'_> {
         service_id: &str,
         plan_id: &str,
     ) -> MitigationOutcome {
+        let span = tracing::info_span!(
+            "osb_orphan_mitigation",
+            resource = %target.path().segments().join("/"),
+        );
+        self.mitigate_in_span(target, service_id, plan_id)
+            .instrument(span)
+            .await
+    }
+
+    async fn mitigate_in_span(
+        &self,
+        target: MitigationTarget,
+        service_id: &str,
+        plan_id: &str,
+    ) -> MitigationOutcome {
         let policy = self.policy;
         // A policy may allow "forever" (`Duration::MAX`): cap it rather than overflow.
         let now = Instant::now();
@@ -280,8 +296,7 @@ impl Mitigator<'_> {
             }
         };
         let path = target.path();
-        let segments = path.segments();
-        if segments.iter().any(|s| s.is_empty()) || service_id.is_empty() || plan_id.is_empty() {
+        if path.segments().iter().any(|s| s.is_empty()) || service_id.is_empty() || plan_id.is_empty() {
             return done(
                 MitigationResult::Skipped {
                     reason: "an id the DELETE needs is empty",
@@ -307,7 +322,9 @@ impl Mitigator<'_> {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let call = Call::new(Method::DELETE, &segments).query(query.clone());
+            let call = Call::new(Method::DELETE, path)
+                .query(query.clone())
+                .attempt(attempts);
             let last = match self.transport.execute(call).await {
                 Ok(raw) if raw.status == 200 => return done(MitigationResult::Deleted, attempts),
                 Ok(raw) if raw.status == 410 => return done(MitigationResult::AlreadyGone, attempts),
@@ -347,15 +364,19 @@ impl Mitigator<'_> {
         if is_binding && !self.transport.supports(Capability::BindingLastOperation) {
             return Err("the unbind was accepted (202) but binding last_operation needs 2.14".to_owned());
         }
-        let lo_path = path.last_operation().map(Path::segments).unwrap_or_default();
+        let lo_path = path.last_operation().unwrap_or(Path::Catalog);
         let query = LastOperationParams {
             service_id: Some(service_id.into()),
             plan_id: Some(plan_id.into()),
             operation,
         }
         .to_query();
+        let mut polls = 0;
         loop {
-            let call = Call::new(Method::GET, &lo_path).query(query.clone());
+            polls += 1;
+            let call = Call::new(Method::GET, lo_path)
+                .query(query.clone())
+                .attempt(polls);
             let res = self.transport.execute(call).await.and_then(last_operation_answer);
             let retry_after = match res {
                 Ok(LastOperation::Reported {

@@ -10,10 +10,11 @@ use std::time::{Duration, Instant};
 
 use osb_types::operation::LastOperationParams;
 use osb_types::{LastOperationResponse, OperationState, ServicePlan};
+use tracing::Instrument;
 
 use crate::backoff::backoff_delay;
 use crate::error::{Error, Result};
-use crate::outcome::{LastOperation, Pollable};
+use crate::outcome::{LastOperation, PendingOperation, Pollable};
 use crate::resource::{Kind, Resource};
 use crate::transport::Trigger;
 
@@ -170,6 +171,16 @@ impl<K: Kind> Resource<K> {
         let Some(pending) = op.pending() else {
             return Ok(WaitOutcome::Completed);
         };
+        let span = tracing::info_span!(
+            "osb_wait",
+            kind = %pending.kind,
+            resource = %self.key.target().path().segments().join("/"),
+            operation = pending.operation.as_ref().map(|o| o.as_str()),
+        );
+        self.wait_pending(pending, opts).instrument(span).await
+    }
+
+    async fn wait_pending(&self, pending: PendingOperation, opts: &WaitOptions) -> Result<WaitOutcome> {
         let params = LastOperationParams {
             service_id: pending.service_id.clone(),
             plan_id: pending.plan_id.clone(),
@@ -180,9 +191,14 @@ impl<K: Kind> Resource<K> {
         let mut polls = 0u32;
         let ids = pending.service_id.as_ref().zip(pending.plan_id.as_ref());
         let ids = ids.map(|(s, p)| (s.as_str(), p.as_str()));
+        let mut last_identity = None;
         loop {
             polls += 1;
-            let retry_after = match self.last_operation(&params).await {
+            let answer = self.poll(&params, polls).await.map(|(answer, identity)| {
+                last_identity = identity;
+                answer
+            });
+            let retry_after = match answer {
                 Ok(LastOperation::Reported {
                     response,
                     retry_after: ra,
@@ -192,6 +208,7 @@ impl<K: Kind> Resource<K> {
                         let e = Error::OperationFailed {
                             response,
                             orphan_mitigation: None,
+                            request_identity: last_identity,
                         };
                         let failed = Err((e, Some(Trigger::LastOperationFailed)));
                         return self.finish(pending.kind, failed, ids).await;
@@ -233,6 +250,7 @@ impl<K: Kind> Resource<K> {
                 tokio::time::sleep(limit.saturating_sub(elapsed)).await;
                 let e = Error::PollingTimedOut {
                     orphan_mitigation: None,
+                    request_identity: last_identity,
                 };
                 let timed_out = Err((e, Some(Trigger::LastOperationFailed)));
                 return self.finish(pending.kind, timed_out, ids).await;

@@ -5,8 +5,9 @@
 
 use std::fmt;
 
+use osb_types::operation::LastOperationParams;
 use osb_types::path::Path;
-use osb_types::{BindingId, InstanceId, OperationKind, PlanId, ServiceId};
+use osb_types::{BindingId, InstanceId, OperationKind, PlanId, RequestIdentity, ServiceId};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 
@@ -155,18 +156,31 @@ impl<K: Kind> Resource<K> {
         body: Option<Vec<u8>>,
         context_platform: Option<&str>,
     ) -> Result<Raw> {
-        let segments = path.segments();
-        self.client
-            .transport()
-            .execute(Call {
-                method,
-                path: &segments,
-                query,
-                body,
-                user_action: true,
-                context_platform,
-            })
+        self.send_attempt(method, path, query, body, context_platform, 1)
             .await
+    }
+
+    /// [`send`](Self::send), the `attempt`th time.
+    async fn send_attempt(
+        &self,
+        method: Method,
+        path: Path<&str>,
+        query: String,
+        body: Option<Vec<u8>>,
+        context_platform: Option<&str>,
+        attempt: u32,
+    ) -> Result<Raw> {
+        let call = Call {
+            method,
+            path,
+            query,
+            body,
+            user_action: true,
+            context_platform,
+            attempt,
+            headers: reqwest::header::HeaderMap::new(),
+        };
+        self.client.transport().execute(call).await
     }
 
     /// Applies the orphan-mitigation table to a judged answer of a `kind` request.
@@ -245,19 +259,26 @@ impl<K: Kind> Resource<K> {
     }
 
     /// `GET` of the resource's `last_operation`.
-    pub(crate) async fn last_operation(
+    pub(crate) async fn last_operation(&self, params: &LastOperationParams) -> Result<LastOperation> {
+        self.poll(params, 1).await.map(|(answer, _)| answer)
+    }
+
+    /// Poll number `attempt` of `last_operation`, with the request identity it carried.
+    pub(crate) async fn poll(
         &self,
-        params: &osb_types::operation::LastOperationParams,
-    ) -> Result<LastOperation> {
+        params: &LastOperationParams,
+        attempt: u32,
+    ) -> Result<(LastOperation, Option<RequestIdentity>)> {
         self.key.check_ids()?;
         if let Some(cap) = K::LAST_OPERATION {
             self.client.require(cap)?;
         }
         let path = self.key.path().last_operation().unwrap_or(Path::Catalog);
         let raw = self
-            .send(Method::GET, path, params.to_query(), None, None)
+            .send_attempt(Method::GET, path, params.to_query(), None, None, attempt)
             .await?;
-        last_operation_answer(raw)
+        let identity = raw.request_identity.clone();
+        last_operation_answer(raw).map(|answer| (answer, identity))
     }
 
     /// Orphan mitigation on demand: the policy's retries, regardless of `enabled`.

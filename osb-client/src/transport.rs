@@ -8,13 +8,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use osb_types::path::Path;
 use osb_types::version::{
     API_VERSION_HEADER, ORIGINATING_IDENTITY_HEADER, REQUEST_IDENTITY_HEADER, RETRY_AFTER_HEADER,
 };
-use osb_types::{ApiVersion, ErrorResponse, OriginatingIdentity};
+use osb_types::{ApiVersion, ErrorResponse, OriginatingIdentity, RequestIdentity};
 use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tracing::Instrument;
 
 use crate::error::{Error, Result};
 use crate::outcome::LastOperation;
@@ -62,18 +64,22 @@ pub(crate) struct Transport {
 /// One request to send.
 pub(crate) struct Call<'a> {
     pub(crate) method: Method,
-    pub(crate) path: &'a [&'a str],
+    pub(crate) path: Path<&'a str>,
     pub(crate) query: String,
     pub(crate) body: Option<Vec<u8>>,
     /// Send the originating identity (user action); `false` for catalog and mitigation.
     pub(crate) user_action: bool,
     /// `context.platform` of the body, which the originating identity must match.
     pub(crate) context_platform: Option<&'a str>,
+    /// Which try this is (mitigation DELETEs, polls), for the trace.
+    pub(crate) attempt: u32,
+    /// More headers (e.g. the catalog's `If-None-Match`).
+    pub(crate) headers: reqwest::header::HeaderMap,
 }
 
 impl<'a> Call<'a> {
     /// A call without body or query, tied to no user action (catalog, mitigation).
-    pub(crate) fn new(method: Method, path: &'a [&'a str]) -> Self {
+    pub(crate) fn new(method: Method, path: Path<&'a str>) -> Self {
         Self {
             method,
             path,
@@ -81,7 +87,15 @@ impl<'a> Call<'a> {
             body: None,
             user_action: false,
             context_platform: None,
+            attempt: 1,
+            headers: reqwest::header::HeaderMap::new(),
         }
+    }
+
+    /// Sets the try number.
+    pub(crate) fn attempt(mut self, attempt: u32) -> Self {
+        self.attempt = attempt;
+        self
     }
 
     /// Sets the query string.
@@ -97,6 +111,10 @@ pub(crate) struct Raw {
     pub(crate) status: u16,
     pub(crate) retry_after: Option<Duration>,
     pub(crate) body: Bytes,
+    /// The request identity the request carried.
+    pub(crate) request_identity: Option<RequestIdentity>,
+    /// The answer's headers.
+    pub(crate) headers: reqwest::header::HeaderMap,
 }
 
 impl Raw {
@@ -139,12 +157,14 @@ impl Raw {
                 snippet: self.snippet(),
                 retry_after: self.retry_after,
                 orphan_mitigation: None,
+                request_identity: self.request_identity,
             }
         } else {
             Error::UnexpectedStatus {
                 status: self.status,
                 snippet: self.snippet(),
                 orphan_mitigation: None,
+                request_identity: self.request_identity,
             }
         }
     }
@@ -155,6 +175,7 @@ impl Raw {
             source,
             snippet: self.snippet(),
             orphan_mitigation: None,
+            request_identity: self.request_identity.clone(),
         }
     }
 }
@@ -208,24 +229,61 @@ impl Transport {
         cap.supported_by(self.api_version)
     }
 
-    /// Sends one call and reads the whole answer.
+    /// Sends one call and reads the whole answer, in a span naming the call.
     pub(crate) async fn execute(&self, call: Call<'_>) -> Result<Raw> {
-        let version = self.api_version;
-        let url = self.url(call.path, &call.query);
+        let identity = self
+            .supports(Capability::RequestIdentity)
+            .then(|| RequestIdentity::new((self.request_identity)()));
+        let span = tracing::info_span!(
+            "osb_call",
+            method = %call.method,
+            route = route_name(&call.method, call.path),
+            instance_id = tracing::field::Empty,
+            binding_id = tracing::field::Empty,
+            request_identity = tracing::field::Empty,
+            attempt = call.attempt,
+            status = tracing::field::Empty,
+        );
+        if let Path::Instance(i) | Path::InstanceLastOperation(i) = call.path {
+            span.record("instance_id", i);
+        }
+        if let Path::Binding(i, b) | Path::BindingLastOperation(i, b) = call.path {
+            span.record("instance_id", i).record("binding_id", b);
+        }
+        if let Some(id) = &identity {
+            span.record("request_identity", id.as_str());
+        }
+        let send = async {
+            let res = self.send(call, identity.as_ref()).await;
+            match &res {
+                Ok(raw) => {
+                    tracing::Span::current().record("status", raw.status);
+                    tracing::debug!(status = raw.status, "osb response");
+                }
+                Err(e) => tracing::debug!(error = %e, "osb request failed"),
+            }
+            res
+        };
+        send.instrument(span).await
+    }
+
+    async fn send(&self, call: Call<'_>, identity: Option<&RequestIdentity>) -> Result<Raw> {
+        let url = self.url(&call.path.segments(), &call.query);
         let mut rb = self
             .http
             .request(call.method, url)
-            .header(API_VERSION_HEADER, version.to_string())
-            .header(reqwest::header::ACCEPT, "application/json");
-        if Capability::RequestIdentity.supported_by(version) {
-            rb = rb.header(REQUEST_IDENTITY_HEADER, (self.request_identity)());
+            .header(API_VERSION_HEADER, self.api_version.to_string())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .headers(call.headers);
+        if let Some(id) = identity {
+            rb = rb.header(REQUEST_IDENTITY_HEADER, id.as_str());
         }
         if call.user_action
-            && Capability::OriginatingIdentity.supported_by(version)
-            && let Some(identity) = self.originating_identity.as_ref().and_then(|p| p())
+            && self.supports(Capability::OriginatingIdentity)
+            && let Some(origin) = self.originating_identity.as_ref().and_then(|p| p())
         {
-            check_identity_platform(identity.platform(), call.context_platform)?;
-            rb = rb.header(ORIGINATING_IDENTITY_HEADER, identity.to_header_value());
+            check_identity_platform(origin.platform(), call.context_platform)?;
+            rb = rb.header(ORIGINATING_IDENTITY_HEADER, origin.to_header_value());
         }
         rb = match &self.auth {
             Auth::None => rb,
@@ -240,31 +298,54 @@ impl Transport {
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body);
         }
-        let resp = rb.send().await.map_err(transport_error)?;
+        let failed = |e| transport_error(e, identity.cloned());
+        let resp = rb.send().await.map_err(failed)?;
         let status = resp.status().as_u16();
         let retry_after = resp
             .headers()
             .get(RETRY_AFTER_HEADER)
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
-        let body = resp.bytes().await.map_err(transport_error)?;
-        tracing::debug!(status, "osb response");
+        let headers = resp.headers().clone();
+        let body = resp.bytes().await.map_err(failed)?;
         Ok(Raw {
             status,
             retry_after,
             body,
+            request_identity: identity.cloned(),
+            headers,
         })
     }
 }
 
-fn transport_error(e: reqwest::Error) -> Error {
+/// The endpoint's name for traces, e.g. `provision`.
+fn route_name(method: &Method, path: Path<&str>) -> &'static str {
+    match (path, method.as_str()) {
+        (Path::Catalog, _) => "catalog",
+        (Path::Instance(_), "PUT") => "provision",
+        (Path::Instance(_), "PATCH") => "update",
+        (Path::Instance(_), "DELETE") => "deprovision",
+        (Path::Instance(_), _) => "fetch_instance",
+        (Path::InstanceLastOperation(_), _) => "instance_last_operation",
+        (Path::Binding(..), "PUT") => "bind",
+        (Path::Binding(..), "DELETE") => "unbind",
+        (Path::Binding(..), _) => "fetch_binding",
+        (Path::BindingLastOperation(..), _) => "binding_last_operation",
+    }
+}
+
+fn transport_error(e: reqwest::Error, request_identity: Option<RequestIdentity>) -> Error {
     // A connect timeout means the request never reached the broker: not a "timeout" answer.
     if e.is_timeout() && !e.is_connect() {
         Error::Timeout {
             orphan_mitigation: None,
+            request_identity,
         }
     } else {
-        Error::Transport(e)
+        Error::Transport {
+            source: e,
+            request_identity,
+        }
     }
 }
 
