@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use osb_types::path::Path;
+use osb_types::path::ApiPath;
 use osb_types::{ApiVersion, Catalog};
 use reqwest::Method;
 
@@ -113,7 +113,7 @@ impl Client {
     /// A broker error status, a transport failure or timeout, or a body that is not a catalog.
     pub async fn catalog(&self) -> Result<Catalog> {
         let cache = &self.inner.catalog_cache;
-        let mut call = Call::new(Method::GET, Path::Catalog);
+        let mut call = Call::new(Method::GET, ApiPath::Catalog);
         call.headers = cache.conditions();
         let raw = self.transport().execute(call).await?;
         if raw.status == 304

@@ -25,7 +25,7 @@ use osb_types::OperationState;
 use osb_types::binding::UnbindParams;
 use osb_types::instance::DeprovisionParams;
 use osb_types::operation::LastOperationParams;
-use osb_types::path::Path;
+use osb_types::path::ApiPath;
 use reqwest::Method;
 use tracing::Instrument;
 
@@ -355,16 +355,16 @@ impl Mitigator<'_> {
     /// DELETE again" (or give up when the budget is spent).
     async fn poll(
         &self,
-        path: Path<&str>,
+        path: ApiPath<&str>,
         (service_id, plan_id): (&str, &str),
         operation: Option<osb_types::OperationId>,
         deadline: Instant,
     ) -> std::result::Result<MitigationResult, String> {
-        let is_binding = matches!(path, Path::Binding(..));
+        let is_binding = matches!(path, ApiPath::Binding(..));
         if is_binding && !self.transport.supports(Capability::BindingLastOperation) {
             return Err("the unbind was accepted (202) but binding last_operation needs 2.14".to_owned());
         }
-        let lo_path = path.last_operation().unwrap_or(Path::Catalog);
+        let lo_path = path.last_operation().unwrap_or(ApiPath::Catalog);
         let query = LastOperationParams {
             service_id: Some(service_id.into()),
             plan_id: Some(plan_id.into()),

@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use osb_types::binding::Credentials;
-use osb_types::path::Path;
+use osb_types::path::ApiPath;
 use osb_types::{
     BindResponse, BindingId, DeprovisionResponse, InstanceId, LastOperationResponse, OperationId, PlanId,
     ProvisionResponse, ServiceId, UnbindResponse, UpdateResponse,
@@ -335,10 +335,10 @@ pub enum MitigationTarget {
 
 impl MitigationTarget {
     /// The path of the resource to delete.
-    pub(crate) fn path(&self) -> Path<&str> {
+    pub(crate) fn path(&self) -> ApiPath<&str> {
         match self {
-            Self::Instance(i) => Path::Instance(i.as_str()),
-            Self::Binding { instance, binding } => Path::Binding(instance.as_str(), binding.as_str()),
+            Self::Instance(i) => ApiPath::Instance(i.as_str()),
+            Self::Binding { instance, binding } => ApiPath::Binding(instance.as_str(), binding.as_str()),
         }
     }
 }

@@ -6,7 +6,7 @@
 use std::fmt;
 
 use osb_types::operation::LastOperationParams;
-use osb_types::path::Path;
+use osb_types::path::ApiPath;
 use osb_types::{BindingId, InstanceId, OperationKind, PlanId, RequestIdentity, ServiceId};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
@@ -35,7 +35,7 @@ pub(crate) trait Kind: Clone + fmt::Debug + Send + Sync {
     /// Needed for `accepts_incomplete`, when older versions lack it.
     const ASYNC: Option<Capability>;
     /// The resource's path.
-    fn path(&self) -> Path<&str>;
+    fn path(&self) -> ApiPath<&str>;
     /// Refuses empty ids.
     fn check_ids(&self) -> Result<()>;
     /// What orphan mitigation deletes.
@@ -61,8 +61,8 @@ impl Kind for InstanceKey {
     const LAST_OPERATION: Option<Capability> = None;
     const ASYNC: Option<Capability> = None;
 
-    fn path(&self) -> Path<&str> {
-        Path::Instance(self.0.as_str())
+    fn path(&self) -> ApiPath<&str> {
+        ApiPath::Instance(self.0.as_str())
     }
 
     fn check_ids(&self) -> Result<()> {
@@ -82,8 +82,8 @@ impl Kind for BindingKey {
     const LAST_OPERATION: Option<Capability> = Some(Capability::BindingLastOperation);
     const ASYNC: Option<Capability> = Some(Capability::AsyncBindings);
 
-    fn path(&self) -> Path<&str> {
-        Path::Binding(self.instance.as_str(), self.binding.as_str())
+    fn path(&self) -> ApiPath<&str> {
+        ApiPath::Binding(self.instance.as_str(), self.binding.as_str())
     }
 
     fn check_ids(&self) -> Result<()> {
@@ -151,7 +151,7 @@ impl<K: Kind> Resource<K> {
     pub(crate) async fn send(
         &self,
         method: Method,
-        path: Path<&str>,
+        path: ApiPath<&str>,
         query: String,
         body: Option<Vec<u8>>,
         context_platform: Option<&str>,
@@ -164,7 +164,7 @@ impl<K: Kind> Resource<K> {
     async fn send_attempt(
         &self,
         method: Method,
-        path: Path<&str>,
+        path: ApiPath<&str>,
         query: String,
         body: Option<Vec<u8>>,
         context_platform: Option<&str>,
@@ -273,7 +273,7 @@ impl<K: Kind> Resource<K> {
         if let Some(cap) = K::LAST_OPERATION {
             self.client.require(cap)?;
         }
-        let path = self.key.path().last_operation().unwrap_or(Path::Catalog);
+        let path = self.key.path().last_operation().unwrap_or(ApiPath::Catalog);
         let raw = self
             .send_attempt(Method::GET, path, params.to_query(), None, None, attempt)
             .await?;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use osb_types::path::Path;
+use osb_types::path::ApiPath;
 use osb_types::version::{
     API_VERSION_HEADER, ORIGINATING_IDENTITY_HEADER, REQUEST_IDENTITY_HEADER, RETRY_AFTER_HEADER,
 };
@@ -64,7 +64,7 @@ pub(crate) struct Transport {
 /// One request to send.
 pub(crate) struct Call<'a> {
     pub(crate) method: Method,
-    pub(crate) path: Path<&'a str>,
+    pub(crate) path: ApiPath<&'a str>,
     pub(crate) query: String,
     pub(crate) body: Option<Vec<u8>>,
     /// Send the originating identity (user action); `false` for catalog and mitigation.
@@ -79,7 +79,7 @@ pub(crate) struct Call<'a> {
 
 impl<'a> Call<'a> {
     /// A call without body or query, tied to no user action (catalog, mitigation).
-    pub(crate) fn new(method: Method, path: Path<&'a str>) -> Self {
+    pub(crate) fn new(method: Method, path: ApiPath<&'a str>) -> Self {
         Self {
             method,
             path,
@@ -244,10 +244,10 @@ impl Transport {
             attempt = call.attempt,
             status = tracing::field::Empty,
         );
-        if let Path::Instance(i) | Path::InstanceLastOperation(i) = call.path {
+        if let ApiPath::Instance(i) | ApiPath::InstanceLastOperation(i) = call.path {
             span.record("instance_id", i);
         }
-        if let Path::Binding(i, b) | Path::BindingLastOperation(i, b) = call.path {
+        if let ApiPath::Binding(i, b) | ApiPath::BindingLastOperation(i, b) = call.path {
             span.record("instance_id", i).record("binding_id", b);
         }
         if let Some(id) = &identity {
@@ -319,18 +319,18 @@ impl Transport {
 }
 
 /// The endpoint's name for traces, e.g. `provision`.
-fn route_name(method: &Method, path: Path<&str>) -> &'static str {
+fn route_name(method: &Method, path: ApiPath<&str>) -> &'static str {
     match (path, method.as_str()) {
-        (Path::Catalog, _) => "catalog",
-        (Path::Instance(_), "PUT") => "provision",
-        (Path::Instance(_), "PATCH") => "update",
-        (Path::Instance(_), "DELETE") => "deprovision",
-        (Path::Instance(_), _) => "fetch_instance",
-        (Path::InstanceLastOperation(_), _) => "instance_last_operation",
-        (Path::Binding(..), "PUT") => "bind",
-        (Path::Binding(..), "DELETE") => "unbind",
-        (Path::Binding(..), _) => "fetch_binding",
-        (Path::BindingLastOperation(..), _) => "binding_last_operation",
+        (ApiPath::Catalog, _) => "catalog",
+        (ApiPath::Instance(_), "PUT") => "provision",
+        (ApiPath::Instance(_), "PATCH") => "update",
+        (ApiPath::Instance(_), "DELETE") => "deprovision",
+        (ApiPath::Instance(_), _) => "fetch_instance",
+        (ApiPath::InstanceLastOperation(_), _) => "instance_last_operation",
+        (ApiPath::Binding(..), "PUT") => "bind",
+        (ApiPath::Binding(..), "DELETE") => "unbind",
+        (ApiPath::Binding(..), _) => "fetch_binding",
+        (ApiPath::BindingLastOperation(..), _) => "binding_last_operation",
     }
 }
 

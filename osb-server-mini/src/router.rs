@@ -1,7 +1,7 @@
 //! The ten OSB routes: a pure function from method and path to [`Route`].
 
 use http::Method;
-use osb_types::path::Path;
+use osb_types::path::ApiPath;
 
 /// An OSB endpoint with its (percent-decoded) path ids.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,9 +124,9 @@ fn check_id(id: &str) -> Result<(), String> {
 }
 
 /// Matches a method and a path (without the query string). The paths are
-/// [`osb_types::path::Path`]'s, the one place the client builds them from.
+/// [`osb_types::path::ApiPath`]'s, the one place the client builds them from.
 pub(crate) fn route(method: &Method, path: &str) -> Result<Route, RouteError> {
-    let path = Path::parse(path).ok_or(RouteError::NotFound)?;
+    let path = ApiPath::parse(path).ok_or(RouteError::NotFound)?;
     let path = path.try_map(|raw| {
         let decoded = percent_decode(raw).map_err(RouteError::BadId)?;
         check_id(&decoded).map_err(RouteError::BadId)?;
@@ -140,28 +140,28 @@ pub(crate) fn route(method: &Method, path: &str) -> Result<Route, RouteError> {
         }
     };
     match path {
-        Path::Catalog => {
+        ApiPath::Catalog => {
             allow("GET", *method == Method::GET)?;
             Ok(Route::Catalog)
         }
-        Path::Instance(i) => match *method {
+        ApiPath::Instance(i) => match *method {
             Method::PUT => Ok(Route::Provision(i)),
             Method::PATCH => Ok(Route::Update(i)),
             Method::GET => Ok(Route::FetchInstance(i)),
             Method::DELETE => Ok(Route::Deprovision(i)),
             _ => Err(RouteError::MethodNotAllowed("GET, PUT, PATCH, DELETE")),
         },
-        Path::InstanceLastOperation(i) => {
+        ApiPath::InstanceLastOperation(i) => {
             allow("GET", *method == Method::GET)?;
             Ok(Route::InstanceLastOperation(i))
         }
-        Path::Binding(i, b) => match *method {
+        ApiPath::Binding(i, b) => match *method {
             Method::PUT => Ok(Route::Bind(i, b)),
             Method::GET => Ok(Route::FetchBinding(i, b)),
             Method::DELETE => Ok(Route::Unbind(i, b)),
             _ => Err(RouteError::MethodNotAllowed("GET, PUT, DELETE")),
         },
-        Path::BindingLastOperation(i, b) => {
+        ApiPath::BindingLastOperation(i, b) => {
             allow("GET", *method == Method::GET)?;
             Ok(Route::BindingLastOperation(i, b))
         }

@@ -1,24 +1,24 @@
 //! The request paths of the API, in one place: platforms build them, brokers match them.
 //!
-//! A [`Path`] holds its ids; [`Path::segments`] gives the segments to append to a base URL
+//! An [`ApiPath`] holds its ids; [`ApiPath::segments`] gives the segments to append to a base URL
 //! (ids unencoded: a URL builder such as `url::Url::path_segments_mut` percent-encodes them),
-//! and [`Path::parse`] matches a request path, giving the ids still percent-encoded as they
+//! and [`ApiPath::parse`] matches a request path, giving the ids still percent-encoded as they
 //! came, for the broker to decode and check.
 //!
 //! ```
-//! use osb_types::path::Path;
-//! let p = Path::Binding("inst 1", "bind-1");
+//! use osb_types::path::ApiPath;
+//! let p = ApiPath::Binding("inst 1", "bind-1");
 //! assert_eq!(p.segments(), ["v2", "service_instances", "inst 1", "service_bindings", "bind-1"]);
-//! assert_eq!(Path::parse("/v2/service_instances/inst%201/service_bindings/bind-1"),
-//!            Some(Path::Binding("inst%201", "bind-1")));
-//! assert_eq!(Path::parse("/v2/service_instances/i/last_operation"),
-//!            Some(Path::InstanceLastOperation("i")));
-//! assert_eq!(Path::parse("/v2/service_instances/"), None); // an empty id matches nothing
+//! assert_eq!(ApiPath::parse("/v2/service_instances/inst%201/service_bindings/bind-1"),
+//!            Some(ApiPath::Binding("inst%201", "bind-1")));
+//! assert_eq!(ApiPath::parse("/v2/service_instances/i/last_operation"),
+//!            Some(ApiPath::InstanceLastOperation("i")));
+//! assert_eq!(ApiPath::parse("/v2/service_instances/"), None); // an empty id matches nothing
 //! ```
 
 /// One endpoint path of the API, with its ids (`Id` is `&str` for building and matching).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Path<Id> {
+pub enum ApiPath<Id> {
     /// `/v2/catalog`.
     Catalog,
     /// `/v2/service_instances/:instance_id`.
@@ -38,7 +38,7 @@ const INSTANCES: &str = "service_instances";
 const BINDINGS: &str = "service_bindings";
 const LAST_OPERATION: &str = "last_operation";
 
-impl<Id: AsRef<str>> Path<Id> {
+impl<Id: AsRef<str>> ApiPath<Id> {
     /// The `last_operation` path of a resource path (itself for a `last_operation` path);
     /// `None` for the catalog.
     #[must_use]
@@ -55,24 +55,24 @@ impl<Id: AsRef<str>> Path<Id> {
     ///
     /// # Errors
     /// The first error `f` returns.
-    pub fn try_map<T, E>(self, mut f: impl FnMut(Id) -> Result<T, E>) -> Result<Path<T>, E> {
+    pub fn try_map<T, E>(self, mut f: impl FnMut(Id) -> Result<T, E>) -> Result<ApiPath<T>, E> {
         Ok(match self {
-            Self::Catalog => Path::Catalog,
-            Self::Instance(i) => Path::Instance(f(i)?),
-            Self::InstanceLastOperation(i) => Path::InstanceLastOperation(f(i)?),
+            Self::Catalog => ApiPath::Catalog,
+            Self::Instance(i) => ApiPath::Instance(f(i)?),
+            Self::InstanceLastOperation(i) => ApiPath::InstanceLastOperation(f(i)?),
             Self::Binding(i, b) => {
                 let i = f(i)?;
-                Path::Binding(i, f(b)?)
+                ApiPath::Binding(i, f(b)?)
             }
             Self::BindingLastOperation(i, b) => {
                 let i = f(i)?;
-                Path::BindingLastOperation(i, f(b)?)
+                ApiPath::BindingLastOperation(i, f(b)?)
             }
         })
     }
 }
 
-impl<'a> Path<&'a str> {
+impl<'a> ApiPath<&'a str> {
     /// The segments of this path, ids as they are (not percent-encoded).
     #[must_use]
     pub fn segments(self) -> Vec<&'a str> {
@@ -108,20 +108,20 @@ impl<'a> Path<&'a str> {
 
 #[cfg(test)]
 mod tests {
-    use super::Path;
+    use super::ApiPath;
 
     #[test]
     fn every_path_parses_back_from_its_segments() {
         let all = [
-            Path::Catalog,
-            Path::Instance("i"),
-            Path::InstanceLastOperation("i"),
-            Path::Binding("i", "b"),
-            Path::BindingLastOperation("i", "b"),
+            ApiPath::Catalog,
+            ApiPath::Instance("i"),
+            ApiPath::InstanceLastOperation("i"),
+            ApiPath::Binding("i", "b"),
+            ApiPath::BindingLastOperation("i", "b"),
         ];
         for p in all {
             let rendered = format!("/{}", p.segments().join("/"));
-            assert_eq!(Path::parse(&rendered), Some(p), "{rendered}");
+            assert_eq!(ApiPath::parse(&rendered), Some(p), "{rendered}");
         }
         for bad in [
             "/v2/catalog/",
@@ -130,12 +130,12 @@ mod tests {
             "/v2/service_instances",
             "/v2/service_instances/i/nope",
         ] {
-            assert_eq!(Path::parse(bad), None, "{bad}");
+            assert_eq!(ApiPath::parse(bad), None, "{bad}");
         }
         assert_eq!(
-            Path::Instance("i").last_operation(),
-            Some(Path::InstanceLastOperation("i"))
+            ApiPath::Instance("i").last_operation(),
+            Some(ApiPath::InstanceLastOperation("i"))
         );
-        assert_eq!(Path::<&str>::Catalog.last_operation(), None);
+        assert_eq!(ApiPath::<&str>::Catalog.last_operation(), None);
     }
 }
