@@ -19,8 +19,8 @@ impl Client {
     }
 }
 
-/// Configures and builds a [`Client`]. Setters never fail; [`build`](Self::build) reports
-/// problems.
+/// Configures and builds a [`Client`]. Setters never fail (except the two that parse PEM);
+/// [`build`](Self::build) reports problems.
 ///
 /// ```
 /// use std::time::Duration;
@@ -193,8 +193,9 @@ impl ClientBuilder {
     ///
     /// # Errors
     /// [`Error::Config`] for a base URL that is not absolute `http(s)`, an API version outside
-    /// 2.11–2.17, a username containing `:`, a credential that cannot be a header value, or a
-    /// failure building the HTTP client.
+    /// 2.11–2.17, a username containing `:`, a credential that cannot be a header value, TLS
+    /// settings together with [`http_client`](Self::http_client), or a failure building the
+    /// HTTP client.
     pub fn build(self) -> Result<Client, Error> {
         crate::version::check_supported(self.api_version)?;
         let mut base = url::Url::parse(self.base_url.trim())

@@ -80,8 +80,17 @@
 //! |---|---|---|
 //! | (rustls) | yes | TLS through `reqwest` with `rustls` |
 //!
-//! Bring your own `reqwest::Client` (native TLS, custom roots, proxies) with
-//! [`ClientBuilder::http_client`].
+//! A private CA and a client certificate (mutual TLS) are builder settings
+//! ([`ClientBuilder::add_root_certificate_pem`], [`ClientBuilder::client_identity_pem`]); bring
+//! your own `reqwest::Client` (native TLS, proxies) with [`ClientBuilder::http_client`].
+//!
+//! ## Request identity and tracing
+//!
+//! Every error that followed a request names the `X-Broker-API-Request-Identity` it carried
+//! ([`Error::request_identity`], also in its text), to find it in the broker's logs. Each
+//! request runs in an `osb_call` tracing span (`method`, `route`, `instance_id`, `binding_id`,
+//! `request_identity`, `attempt`, `status`), polling in `osb_wait` and orphan mitigation in
+//! `osb_orphan_mitigation`.
 //!
 //! [Open Service Broker API]: https://github.com/openservicebrokerapi/servicebroker
 
