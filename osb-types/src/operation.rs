@@ -170,3 +170,28 @@ params_impl!(LastOperationParams {
     plan_id: string,
     operation: string
 });
+
+#[cfg(test)]
+mod tests {
+    use super::OperationKind;
+
+    /// The server's stores keep `OperationKind` in their records: these names are on disk.
+    #[test]
+    fn operation_kind_keeps_the_stored_names() {
+        let names = [
+            (OperationKind::Provision, "provision"),
+            (OperationKind::Update, "update"),
+            (OperationKind::Deprovision, "deprovision"),
+            (OperationKind::Bind, "bind"),
+            (OperationKind::Unbind, "unbind"),
+        ];
+        for (kind, name) in names {
+            assert_eq!(serde_json::to_value(kind).unwrap(), name);
+            assert_eq!(
+                serde_json::from_value::<OperationKind>(name.into()).unwrap(),
+                kind
+            );
+            assert_eq!(kind.as_str(), name);
+        }
+    }
+}
