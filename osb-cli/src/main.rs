@@ -105,7 +105,7 @@ fn kind(e: &osb_client::Error) -> &'static str {
     use osb_client::Error as E;
     match e {
         E::Broker { .. } => "BrokerError",
-        E::Transport(_) => "TransportError",
+        E::Transport { .. } => "TransportError",
         E::Timeout { .. } => "Timeout",
         E::Decode { .. } => "MalformedResponse",
         E::UnexpectedStatus { .. } => "UnexpectedStatus",

@@ -1,104 +1,73 @@
 //! [`BindingApi`]: the Service Binding endpoints.
 
+use std::fmt;
+
 use osb_types::binding::{BindParams, FetchBindingParams, UnbindParams};
 use osb_types::operation::LastOperationParams;
 use osb_types::{
-    BindRequest, BindResponse, BindingId, Context, FetchBindingResponse, InstanceId, PlanId,
+    BindRequest, BindResponse, BindingId, Context, FetchBindingResponse, InstanceId, OperationKind, PlanId,
     RotateBindingRequest, ServiceId, UnbindResponse,
 };
-use reqwest::Method;
 
-use crate::client::{Call, require_non_empty};
-use crate::instance::{
-    Judged, check_parameters, judge_decode, judge_send, judge_status, last_operation_answer, to_json,
+use crate::error::{Error, Result};
+use crate::outcome::{
+    BindOutcome, LastOperation, MitigationOutcome, PendingOperation, Pollable, UnbindOutcome,
 };
-use crate::orphan::{MitigationOutcome, MitigationTarget, OperationKind};
-use crate::outcome::{BindOutcome, LastOperation, PendingOperation, UnbindOutcome};
+use crate::poll::{WaitOptions, WaitOutcome};
+use crate::resource::{BindingKey, Created, Deleted, Kind, Resource};
+use crate::transport::{check_parameters, require_non_empty, to_json};
 use crate::version::Capability;
-use crate::{Client, Error, Result};
 
 /// The endpoints of one Service Binding. Get one with
 /// [`InstanceApi::binding`](crate::InstanceApi::binding).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct BindingApi {
-    pub(crate) client: Client,
-    pub(crate) instance_id: InstanceId,
-    pub(crate) id: BindingId,
-    accepts_incomplete: Option<bool>,
+    pub(crate) res: Resource<BindingKey>,
+}
+
+impl fmt::Debug for BindingApi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BindingApi")
+            .field("client", &self.res.client)
+            .field("instance_id", &self.res.key.instance)
+            .field("id", &self.res.key.binding)
+            .field("accepts_incomplete", &self.res.accepts_incomplete)
+            .finish()
+    }
 }
 
 impl BindingApi {
-    pub(crate) fn new(
-        client: Client,
-        instance_id: InstanceId,
-        id: BindingId,
-        accepts_incomplete: Option<bool>,
-    ) -> Self {
-        Self {
-            client,
-            instance_id,
-            id,
-            accepts_incomplete,
-        }
+    pub(crate) fn new(res: Resource<BindingKey>) -> Self {
+        Self { res }
     }
 
     /// The binding id.
     #[must_use]
     pub fn id(&self) -> &BindingId {
-        &self.id
+        &self.res.key.binding
     }
 
     /// The instance id.
     #[must_use]
     pub fn instance_id(&self) -> &InstanceId {
-        &self.instance_id
+        &self.res.key.instance
     }
 
     /// Overrides the client's `accepts_incomplete` for requests made through this value.
     #[must_use]
     pub fn accepts_incomplete(mut self, yes: bool) -> Self {
-        self.accepts_incomplete = Some(yes);
+        self.res.accepts_incomplete = Some(yes);
         self
     }
 
-    /// `accepts_incomplete=true` is only sent to brokers with asynchronous bindings (≥ 2.14).
-    fn incomplete(&self) -> Option<bool> {
-        let yes = self
-            .accepts_incomplete
-            .unwrap_or(self.client.inner.accepts_incomplete);
-        (yes && Capability::AsyncBindings.supported_by(self.client.api_version())).then_some(true)
-    }
-
-    /// Both ids are non-empty strings.
-    fn check_ids(&self) -> Result<()> {
-        require_non_empty("the instance id", self.instance_id.as_str())?;
-        require_non_empty("the binding id", self.id.as_str())
-    }
-
-    fn path(&self) -> [&str; 5] {
-        [
-            "v2",
-            "service_instances",
-            self.instance_id.as_str(),
-            "service_bindings",
-            self.id.as_str(),
-        ]
-    }
-
-    fn target(&self) -> MitigationTarget {
-        MitigationTarget::Binding {
-            instance: self.instance_id.clone(),
-            binding: self.id.clone(),
-        }
-    }
-
-    /// `PUT .../service_bindings/:id` with the configured `accepts_incomplete`.
+    /// `PUT .../service_bindings/:id` with the configured `accepts_incomplete` (sent only to
+    /// brokers with asynchronous bindings, 2.14 and later).
     ///
     /// # Errors
     /// See [`bind_with`](Self::bind_with).
     pub async fn bind(&self, request: &BindRequest) -> Result<BindOutcome> {
         let params = BindParams {
-            accepts_incomplete: self.incomplete(),
+            accepts_incomplete: self.res.incomplete(),
         };
         self.bind_with(request, &params).await
     }
@@ -109,26 +78,16 @@ impl BindingApi {
     /// Any 4xx/5xx, another status, a malformed 201/202, a timeout; when the orphan-mitigation
     /// table says so, an unbind is sent first and reported in the error.
     pub async fn bind_with(&self, request: &BindRequest, params: &BindParams) -> Result<BindOutcome> {
-        self.check_ids()?;
+        self.res.key.check_ids()?;
         require_non_empty("service_id", request.service_id.as_str())?;
         require_non_empty("plan_id", request.plan_id.as_str())?;
         if request.context.is_some() {
-            self.client.require(Capability::BindingContext)?;
+            self.res.client.require(Capability::BindingContext)?;
         }
         check_parameters(request.check_parameters())?;
-        let ids = (request.service_id.clone(), request.plan_id.clone());
+        let ids = (&request.service_id, &request.plan_id);
         let platform = request.context.as_ref().and_then(Context::platform);
-        let judged = self
-            .put(to_json(request)?, params, Some(ids.clone()), platform)
-            .await;
-        self.client
-            .finish(
-                OperationKind::Bind,
-                judged,
-                self.target(),
-                Some((ids.0.as_str(), ids.1.as_str())),
-            )
-            .await
+        self.put(to_json(request)?, params, Some(ids), platform).await
     }
 
     /// Rotates a binding: `PUT .../service_bindings/:id` with `predecessor_binding_id` (2.17).
@@ -154,72 +113,54 @@ impl BindingApi {
         service_id: impl Into<ServiceId>,
         plan_id: impl Into<PlanId>,
     ) -> Result<BindOutcome> {
-        self.rotate_inner(request, Some((service_id.into(), plan_id.into())))
-            .await
+        let (s, p) = (service_id.into(), plan_id.into());
+        self.rotate_inner(request, Some((&s, &p))).await
     }
 
     async fn rotate_inner(
         &self,
         request: &RotateBindingRequest,
-        ids: Option<(ServiceId, PlanId)>,
+        ids: Option<(&ServiceId, &PlanId)>,
     ) -> Result<BindOutcome> {
-        self.check_ids()?;
-        self.client.require(Capability::BindingRotation)?;
+        self.res.key.check_ids()?;
+        self.res.client.require(Capability::BindingRotation)?;
         // B60: the predecessor is another (non-expired) binding; the new one has a new id.
         require_non_empty("predecessor_binding_id", request.predecessor_binding_id.as_str())?;
-        if request.predecessor_binding_id == self.id {
+        if request.predecessor_binding_id == *self.id() {
             return Err(Error::InvalidRequest(format!(
                 "a rotation needs a new binding id; {} is the predecessor itself",
-                self.id
+                self.id()
             )));
         }
         let params = BindParams {
-            accepts_incomplete: self.incomplete(),
+            accepts_incomplete: self.res.incomplete(),
         };
-        let judged = self.put(to_json(request)?, &params, ids.clone(), None).await;
-        let ids_ref = ids.as_ref().map(|(s, p)| (s.as_str(), p.as_str()));
-        self.client
-            .finish(OperationKind::Bind, judged, self.target(), ids_ref)
-            .await
+        self.put(to_json(request)?, &params, ids, None).await
     }
 
+    /// The `PUT` of a bind or rotation; `ids` are the pending operation's hints and what
+    /// orphan mitigation unbinds with.
     async fn put(
         &self,
         body: Vec<u8>,
         params: &BindParams,
-        ids: Option<(ServiceId, PlanId)>,
+        ids: Option<(&ServiceId, &PlanId)>,
         context_platform: Option<&str>,
-    ) -> Judged<BindOutcome> {
-        let res = self
-            .client
-            .execute(Call {
-                method: Method::PUT,
-                path: &self.path(),
-                query: params.to_query(),
-                body: Some(body),
-                user_action: true,
+    ) -> Result<BindOutcome> {
+        let mitigation_ids = ids.map(|(s, p)| (s.as_str(), p.as_str()));
+        self.res
+            .create(
+                body,
+                params.to_query(),
                 context_platform,
-            })
-            .await;
-        match res {
-            Err(e) => Err(judge_send(e)),
-            Ok(raw) => match raw.status {
-                200 => judge_decode(&raw).map(BindOutcome::AlreadyExists),
-                201 => judge_decode(&raw).map(BindOutcome::Created),
-                202 => judge_decode::<BindResponse>(&raw).map(|r| {
-                    let mut pending = PendingOperation::new(OperationKind::Bind, r.operation.clone());
-                    if let Some((s, p)) = ids {
-                        pending = pending.with_ids(s, p);
-                    }
-                    BindOutcome::Accepted {
-                        operation: r.operation.clone(),
-                        response: r,
-                        pending,
-                    }
-                }),
-                _ => Err(judge_status(raw)),
-            },
-        }
+                mitigation_ids,
+                |answer| match answer {
+                    Created::Existing(r) => BindOutcome::AlreadyExists(r),
+                    Created::New(r) => BindOutcome::Created(r),
+                    Created::Accepted(r) => accepted_bind(r, ids),
+                },
+            )
+            .await
     }
 
     /// `DELETE .../service_bindings/:id?service_id=..&plan_id=..`.
@@ -234,47 +175,23 @@ impl BindingApi {
         service_id: impl Into<ServiceId>,
         plan_id: impl Into<PlanId>,
     ) -> Result<UnbindOutcome> {
-        let service_id = service_id.into();
-        let plan_id = plan_id.into();
-        self.check_ids()?;
-        require_non_empty("service_id", service_id.as_str())?;
-        require_non_empty("plan_id", plan_id.as_str())?;
-        let params = UnbindParams {
+        let (service_id, plan_id) = (service_id.into(), plan_id.into());
+        let query = UnbindParams {
             service_id: Some(service_id.clone()),
             plan_id: Some(plan_id.clone()),
-            accepts_incomplete: self.incomplete(),
-        };
-        let res = self
-            .client
-            .execute(Call {
-                method: Method::DELETE,
-                path: &self.path(),
-                query: params.to_query(),
-                body: None,
-                user_action: true,
-                context_platform: None,
-            })
-            .await;
-        let judged: Judged<UnbindOutcome> = match res {
-            Err(e) => Err(judge_send(e)),
-            Ok(raw) => match raw.status {
-                200 => judge_decode(&raw).map(UnbindOutcome::Unbound),
-                202 => judge_decode::<UnbindResponse>(&raw).map(|r| UnbindOutcome::Accepted {
-                    operation: r.operation.clone(),
-                    pending: PendingOperation::new(OperationKind::Unbind, r.operation)
+            accepts_incomplete: self.res.incomplete(),
+        }
+        .to_query();
+        self.res
+            .delete(&service_id, &plan_id, query, |answer| match answer {
+                Deleted::Done(r) => UnbindOutcome::Unbound(r),
+                Deleted::Accepted(UnbindResponse { operation, .. }) => UnbindOutcome::Accepted {
+                    pending: PendingOperation::new(OperationKind::Unbind, operation.clone())
                         .with_ids(service_id.clone(), plan_id.clone()),
-                }),
-                410 => Ok(UnbindOutcome::AlreadyGone),
-                _ => Err(judge_status(raw)),
-            },
-        };
-        self.client
-            .finish(
-                OperationKind::Unbind,
-                judged,
-                self.target(),
-                Some((service_id.as_str(), plan_id.as_str())),
-            )
+                    operation,
+                },
+                Deleted::Gone => UnbindOutcome::AlreadyGone,
+            })
             .await
     }
 
@@ -286,8 +203,7 @@ impl BindingApi {
         service_id: impl Into<ServiceId>,
         plan_id: impl Into<PlanId>,
     ) -> MitigationOutcome {
-        let (s, p) = (service_id.into(), plan_id.into());
-        self.client.mitigate(self.target(), s.as_str(), p.as_str()).await
+        self.res.orphan_mitigate(service_id.into(), plan_id.into()).await
     }
 
     /// `GET .../service_bindings/:id`; a `404` is an error.
@@ -315,23 +231,7 @@ impl BindingApi {
     /// # Errors
     /// As [`get`](Self::get).
     pub async fn get_with(&self, params: &FetchBindingParams) -> Result<FetchBindingResponse> {
-        self.check_ids()?;
-        self.client.require(Capability::FetchBinding)?;
-        let raw = self
-            .client
-            .execute(Call {
-                method: Method::GET,
-                path: &self.path(),
-                query: params.to_query(),
-                body: None,
-                user_action: true,
-                context_platform: None,
-            })
-            .await?;
-        if raw.status != 200 {
-            return Err(raw.into_error());
-        }
-        raw.decode().map_err(|e| raw.decode_error(e))
+        self.res.get_with(params.to_query()).await
     }
 
     /// `GET .../service_bindings/:id/last_operation` (2.14).
@@ -340,20 +240,37 @@ impl BindingApi {
     /// [`Error::Unsupported`](crate::Error::Unsupported) before 2.14; any status other than
     /// 200 and 410.
     pub async fn last_operation(&self, params: &LastOperationParams) -> Result<LastOperation> {
-        self.check_ids()?;
-        self.client.require(Capability::BindingLastOperation)?;
-        let [a, b, c, d, e] = self.path();
-        let raw = self
-            .client
-            .execute(Call {
-                method: Method::GET,
-                path: &[a, b, c, d, e, "last_operation"],
-                query: params.to_query(),
-                body: None,
-                user_action: true,
-                context_platform: None,
-            })
-            .await?;
-        last_operation_answer(raw)
+        self.res.last_operation(params).await
+    }
+
+    /// Polls this binding's `last_operation` with default [`WaitOptions`] until `op` ends.
+    ///
+    /// # Errors
+    /// See [`wait_with`](Self::wait_with).
+    pub async fn wait(&self, op: &impl Pollable) -> Result<WaitOutcome> {
+        self.wait_with(op, &WaitOptions::default()).await
+    }
+
+    /// Polls this binding's `last_operation` until `op` ends; after a bind succeeds, `get` the
+    /// binding for its credentials.
+    ///
+    /// # Errors
+    /// As [`InstanceApi::wait_with`](crate::InstanceApi::wait_with), with unbind as orphan
+    /// mitigation.
+    pub async fn wait_with(&self, op: &impl Pollable, opts: &WaitOptions) -> Result<WaitOutcome> {
+        self.res.wait_with(op, opts).await
+    }
+}
+
+/// The outcome of a `202` to a bind or rotation: what to poll, with the ids when known.
+fn accepted_bind(r: BindResponse, ids: Option<(&ServiceId, &PlanId)>) -> BindOutcome {
+    let mut pending = PendingOperation::new(OperationKind::Bind, r.operation.clone());
+    if let Some((s, p)) = ids {
+        pending = pending.with_ids(s.clone(), p.clone());
+    }
+    BindOutcome::Accepted {
+        operation: r.operation.clone(),
+        response: r,
+        pending,
     }
 }

@@ -6,17 +6,21 @@ use std::time::Duration;
 
 use osb_types::{ApiVersion, OriginatingIdentity};
 
-use crate::Error;
-use crate::client::{Auth, Client, Inner};
+use crate::catalog_cache::CatalogCache;
+use crate::client::{Client, Inner};
+use crate::error::Error;
 use crate::orphan::OrphanMitigation;
+use crate::transport::{Auth, IdentityProvider, RequestIdGenerator, Transport};
 
-/// Produces the originating identity of the current request (or `None` to omit the header).
-pub type IdentityProvider = Arc<dyn Fn() -> Option<OriginatingIdentity> + Send + Sync>;
-/// Produces the value of `X-Broker-API-Request-Identity` for each request.
-pub type RequestIdGenerator = Arc<dyn Fn() -> String + Send + Sync>;
+impl Client {
+    /// Starts configuring a client for the broker at `base_url` (a path prefix is kept).
+    pub fn builder(base_url: impl Into<String>) -> ClientBuilder {
+        ClientBuilder::new(base_url)
+    }
+}
 
-/// Configures and builds a [`Client`]. Setters never fail; [`build`](Self::build) reports
-/// problems.
+/// Configures and builds a [`Client`]. Setters never fail (except the two that parse PEM);
+/// [`build`](Self::build) reports problems.
 ///
 /// ```
 /// use std::time::Duration;
@@ -303,13 +307,16 @@ impl ClientBuilder {
         };
         Ok(Client {
             inner: Arc::new(Inner {
-                base,
-                auth: self.auth,
-                api_version: self.api_version,
-                http,
-                per_request_timeout,
-                originating_identity: self.originating_identity,
-                request_identity: self.request_identity,
+                transport: Transport {
+                    base,
+                    auth: self.auth,
+                    api_version: self.api_version,
+                    http,
+                    per_request_timeout,
+                    originating_identity: self.originating_identity,
+                    request_identity: self.request_identity,
+                },
+                catalog_cache: CatalogCache::default(),
                 accepts_incomplete: self.accepts_incomplete,
                 orphan_mitigation: self.orphan_mitigation,
             }),

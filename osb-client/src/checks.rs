@@ -25,9 +25,10 @@
 
 use osb_types::{ApiVersion, Catalog, ProvisionRequest, ServiceOffering, ServicePlan, UpdateRequest};
 
+use crate::client::Client;
+use crate::error::{Error, Result};
 use crate::instance::is_context_only;
 use crate::version::Capability;
-use crate::{Client, Error, Result};
 
 fn refuse(message: String) -> Error {
     Error::InvalidRequest(message)

@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use osb_types::{ApiVersion, ErrorCode, ErrorResponse, LastOperationResponse};
+use osb_types::{ApiVersion, ErrorCode, ErrorResponse, LastOperationResponse, RequestIdentity};
 
-use crate::orphan::MitigationOutcome;
+use crate::outcome::MitigationOutcome;
 
 /// A `Result` whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -17,7 +17,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// The broker answered with a 4xx or 5xx status.
-    #[error("broker answered {status}: {}{}", describe(body.as_deref(), snippet), om_suffix(orphan_mitigation.as_deref()))]
+    #[error("broker answered {status}: {}{}{}", describe(body.as_deref(), snippet), rid(request_identity.as_ref()), om_suffix(orphan_mitigation.as_deref()))]
     Broker {
         /// The HTTP status.
         status: u16,
@@ -29,18 +29,28 @@ pub enum Error {
         retry_after: Option<Duration>,
         /// The orphan mitigation performed because of this answer.
         orphan_mitigation: Option<Box<MitigationOutcome>>,
+        /// The `X-Broker-API-Request-Identity` of the request (from 2.15).
+        request_identity: Option<RequestIdentity>,
     },
     /// The request could not be sent or the answer not read (connection refused, TLS, ...).
-    #[error("transport error: {0}")]
-    Transport(#[source] reqwest::Error),
+    #[error("transport error: {source}{}", rid(request_identity.as_ref()))]
+    Transport {
+        /// What `reqwest` reported.
+        #[source]
+        source: reqwest::Error,
+        /// The `X-Broker-API-Request-Identity` of the request (from 2.15).
+        request_identity: Option<RequestIdentity>,
+    },
     /// No answer before the configured timeout.
-    #[error("the broker did not answer before the timeout{}", om_suffix(orphan_mitigation.as_deref()))]
+    #[error("the broker did not answer before the timeout{}{}", rid(request_identity.as_ref()), om_suffix(orphan_mitigation.as_deref()))]
     Timeout {
         /// The orphan mitigation performed because of the timeout (provision and bind only).
         orphan_mitigation: Option<Box<MitigationOutcome>>,
+        /// The `X-Broker-API-Request-Identity` of the request (from 2.15).
+        request_identity: Option<RequestIdentity>,
     },
     /// A success status whose body is not what the specification requires ("malformed").
-    #[error("malformed {status} response body: {source}{}", om_suffix(orphan_mitigation.as_deref()))]
+    #[error("malformed {status} response body: {source}{}{}", rid(request_identity.as_ref()), om_suffix(orphan_mitigation.as_deref()))]
     Decode {
         /// The HTTP status.
         status: u16,
@@ -51,9 +61,11 @@ pub enum Error {
         snippet: String,
         /// The orphan mitigation performed because of this answer.
         orphan_mitigation: Option<Box<MitigationOutcome>>,
+        /// The `X-Broker-API-Request-Identity` of the request (from 2.15).
+        request_identity: Option<RequestIdentity>,
     },
     /// A status the specification does not define for this endpoint (e.g. 204 or a redirect).
-    #[error("unexpected status {status}{}", om_suffix(orphan_mitigation.as_deref()))]
+    #[error("unexpected status {status}{}{}", rid(request_identity.as_ref()), om_suffix(orphan_mitigation.as_deref()))]
     UnexpectedStatus {
         /// The HTTP status.
         status: u16,
@@ -61,6 +73,8 @@ pub enum Error {
         snippet: String,
         /// The orphan mitigation performed because of this answer.
         orphan_mitigation: Option<Box<MitigationOutcome>>,
+        /// The `X-Broker-API-Request-Identity` of the request (from 2.15).
+        request_identity: Option<RequestIdentity>,
     },
     /// Invalid client configuration (bad base URL, header value, ...), reported by `build()`.
     #[error("invalid client configuration: {0}")]
@@ -80,19 +94,40 @@ pub enum Error {
         version: ApiVersion,
     },
     /// The maximum polling duration was reached: the operation is considered failed.
-    #[error("maximum polling duration reached; the operation is considered failed{}", om_suffix(orphan_mitigation.as_deref()))]
+    #[error("maximum polling duration reached; the operation is considered failed{}{}", rid(request_identity.as_ref()), om_suffix(orphan_mitigation.as_deref()))]
     PollingTimedOut {
         /// The orphan mitigation performed because of it.
         orphan_mitigation: Option<Box<MitigationOutcome>>,
+        /// The `X-Broker-API-Request-Identity` of the request (from 2.15).
+        request_identity: Option<RequestIdentity>,
     },
     /// `last_operation` reported `"state": "failed"`.
-    #[error("operation failed: {}{}", response.description.as_deref().unwrap_or("no description"), om_suffix(orphan_mitigation.as_deref()))]
+    #[error("operation failed: {}{}{}", response.description.as_deref().unwrap_or("no description"), rid(request_identity.as_ref()), om_suffix(orphan_mitigation.as_deref()))]
     OperationFailed {
         /// The final `last_operation` body.
         response: LastOperationResponse,
         /// The orphan mitigation performed because of it.
         orphan_mitigation: Option<Box<MitigationOutcome>>,
+        /// The `X-Broker-API-Request-Identity` of the request (from 2.15).
+        request_identity: Option<RequestIdentity>,
     },
+}
+
+/// `$on` with `$field` (`orphan_mitigation` or `request_identity`) bound in the variants that
+/// follow a request to a broker and can call for orphan mitigation, else `$otherwise`: the
+/// one list of those variants.
+macro_rules! with_answer_field {
+    ($error:expr, $field:ident => $on:expr, $otherwise:expr) => {
+        match $error {
+            Error::Broker { $field, .. }
+            | Error::Timeout { $field, .. }
+            | Error::Decode { $field, .. }
+            | Error::UnexpectedStatus { $field, .. }
+            | Error::PollingTimedOut { $field, .. }
+            | Error::OperationFailed { $field, .. } => $on,
+            _ => $otherwise,
+        }
+    };
 }
 
 fn describe(body: Option<&ErrorResponse>, snippet: &str) -> String {
@@ -101,6 +136,13 @@ fn describe(body: Option<&ErrorResponse>, snippet: &str) -> String {
         _ if snippet.is_empty() => "(empty body)".to_owned(),
         _ => snippet.to_owned(),
     }
+}
+
+/// ` (request identity <id>)`, so a failure can be found in the broker's logs.
+fn rid(identity: Option<&RequestIdentity>) -> String {
+    identity
+        .map(|i| format!(" (request identity {i})"))
+        .unwrap_or_default()
 }
 
 fn om_suffix(om: Option<&MitigationOutcome>) -> String {
@@ -115,7 +157,7 @@ impl Error {
             Self::Broker { status, .. }
             | Self::Decode { status, .. }
             | Self::UnexpectedStatus { status, .. } => Some(*status),
-            Self::Transport(e) => e.status().map(|s| s.as_u16()),
+            Self::Transport { source, .. } => source.status().map(|s| s.as_u16()),
             _ => None,
         }
     }
@@ -155,22 +197,24 @@ impl Error {
     /// attempts, skipped, or not performed because the policy is disabled.
     #[must_use]
     pub fn orphan_mitigation(&self) -> Option<&MitigationOutcome> {
+        with_answer_field!(self, orphan_mitigation => orphan_mitigation.as_deref(), None)
+    }
+
+    /// Attaches the mitigation this error called for (to the variants that can carry one).
+    pub(crate) fn with_mitigation(mut self, om: MitigationOutcome) -> Self {
+        with_answer_field!(&mut self, orphan_mitigation => *orphan_mitigation = Some(Box::new(om)), ());
+        self
+    }
+
+    /// The `X-Broker-API-Request-Identity` the client sent with the request that failed (the
+    /// last `last_operation` poll for [`Error::OperationFailed`] and [`Error::PollingTimedOut`]),
+    /// to find it in the broker's logs; `None` for errors raised before sending and for API
+    /// versions before 2.15, which have no request identity. Also shown by `Display`.
+    #[must_use]
+    pub fn request_identity(&self) -> Option<&RequestIdentity> {
         match self {
-            Self::Broker {
-                orphan_mitigation, ..
-            }
-            | Self::Timeout { orphan_mitigation }
-            | Self::Decode {
-                orphan_mitigation, ..
-            }
-            | Self::UnexpectedStatus {
-                orphan_mitigation, ..
-            }
-            | Self::PollingTimedOut { orphan_mitigation }
-            | Self::OperationFailed {
-                orphan_mitigation, ..
-            } => orphan_mitigation.as_deref(),
-            _ => None,
+            Self::Transport { request_identity, .. } => request_identity.as_ref(),
+            other => with_answer_field!(other, request_identity => request_identity.as_ref(), None),
         }
     }
 

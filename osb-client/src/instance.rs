@@ -1,161 +1,86 @@
 //! [`InstanceApi`]: the Service Instance endpoints.
 
 use std::borrow::Cow;
+use std::fmt;
 
 use osb_types::instance::{DeprovisionParams, FetchInstanceParams, ProvisionParams, UpdateParams};
 use osb_types::operation::LastOperationParams;
 use osb_types::{
-    BindingId, Context, DeprovisionResponse, FetchInstanceResponse, InstanceId, PlanId, ProvisionRequest,
-    ProvisionResponse, ServiceId, UpdateRequest, UpdateResponse,
+    BindingId, Context, DeprovisionResponse, FetchInstanceResponse, InstanceId, OperationKind, PlanId,
+    ProvisionRequest, ProvisionResponse, ServiceId, UpdateRequest, UpdateResponse,
 };
 use reqwest::Method;
-use serde::Serialize;
 
-use crate::client::{Call, Raw, require_non_empty};
-use crate::orphan::{MitigationOutcome, MitigationResult, MitigationTarget, OperationKind, Trigger, table};
-use crate::outcome::{DeprovisionOutcome, LastOperation, PendingOperation, ProvisionOutcome, UpdateOutcome};
+use crate::binding::BindingApi;
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::outcome::{
+    DeprovisionOutcome, LastOperation, MitigationOutcome, PendingOperation, Pollable, ProvisionOutcome,
+    UpdateOutcome,
+};
+use crate::poll::{WaitOptions, WaitOutcome};
+use crate::resource::{BindingKey, Created, Deleted, InstanceKey, Kind, Resource};
+use crate::transport::{check_parameters, require_non_empty, to_json};
 use crate::version::Capability;
-use crate::{BindingApi, Client, Error, Result};
-
-/// The endpoints of one Service Instance. Get one with [`Client::instance`].
-#[derive(Debug, Clone)]
-pub struct InstanceApi {
-    pub(crate) client: Client,
-    pub(crate) id: InstanceId,
-    pub(crate) accepts_incomplete: Option<bool>,
-}
-
-/// An error together with the table row it may trigger.
-pub(crate) type Judged<T> = std::result::Result<T, (Error, Option<Trigger>)>;
-
-pub(crate) fn judge_send(e: Error) -> (Error, Option<Trigger>) {
-    let t = matches!(e, Error::Timeout { .. }).then_some(Trigger::Timeout);
-    (e, t)
-}
-
-pub(crate) fn judge_status(raw: Raw) -> (Error, Option<Trigger>) {
-    let s = raw.status;
-    (raw.into_error(), Some(Trigger::Status(s)))
-}
-
-pub(crate) fn judge_decode<T: serde::de::DeserializeOwned>(raw: &Raw) -> Judged<T> {
-    raw.decode()
-        .map_err(|e| (raw.decode_error(e), Some(Trigger::Malformed(raw.status))))
-}
-
-/// Refuses a request whose `with_parameters` was given something other than a JSON object.
-pub(crate) fn check_parameters(
-    checked: std::result::Result<(), osb_types::instance::ParametersError>,
-) -> Result<()> {
-    checked.map_err(|e| Error::InvalidRequest(e.to_string()))
-}
-
-pub(crate) fn to_json<T: Serialize>(body: &T) -> Result<Vec<u8>> {
-    serde_json::to_vec(body).map_err(|e| Error::Config(format!("cannot serialize the request body: {e}")))
-}
 
 impl Client {
-    /// Applies the orphan-mitigation table and policy to a judged answer.
-    pub(crate) async fn finish<T>(
-        &self,
-        kind: OperationKind,
-        judged: Judged<T>,
-        target: MitigationTarget,
-        ids: Option<(&str, &str)>,
-    ) -> Result<T> {
-        match judged {
-            Ok(v) => Ok(v),
-            Err((e, Some(trigger))) if table(kind, trigger) => {
-                let om = if self.inner.orphan_mitigation.enabled {
-                    self.mitigate_with(target, ids).await
-                } else {
-                    tracing::warn!(?target, "orphan mitigation needed; the policy is disabled");
-                    MitigationOutcome {
-                        target,
-                        result: MitigationResult::Disabled,
-                        attempts: 0,
-                    }
-                };
-                Err(e.with_mitigation(om))
-            }
-            Err((e, _)) => Err(e),
+    /// The Service Instance `id`: provision, update, deprovision, fetch, poll and its bindings.
+    pub fn instance(&self, id: impl Into<InstanceId>) -> InstanceApi {
+        InstanceApi {
+            res: Resource::new(self.clone(), InstanceKey(id.into()), None),
         }
     }
+}
 
-    pub(crate) async fn mitigate_with(
-        &self,
-        target: MitigationTarget,
-        ids: Option<(&str, &str)>,
-    ) -> MitigationOutcome {
-        match ids {
-            Some((s, p)) => self.mitigate(target, s, p).await,
-            None => MitigationOutcome {
-                target,
-                result: MitigationResult::Skipped {
-                    reason: "the service_id and plan_id needed for the DELETE are unknown",
-                },
-                attempts: 0,
-            },
-        }
+/// The endpoints of one Service Instance. Get one with [`Client::instance`].
+#[derive(Clone)]
+pub struct InstanceApi {
+    res: Resource<InstanceKey>,
+}
+
+impl fmt::Debug for InstanceApi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InstanceApi")
+            .field("client", &self.res.client)
+            .field("id", &self.res.key.0)
+            .field("accepts_incomplete", &self.res.accepts_incomplete)
+            .finish()
     }
 }
 
 impl InstanceApi {
-    fn target(&self) -> MitigationTarget {
-        MitigationTarget::Instance(self.id.clone())
-    }
-
-    pub(crate) fn new(client: Client, id: InstanceId) -> Self {
-        Self {
-            client,
-            id,
-            accepts_incomplete: None,
-        }
-    }
-
     /// The instance id.
     #[must_use]
     pub fn id(&self) -> &InstanceId {
-        &self.id
+        &self.res.key.0
     }
 
     /// Overrides the client's `accepts_incomplete` for requests made through this value.
     #[must_use]
     pub fn accepts_incomplete(mut self, yes: bool) -> Self {
-        self.accepts_incomplete = Some(yes);
+        self.res.accepts_incomplete = Some(yes);
         self
     }
 
     /// The binding `id` of this instance.
     pub fn binding(&self, id: impl Into<BindingId>) -> BindingApi {
-        BindingApi::new(
-            self.client.clone(),
-            self.id.clone(),
-            id.into(),
-            self.accepts_incomplete,
-        )
-    }
-
-    fn incomplete(&self) -> bool {
-        self.accepts_incomplete
-            .unwrap_or(self.client.inner.accepts_incomplete)
-    }
-
-    /// The instance id is a non-empty string.
-    fn check_id(&self) -> Result<()> {
-        require_non_empty("the instance id", self.id.as_str())
-    }
-
-    fn path(&self) -> [&str; 3] {
-        ["v2", "service_instances", self.id.as_str()]
+        let key = BindingKey {
+            instance: self.res.key.0.clone(),
+            binding: id.into(),
+        };
+        BindingApi::new(Resource::new(
+            self.res.client.clone(),
+            key,
+            self.res.accepts_incomplete,
+        ))
     }
 
     fn check_body(&self, context: bool, maintenance_info: bool) -> Result<()> {
         if context {
-            self.client.require(Capability::InstanceContext)?;
+            self.res.client.require(Capability::InstanceContext)?;
         }
         if maintenance_info {
-            self.client.require(Capability::MaintenanceInfo)?;
+            self.res.client.require(Capability::MaintenanceInfo)?;
         }
         Ok(())
     }
@@ -166,7 +91,7 @@ impl InstanceApi {
     /// See [`provision_with`](Self::provision_with).
     pub async fn provision(&self, request: &ProvisionRequest) -> Result<ProvisionOutcome> {
         let params = ProvisionParams {
-            accepts_incomplete: self.incomplete().then_some(true),
+            accepts_incomplete: self.res.incomplete(),
         };
         self.provision_with(request, &params).await
     }
@@ -182,50 +107,25 @@ impl InstanceApi {
         request: &ProvisionRequest,
         params: &ProvisionParams,
     ) -> Result<ProvisionOutcome> {
-        self.check_id()?;
+        self.res.key.check_ids()?;
         require_non_empty("service_id", request.service_id.as_str())?;
         require_non_empty("plan_id", request.plan_id.as_str())?;
         self.check_body(request.context.is_some(), request.maintenance_info.is_some())?;
         check_parameters(request.check_parameters())?;
         let request = &with_deprecated_guids(request)?;
-        let res = self
-            .client
-            .execute(Call {
-                method: Method::PUT,
-                path: &self.path(),
-                query: params.to_query(),
-                body: Some(to_json(request)?),
-                user_action: true,
-                context_platform: request.context.as_ref().and_then(Context::platform),
-            })
-            .await;
-        let pending = || {
-            PendingOperation::new(OperationKind::Provision, None)
-                .with_ids(request.service_id.clone(), request.plan_id.clone())
-        };
-        let judged: Judged<ProvisionOutcome> = match res {
-            Err(e) => Err(judge_send(e)),
-            Ok(raw) => match raw.status {
-                200 => judge_decode(&raw).map(ProvisionOutcome::AlreadyExists),
-                201 => judge_decode(&raw).map(ProvisionOutcome::Created),
-                202 => judge_decode::<ProvisionResponse>(&raw).map(|r| ProvisionOutcome::Accepted {
-                    operation: r.operation.clone(),
-                    dashboard_url: r.dashboard_url.clone(),
-                    pending: PendingOperation {
-                        operation: r.operation.clone(),
-                        ..pending()
-                    },
-                    response: r,
-                }),
-                _ => Err(judge_status(raw)),
-            },
-        };
-        self.client
-            .finish(
-                OperationKind::Provision,
-                judged,
-                self.target(),
-                Some((request.service_id.as_str(), request.plan_id.as_str())),
+        let ids = (request.service_id.as_str(), request.plan_id.as_str());
+        let platform = request.context.as_ref().and_then(Context::platform);
+        self.res
+            .create(
+                to_json(request)?,
+                params.to_query(),
+                platform,
+                Some(ids),
+                |answer| match answer {
+                    Created::Existing(r) => ProvisionOutcome::AlreadyExists(r),
+                    Created::New(r) => ProvisionOutcome::Created(r),
+                    Created::Accepted(r) => accepted_provision(r, request),
+                },
             )
             .await
     }
@@ -236,7 +136,7 @@ impl InstanceApi {
     /// See [`update_with`](Self::update_with).
     pub async fn update(&self, request: &UpdateRequest) -> Result<UpdateOutcome> {
         let params = UpdateParams {
-            accepts_incomplete: self.incomplete().then_some(true),
+            accepts_incomplete: self.res.incomplete(),
         };
         self.update_with(request, &params).await
     }
@@ -246,7 +146,7 @@ impl InstanceApi {
     /// # Errors
     /// Any status other than 200/202, a malformed body, a transport failure or timeout.
     pub async fn update_with(&self, request: &UpdateRequest, params: &UpdateParams) -> Result<UpdateOutcome> {
-        self.check_id()?;
+        self.res.key.check_ids()?;
         require_non_empty("service_id", request.service_id.as_str())?;
         let prev_mi = request
             .previous_values
@@ -257,27 +157,24 @@ impl InstanceApi {
             request.maintenance_info.is_some() || prev_mi,
         )?;
         if is_context_only(request) {
-            self.client.require(Capability::ContextOnlyUpdate)?;
+            self.res.client.require(Capability::ContextOnlyUpdate)?;
         }
         check_parameters(request.check_parameters())?;
+        let platform = request.context.as_ref().and_then(Context::platform);
         let raw = self
-            .client
-            .execute(Call {
-                method: Method::PATCH,
-                path: &self.path(),
-                query: params.to_query(),
-                body: Some(to_json(request)?),
-                user_action: true,
-                context_platform: request.context.as_ref().and_then(Context::platform),
-            })
+            .res
+            .send(
+                Method::PATCH,
+                self.res.key.path(),
+                params.to_query(),
+                Some(to_json(request)?),
+                platform,
+            )
             .await?;
         match raw.status {
-            200 => raw
-                .decode()
-                .map(UpdateOutcome::Updated)
-                .map_err(|e| raw.decode_error(e)),
+            200 => raw.decoded().map(UpdateOutcome::Updated),
             202 => {
-                let r: UpdateResponse = raw.decode().map_err(|e| raw.decode_error(e))?;
+                let r: UpdateResponse = raw.decoded()?;
                 let pending = PendingOperation {
                     kind: OperationKind::Update,
                     operation: r.operation.clone(),
@@ -307,47 +204,23 @@ impl InstanceApi {
         service_id: impl Into<ServiceId>,
         plan_id: impl Into<PlanId>,
     ) -> Result<DeprovisionOutcome> {
-        let service_id = service_id.into();
-        let plan_id = plan_id.into();
-        self.check_id()?;
-        require_non_empty("service_id", service_id.as_str())?;
-        require_non_empty("plan_id", plan_id.as_str())?;
-        let params = DeprovisionParams {
+        let (service_id, plan_id) = (service_id.into(), plan_id.into());
+        let query = DeprovisionParams {
             service_id: Some(service_id.clone()),
             plan_id: Some(plan_id.clone()),
-            accepts_incomplete: self.incomplete().then_some(true),
-        };
-        let res = self
-            .client
-            .execute(Call {
-                method: Method::DELETE,
-                path: &self.path(),
-                query: params.to_query(),
-                body: None,
-                user_action: true,
-                context_platform: None,
-            })
-            .await;
-        let judged: Judged<DeprovisionOutcome> = match res {
-            Err(e) => Err(judge_send(e)),
-            Ok(raw) => match raw.status {
-                200 => judge_decode(&raw).map(DeprovisionOutcome::Deleted),
-                202 => judge_decode::<DeprovisionResponse>(&raw).map(|r| DeprovisionOutcome::Accepted {
-                    operation: r.operation.clone(),
-                    pending: PendingOperation::new(OperationKind::Deprovision, r.operation)
+            accepts_incomplete: self.res.incomplete(),
+        }
+        .to_query();
+        self.res
+            .delete(&service_id, &plan_id, query, |answer| match answer {
+                Deleted::Done(r) => DeprovisionOutcome::Deleted(r),
+                Deleted::Accepted(DeprovisionResponse { operation, .. }) => DeprovisionOutcome::Accepted {
+                    pending: PendingOperation::new(OperationKind::Deprovision, operation.clone())
                         .with_ids(service_id.clone(), plan_id.clone()),
-                }),
-                410 => Ok(DeprovisionOutcome::AlreadyGone),
-                _ => Err(judge_status(raw)),
-            },
-        };
-        self.client
-            .finish(
-                OperationKind::Deprovision,
-                judged,
-                self.target(),
-                Some((service_id.as_str(), plan_id.as_str())),
-            )
+                    operation,
+                },
+                Deleted::Gone => DeprovisionOutcome::AlreadyGone,
+            })
             .await
     }
 
@@ -362,8 +235,7 @@ impl InstanceApi {
         service_id: impl Into<ServiceId>,
         plan_id: impl Into<PlanId>,
     ) -> MitigationOutcome {
-        let (s, p) = (service_id.into(), plan_id.into());
-        self.client.mitigate(self.target(), s.as_str(), p.as_str()).await
+        self.res.orphan_mitigate(service_id.into(), plan_id.into()).await
     }
 
     /// `GET /v2/service_instances/:id`; a `404` is an error ([`Error::is_not_found`]).
@@ -391,23 +263,7 @@ impl InstanceApi {
     /// # Errors
     /// As [`get`](Self::get).
     pub async fn get_with(&self, params: &FetchInstanceParams) -> Result<FetchInstanceResponse> {
-        self.check_id()?;
-        self.client.require(Capability::FetchInstance)?;
-        let raw = self
-            .client
-            .execute(Call {
-                method: Method::GET,
-                path: &self.path(),
-                query: params.to_query(),
-                body: None,
-                user_action: true,
-                context_platform: None,
-            })
-            .await?;
-        if raw.status != 200 {
-            return Err(raw.into_error());
-        }
-        raw.decode().map_err(|e| raw.decode_error(e))
+        self.res.get_with(params.to_query()).await
     }
 
     /// `GET /v2/service_instances/:id/last_operation`; `operation` is sent verbatim,
@@ -416,20 +272,66 @@ impl InstanceApi {
     /// # Errors
     /// Any status other than 200 and 410, a malformed body, a transport failure or timeout.
     pub async fn last_operation(&self, params: &LastOperationParams) -> Result<LastOperation> {
-        self.check_id()?;
-        let [a, b, c] = self.path();
-        let raw = self
-            .client
-            .execute(Call {
-                method: Method::GET,
-                path: &[a, b, c, "last_operation"],
-                query: params.to_query(),
-                body: None,
-                user_action: true,
-                context_platform: None,
-            })
-            .await?;
-        last_operation_answer(raw)
+        self.res.last_operation(params).await
+    }
+
+    /// Polls this instance's `last_operation` with default [`WaitOptions`] until `op` ends.
+    ///
+    /// # Errors
+    /// See [`wait_with`](Self::wait_with).
+    pub async fn wait(&self, op: &impl Pollable) -> Result<WaitOutcome> {
+        self.wait_with(op, &WaitOptions::default()).await
+    }
+
+    /// Polls this instance's `last_operation` until `op` ends.
+    ///
+    /// `410 Gone` ends a deprovision successfully and is ignored while provisioning or
+    /// updating.
+    ///
+    /// # Errors
+    /// [`Error::OperationFailed`] on `"failed"`, [`Error::PollingTimedOut`] at the deadline
+    /// (both deprovision as orphan mitigation after a provision), or a 400/401/403/404/412.
+    pub async fn wait_with(&self, op: &impl Pollable, opts: &WaitOptions) -> Result<WaitOutcome> {
+        self.res.wait_with(op, opts).await
+    }
+
+    /// Deletes every binding in `bindings`, then the instance (the specification: "the Platform MUST delete
+    /// all Service Bindings of a Service Instance before deprovisioning it"; the client keeps
+    /// no state, so the caller names them).
+    ///
+    /// Each unbind is waited for with `opts` when asynchronous; `410 Gone` counts as unbound.
+    /// The deprovision is *not* waited for: the returned outcome can be passed to
+    /// [`wait_with`](Self::wait_with).
+    ///
+    /// # Errors
+    /// The first failing unbind (or its wait); then nothing else is sent. Otherwise the
+    /// deprovision's error.
+    pub async fn deprovision_after_unbinding<B: Into<BindingId>>(
+        &self,
+        bindings: impl IntoIterator<Item = B>,
+        service_id: impl Into<ServiceId>,
+        plan_id: impl Into<PlanId>,
+        opts: &WaitOptions,
+    ) -> Result<DeprovisionOutcome> {
+        let service_id = service_id.into();
+        let plan_id = plan_id.into();
+        for id in bindings {
+            let binding = self.binding(id);
+            let outcome = binding.unbind(service_id.clone(), plan_id.clone()).await?;
+            binding.wait_with(&outcome, opts).await?;
+        }
+        self.deprovision(service_id, plan_id).await
+    }
+}
+
+/// The outcome of a `202` to a provision: what to poll, with the request's ids.
+fn accepted_provision(r: ProvisionResponse, request: &ProvisionRequest) -> ProvisionOutcome {
+    ProvisionOutcome::Accepted {
+        operation: r.operation.clone(),
+        dashboard_url: r.dashboard_url.clone(),
+        pending: PendingOperation::new(OperationKind::Provision, r.operation.clone())
+            .with_ids(request.service_id.clone(), request.plan_id.clone()),
+        response: r,
     }
 }
 
@@ -496,17 +398,4 @@ pub(crate) fn with_deprecated_guids(request: &ProvisionRequest) -> Result<Cow<'_
         filled.space_guid = Some(space);
     }
     Ok(Cow::Owned(filled))
-}
-
-pub(crate) fn last_operation_answer(raw: Raw) -> Result<LastOperation> {
-    match raw.status {
-        200 => Ok(LastOperation::Reported {
-            response: serde_json::from_slice(&raw.body).map_err(|e| raw.decode_error(e))?,
-            retry_after: raw.retry_after,
-        }),
-        410 => Ok(LastOperation::Gone {
-            retry_after: raw.retry_after,
-        }),
-        _ => Err(raw.into_error()),
-    }
 }

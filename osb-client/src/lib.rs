@@ -80,15 +80,26 @@
 //! |---|---|---|
 //! | (rustls) | yes | TLS through `reqwest` with `rustls` |
 //!
-//! Bring your own `reqwest::Client` (native TLS, custom roots, proxies) with
-//! [`ClientBuilder::http_client`].
+//! A private CA and a client certificate (mutual TLS) are builder settings
+//! ([`ClientBuilder::add_root_certificate_pem`], [`ClientBuilder::client_identity_pem`]); bring
+//! your own `reqwest::Client` (native TLS, proxies) with [`ClientBuilder::http_client`].
+//!
+//! ## Request identity and tracing
+//!
+//! Every error that followed a request names the `X-Broker-API-Request-Identity` it carried
+//! ([`Error::request_identity`], also in its text), to find it in the broker's logs. Each
+//! request runs in an `osb_call` tracing span (`method`, `route`, `instance_id`, `binding_id`,
+//! `request_identity`, `attempt`, `status`), polling in `osb_wait` and orphan mitigation in
+//! `osb_orphan_mitigation`.
 //!
 //! [Open Service Broker API]: https://github.com/openservicebrokerapi/servicebroker
 
 #![deny(missing_docs)]
 
+mod backoff;
 mod binding;
 mod builder;
+mod catalog_cache;
 pub mod checks;
 mod client;
 mod error;
@@ -97,18 +108,23 @@ pub mod orphan;
 mod outcome;
 mod poll;
 pub mod rotation;
+mod resource;
+mod transport;
 pub mod version;
 
 pub use binding::BindingApi;
-pub use builder::{ClientBuilder, IdentityProvider, RequestIdGenerator};
-pub use client::{Client, parse_retry_after};
+pub use builder::ClientBuilder;
+pub use client::Client;
 pub use error::{Error, Result};
 pub use instance::InstanceApi;
-pub use orphan::{MitigationOutcome, MitigationResult, MitigationTarget, OperationKind, OrphanMitigation};
+pub use orphan::OrphanMitigation;
 pub use osb_types as types;
+pub use osb_types::OperationKind;
 pub use outcome::{
     BindOutcome, DeprovisionOutcome, LastOperation, PendingOperation, Pollable, ProvisionOutcome,
     UnbindOutcome, UpdateOutcome,
 };
+pub use outcome::{MitigationOutcome, MitigationResult, MitigationTarget};
 pub use poll::{Progress, ProgressFn, WaitOptions, WaitOutcome};
 pub use rotation::Rotated;
+pub use transport::{IdentityProvider, RequestIdGenerator, parse_retry_after};

@@ -19,60 +19,25 @@
 //! failures call [`InstanceApi::orphan_mitigate`](crate::InstanceApi::orphan_mitigate)
 //! or [`BindingApi::orphan_mitigate`](crate::BindingApi::orphan_mitigate).
 
-use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use osb_types::{BindingId, InstanceId};
+use osb_types::OperationState;
+use osb_types::binding::UnbindParams;
+use osb_types::instance::DeprovisionParams;
+use osb_types::operation::LastOperationParams;
+use osb_types::path::ApiPath;
+use reqwest::Method;
+use tracing::Instrument;
 
-/// The request whose answer is being judged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum OperationKind {
-    /// `PUT /v2/service_instances/:id`.
-    Provision,
-    /// `PATCH /v2/service_instances/:id`.
-    Update,
-    /// `DELETE /v2/service_instances/:id`.
-    Deprovision,
-    /// `PUT .../service_bindings/:id` (create or rotate).
-    Bind,
-    /// `DELETE .../service_bindings/:id`.
-    Unbind,
-}
+pub use crate::outcome::{MitigationOutcome, MitigationResult, MitigationTarget};
+pub use crate::transport::Trigger;
+pub use osb_types::OperationKind;
 
-impl OperationKind {
-    /// `true` for deprovision and unbind, where a polled `410 Gone` means success.
-    #[must_use]
-    pub fn is_delete(self) -> bool {
-        matches!(self, Self::Deprovision | Self::Unbind)
-    }
-
-    /// A lowercase verb for messages, e.g. `"provision"`.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Provision => "provision",
-            Self::Update => "update",
-            Self::Deprovision => "deprovision",
-            Self::Bind => "bind",
-            Self::Unbind => "unbind",
-        }
-    }
-}
-
-/// What the broker did, as far as the table cares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Trigger {
-    /// A response with this status and a body that was fine.
-    Status(u16),
-    /// A 2xx response whose body could not be decoded.
-    Malformed(u16),
-    /// No answer before the timeout.
-    Timeout,
-    /// `last_operation` reported `failed` (or the maximum polling duration was reached).
-    LastOperationFailed,
-}
+use crate::backoff::backoff_delay;
+use crate::error::Result;
+use crate::outcome::LastOperation;
+use crate::transport::{Call, Judged, Transport, last_operation_answer};
+use crate::version::Capability;
 
 /// The orphan-mitigation policy (the specification: "keep trying to delete them until the Service Broker
 /// responds with a success").
@@ -202,7 +167,7 @@ impl OrphanMitigation {
     /// ```
     #[must_use]
     pub fn delay_after(&self, attempt: u32) -> Duration {
-        crate::poll::backoff_delay(self.retry_delay, self.backoff, self.max_delay, attempt)
+        backoff_delay(self.retry_delay, self.backoff, self.max_delay, attempt)
     }
 
     /// Whether the v2.17 table asks for mitigation of the resource created by `kind`.
@@ -223,7 +188,7 @@ impl OrphanMitigation {
 /// The v2.17 table itself, independent of the policy.
 #[must_use]
 pub fn table(kind: OperationKind, trigger: Trigger) -> bool {
-    use OperationKind::{Bind, Deprovision, Provision, Unbind, Update};
+    use OperationKind::{Bind, Provision, Update};
     match (kind, trigger) {
         (Update, _) => false,
         (_, Trigger::Status(200 | 201 | 202 | 408)) => false,
@@ -233,100 +198,218 @@ pub fn table(kind: OperationKind, trigger: Trigger) -> bool {
         (Provision | Bind, Trigger::Malformed(201 | 202)) => true,
         (_, Trigger::Malformed(s)) => !matches!(s, 200..=202) && (200..300).contains(&s),
         (Provision | Bind, Trigger::Timeout) => true,
-        (Deprovision | Unbind, Trigger::Timeout) => false,
+        (_, Trigger::Timeout) => false,
         (_, Trigger::LastOperationFailed) => true,
     }
 }
 
-/// Which resource a mitigation deleted.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum MitigationTarget {
-    /// A Service Instance (deprovision).
-    Instance(InstanceId),
-    /// A Service Binding (unbind).
-    Binding {
-        /// The instance.
-        instance: InstanceId,
-        /// The binding.
-        binding: BindingId,
-    },
+/// Performs orphan mitigation for one client: its transport and its policy.
+pub(crate) struct Mitigator<'a> {
+    pub(crate) transport: &'a Transport,
+    pub(crate) policy: &'a OrphanMitigation,
 }
 
-/// How an orphan mitigation ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum MitigationResult {
-    /// The broker deleted the resource: `200`, or `202` and then `last_operation`
-    /// `succeeded`.
-    Deleted,
-    /// `410 Gone` (to the DELETE or while polling it): nothing was left.
-    AlreadyGone,
-    /// The client gave up: every attempt failed or the time budget ran out. The resource may
-    /// still exist; [`Error::needs_orphan_mitigation`](crate::Error::needs_orphan_mitigation)
-    /// is `true`.
-    Failed {
-        /// What went wrong last.
-        message: String,
-    },
-    /// Mitigation was needed but the `service_id`/`plan_id` the DELETE needs are unknown
-    /// (e.g. [`rotate`](crate::BindingApi::rotate) without ids).
-    Skipped {
-        /// Why.
-        reason: &'static str,
-    },
-    /// Mitigation was needed but the policy is [disabled](OrphanMitigation::disabled):
-    /// nothing was sent and the caller has to delete the resource.
-    Disabled,
-}
-
-/// An orphan mitigation that the table asked for: what it was about and how it ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MitigationOutcome {
-    /// What was (to be) deleted.
-    pub target: MitigationTarget,
-    /// How it ended.
-    pub result: MitigationResult,
-    /// DELETE requests sent (0 when skipped or disabled).
-    pub attempts: u32,
-}
-
-impl MitigationOutcome {
-    /// `true` when the broker confirmed the deletion (`Deleted` or `AlreadyGone`).
-    #[must_use]
-    pub fn succeeded(&self) -> bool {
-        matches!(
-            self.result,
-            MitigationResult::Deleted | MitigationResult::AlreadyGone
-        )
-    }
-
-    /// `true` when mitigation was needed and is not confirmed: the caller still has to delete
-    /// the resource (`Failed`, `Skipped` or `Disabled`).
-    #[must_use]
-    pub fn still_needed(&self) -> bool {
-        !self.succeeded()
-    }
-}
-
-impl fmt::Display for MitigationOutcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.target {
-            MitigationTarget::Instance(i) => write!(f, "orphan mitigation: deprovision of {i} ")?,
-            MitigationTarget::Binding { instance, binding } => {
-                write!(f, "orphan mitigation: unbind of {instance}/{binding} ")?;
+impl Mitigator<'_> {
+    /// Applies the table and the policy to a judged answer: an error the table names is
+    /// returned with the mitigation it called for (performed, or reported as disabled).
+    pub(crate) async fn finish<T>(
+        &self,
+        kind: OperationKind,
+        judged: Judged<T>,
+        target: MitigationTarget,
+        ids: Option<(&str, &str)>,
+    ) -> Result<T> {
+        match judged {
+            Ok(v) => Ok(v),
+            Err((e, Some(trigger))) if table(kind, trigger) => {
+                let om = if self.policy.enabled {
+                    self.mitigate_with(target, ids).await
+                } else {
+                    tracing::warn!(?target, "orphan mitigation needed; the policy is disabled");
+                    MitigationOutcome {
+                        target,
+                        result: MitigationResult::Disabled,
+                        attempts: 0,
+                    }
+                };
+                Err(e.with_mitigation(om))
             }
+            Err((e, _)) => Err(e),
         }
-        match &self.result {
-            MitigationResult::Deleted => write!(f, "succeeded ({} attempt(s))", self.attempts),
-            MitigationResult::AlreadyGone => {
-                write!(f, "found nothing left (410, {} attempt(s))", self.attempts)
+    }
+
+    /// [`mitigate`](Self::mitigate) when the ids the DELETE needs are known, else skipped.
+    async fn mitigate_with(&self, target: MitigationTarget, ids: Option<(&str, &str)>) -> MitigationOutcome {
+        match ids {
+            Some((s, p)) => self.mitigate(target, s, p).await,
+            None => MitigationOutcome {
+                target,
+                result: MitigationResult::Skipped {
+                    reason: "the service_id and plan_id needed for the DELETE are unknown",
+                },
+                attempts: 0,
+            },
+        }
+    }
+
+    /// Sends the mitigation DELETE (deprovision or unbind) and retries it per the policy until
+    /// the broker confirms the deletion: `200`, `410`, or `202` followed by a `last_operation`
+    /// of `succeeded` or `410`. Ignores `enabled`: callers decide that.
+    pub(crate) async fn mitigate(
+        &self,
+        target: MitigationTarget,
+        service_id: &str,
+        plan_id: &str,
+    ) -> MitigationOutcome {
+        let span = tracing::info_span!(
+            "osb_orphan_mitigation",
+            resource = %target.path().segments().join("/"),
+        );
+        self.mitigate_in_span(target, service_id, plan_id)
+            .instrument(span)
+            .await
+    }
+
+    async fn mitigate_in_span(
+        &self,
+        target: MitigationTarget,
+        service_id: &str,
+        plan_id: &str,
+    ) -> MitigationOutcome {
+        let policy = self.policy;
+        // A policy may allow "forever" (`Duration::MAX`): cap it rather than overflow.
+        let now = Instant::now();
+        let deadline = now
+            .checked_add(policy.max_duration)
+            .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600));
+        let done = |result, attempts| {
+            match &result {
+                MitigationResult::Failed { message } => {
+                    tracing::warn!(?target, attempts, %message, "orphan mitigation failed");
+                }
+                other => tracing::info!(?target, ?other, attempts, "orphan mitigation ended"),
             }
-            MitigationResult::Failed { message } => {
-                write!(f, "failed after {} attempt(s): {message}", self.attempts)
+            MitigationOutcome {
+                target: target.clone(),
+                result,
+                attempts,
             }
-            MitigationResult::Skipped { reason } => write!(f, "needed but skipped: {reason}"),
-            MitigationResult::Disabled => f.write_str("needed but not performed (the policy is disabled)"),
+        };
+        let path = target.path();
+        if path.segments().iter().any(|s| s.is_empty()) || service_id.is_empty() || plan_id.is_empty() {
+            return done(
+                MitigationResult::Skipped {
+                    reason: "an id the DELETE needs is empty",
+                },
+                0,
+            );
+        }
+        let query = match target {
+            MitigationTarget::Instance(_) => DeprovisionParams {
+                service_id: Some(service_id.into()),
+                plan_id: Some(plan_id.into()),
+                accepts_incomplete: Some(true),
+            }
+            .to_query(),
+            MitigationTarget::Binding { .. } => UnbindParams {
+                service_id: Some(service_id.into()),
+                plan_id: Some(plan_id.into()),
+                accepts_incomplete: self.transport.supports(Capability::AsyncBindings).then_some(true),
+            }
+            .to_query(),
+        };
+        let max_attempts = policy.max_attempts.max(1);
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let call = Call::new(Method::DELETE, path)
+                .query(query.clone())
+                .attempt(attempts);
+            let last = match self.transport.execute(call).await {
+                Ok(raw) if raw.status == 200 => return done(MitigationResult::Deleted, attempts),
+                Ok(raw) if raw.status == 410 => return done(MitigationResult::AlreadyGone, attempts),
+                Ok(raw) if raw.status == 202 => {
+                    let operation = raw
+                        .decode::<osb_types::DeprovisionResponse>()
+                        .ok()
+                        .and_then(|r| r.operation);
+                    let ids = (service_id, plan_id);
+                    match self.poll(path, ids, operation, deadline).await {
+                        Ok(result) => return done(result, attempts),
+                        Err(message) => message,
+                    }
+                }
+                Ok(raw) => raw.into_error().to_string(),
+                Err(e) => e.to_string(),
+            };
+            let pause = policy.delay_after(attempts);
+            if attempts >= max_attempts || Instant::now().checked_add(pause).is_none_or(|t| t > deadline) {
+                return done(MitigationResult::Failed { message: last }, attempts);
+            }
+            tracing::debug!(?target, attempts, %last, "orphan mitigation: trying again");
+            tokio::time::sleep(pause).await;
+        }
+    }
+
+    /// Polls `last_operation` after a mitigation DELETE answered `202`. `Err` means "send the
+    /// DELETE again" (or give up when the budget is spent).
+    async fn poll(
+        &self,
+        path: ApiPath<&str>,
+        (service_id, plan_id): (&str, &str),
+        operation: Option<osb_types::OperationId>,
+        deadline: Instant,
+    ) -> std::result::Result<MitigationResult, String> {
+        let is_binding = matches!(path, ApiPath::Binding(..));
+        if is_binding && !self.transport.supports(Capability::BindingLastOperation) {
+            return Err("the unbind was accepted (202) but binding last_operation needs 2.14".to_owned());
+        }
+        let lo_path = path.last_operation().unwrap_or(ApiPath::Catalog);
+        let query = LastOperationParams {
+            service_id: Some(service_id.into()),
+            plan_id: Some(plan_id.into()),
+            operation,
+        }
+        .to_query();
+        let mut polls = 0;
+        loop {
+            polls += 1;
+            let call = Call::new(Method::GET, lo_path)
+                .query(query.clone())
+                .attempt(polls);
+            let res = self.transport.execute(call).await.and_then(last_operation_answer);
+            let retry_after = match res {
+                Ok(LastOperation::Reported {
+                    response,
+                    retry_after,
+                }) => match response.state {
+                    OperationState::Succeeded => return Ok(MitigationResult::Deleted),
+                    OperationState::Failed => {
+                        return Err(format!(
+                            "the DELETE was accepted but failed: {}",
+                            response.description.as_deref().unwrap_or("no description")
+                        ));
+                    }
+                    OperationState::InProgress => retry_after,
+                },
+                Ok(LastOperation::Gone { .. }) => return Ok(MitigationResult::AlreadyGone),
+                Err(e) if matches!(e.status(), Some(400 | 401 | 403 | 404 | 412)) => {
+                    return Err(format!("polling the accepted DELETE: {e}"));
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "orphan mitigation: invalid last_operation answer");
+                    e.retry_after()
+                }
+            };
+            let pause = retry_after.unwrap_or(self.policy.poll_interval);
+            // `checked_add`: a broker's `Retry-After` can be as large as u64::MAX seconds.
+            if Instant::now().checked_add(pause).is_none_or(|t| t > deadline) {
+                return Err(
+                    "the DELETE was accepted (202) but had not finished when the time allowed ran out"
+                        .to_owned(),
+                );
+            }
+            tokio::time::sleep(pause).await;
         }
     }
 }

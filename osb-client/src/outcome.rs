@@ -1,14 +1,17 @@
-//! What each endpoint answered, keeping the specification's meaning of each status.
+//! What each endpoint answered, keeping the specification's meaning of each status, and what
+//! an orphan mitigation did.
 
+use std::fmt;
 use std::time::Duration;
 
 use osb_types::binding::Credentials;
+use osb_types::path::ApiPath;
 use osb_types::{
-    BindResponse, DeprovisionResponse, LastOperationResponse, OperationId, PlanId, ProvisionResponse,
-    ServiceId, UnbindResponse, UpdateResponse,
+    BindResponse, BindingId, DeprovisionResponse, InstanceId, LastOperationResponse, OperationId, PlanId,
+    ProvisionResponse, ServiceId, UnbindResponse, UpdateResponse,
 };
 
-use crate::orphan::OperationKind;
+use osb_types::OperationKind;
 
 /// An asynchronous operation to poll: everything [`wait`](crate::InstanceApi::wait) needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -313,4 +316,107 @@ pub enum LastOperation {
         /// The parsed `Retry-After` header, if any.
         retry_after: Option<Duration>,
     },
+}
+
+/// Which resource a mitigation deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MitigationTarget {
+    /// A Service Instance (deprovision).
+    Instance(InstanceId),
+    /// A Service Binding (unbind).
+    Binding {
+        /// The instance.
+        instance: InstanceId,
+        /// The binding.
+        binding: BindingId,
+    },
+}
+
+impl MitigationTarget {
+    /// The path of the resource to delete.
+    pub(crate) fn path(&self) -> ApiPath<&str> {
+        match self {
+            Self::Instance(i) => ApiPath::Instance(i.as_str()),
+            Self::Binding { instance, binding } => ApiPath::Binding(instance.as_str(), binding.as_str()),
+        }
+    }
+}
+
+/// How an orphan mitigation ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MitigationResult {
+    /// The broker deleted the resource: `200`, or `202` and then `last_operation`
+    /// `succeeded`.
+    Deleted,
+    /// `410 Gone` (to the DELETE or while polling it): nothing was left.
+    AlreadyGone,
+    /// The client gave up: every attempt failed or the time budget ran out. The resource may
+    /// still exist; [`Error::needs_orphan_mitigation`](crate::Error::needs_orphan_mitigation)
+    /// is `true`.
+    Failed {
+        /// What went wrong last.
+        message: String,
+    },
+    /// Mitigation was needed but the `service_id`/`plan_id` the DELETE needs are unknown
+    /// (e.g. [`rotate`](crate::BindingApi::rotate) without ids).
+    Skipped {
+        /// Why.
+        reason: &'static str,
+    },
+    /// Mitigation was needed but the policy is [disabled](crate::OrphanMitigation::disabled):
+    /// nothing was sent and the caller has to delete the resource.
+    Disabled,
+}
+
+/// An orphan mitigation that the table asked for: what it was about and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MitigationOutcome {
+    /// What was (to be) deleted.
+    pub target: MitigationTarget,
+    /// How it ended.
+    pub result: MitigationResult,
+    /// DELETE requests sent (0 when skipped or disabled).
+    pub attempts: u32,
+}
+
+impl MitigationOutcome {
+    /// `true` when the broker confirmed the deletion (`Deleted` or `AlreadyGone`).
+    #[must_use]
+    pub fn succeeded(&self) -> bool {
+        matches!(
+            self.result,
+            MitigationResult::Deleted | MitigationResult::AlreadyGone
+        )
+    }
+
+    /// `true` when mitigation was needed and is not confirmed: the caller still has to delete
+    /// the resource (`Failed`, `Skipped` or `Disabled`).
+    #[must_use]
+    pub fn still_needed(&self) -> bool {
+        !self.succeeded()
+    }
+}
+
+impl fmt::Display for MitigationOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.target {
+            MitigationTarget::Instance(i) => write!(f, "orphan mitigation: deprovision of {i} ")?,
+            MitigationTarget::Binding { instance, binding } => {
+                write!(f, "orphan mitigation: unbind of {instance}/{binding} ")?;
+            }
+        }
+        match &self.result {
+            MitigationResult::Deleted => write!(f, "succeeded ({} attempt(s))", self.attempts),
+            MitigationResult::AlreadyGone => {
+                write!(f, "found nothing left (410, {} attempt(s))", self.attempts)
+            }
+            MitigationResult::Failed { message } => {
+                write!(f, "failed after {} attempt(s): {message}", self.attempts)
+            }
+            MitigationResult::Skipped { reason } => write!(f, "needed but skipped: {reason}"),
+            MitigationResult::Disabled => f.write_str("needed but not performed (the policy is disabled)"),
+        }
+    }
 }

@@ -9,11 +9,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use osb_types::operation::LastOperationParams;
-use osb_types::{BindingId, LastOperationResponse, OperationState, PlanId, ServiceId, ServicePlan};
+use osb_types::{LastOperationResponse, OperationState, ServicePlan};
+use tracing::Instrument;
 
-use crate::orphan::{MitigationTarget, Trigger};
-use crate::outcome::{DeprovisionOutcome, LastOperation, PendingOperation, Pollable};
-use crate::{BindingApi, Client, Error, InstanceApi, Result};
+use crate::backoff::backoff_delay;
+use crate::error::{Error, Result};
+use crate::outcome::{LastOperation, PendingOperation, Pollable};
+use crate::resource::{Kind, Resource};
+use crate::transport::Trigger;
 
 /// A progress callback.
 pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
@@ -32,7 +35,8 @@ pub struct Progress {
     pub polls: u32,
 }
 
-/// How [`InstanceApi::wait_with`] / [`BindingApi::wait_with`] poll.
+/// How [`InstanceApi::wait_with`](crate::InstanceApi::wait_with) /
+/// [`BindingApi::wait_with`](crate::BindingApi::wait_with) poll.
 #[derive(Clone)]
 pub struct WaitOptions {
     /// First pause between polls (default 2 s).
@@ -72,19 +76,6 @@ impl Default for WaitOptions {
             plan_max_duration: None,
             on_progress: None,
         }
-    }
-}
-
-/// The pause before try `attempt` (1-based): `first × factor^(attempt-1)`, with `factor` at
-/// least 1.0, capped at `max` (or `first`, if larger). Shared by polling and orphan mitigation.
-pub(crate) fn backoff_delay(first: Duration, factor: f64, max: Duration, attempt: u32) -> Duration {
-    let exp = i32::try_from(attempt.saturating_sub(1)).unwrap_or(i32::MAX);
-    let secs = first.as_secs_f64() * factor.max(1.0).powi(exp);
-    let cap = max.max(first);
-    if secs.is_finite() && secs < cap.as_secs_f64() {
-        Duration::from_secs_f64(secs)
-    } else {
-        cap
     }
 }
 
@@ -173,184 +164,98 @@ fn is_final(e: &Error) -> bool {
     matches!(e.status(), Some(400 | 401 | 403 | 404 | 412)) || matches!(e, Error::Unsupported { .. })
 }
 
-async fn wait_loop<F, Fut>(
-    client: &Client,
-    pending: PendingOperation,
-    opts: &WaitOptions,
-    target: MitigationTarget,
-    poll: F,
-) -> Result<WaitOutcome>
-where
-    F: Fn(LastOperationParams) -> Fut,
-    Fut: std::future::Future<Output = Result<LastOperation>>,
-{
-    let params = LastOperationParams {
-        service_id: pending.service_id.clone(),
-        plan_id: pending.plan_id.clone(),
-        operation: pending.operation.clone(),
-    };
-    let start = Instant::now();
-    let limit = opts.limit();
-    let mut polls = 0u32;
-    let ids = pending.service_id.as_ref().zip(pending.plan_id.as_ref());
-    let ids = ids.map(|(s, p)| (s.as_str(), p.as_str()));
-    loop {
-        polls += 1;
-        let retry_after = match poll(params.clone()).await {
-            Ok(LastOperation::Reported {
-                response,
-                retry_after: ra,
-            }) => match response.state {
-                OperationState::Succeeded => return Ok(WaitOutcome::Succeeded(response)),
-                OperationState::Failed => {
-                    let e = Error::OperationFailed {
-                        response,
-                        orphan_mitigation: None,
-                    };
-                    return client
-                        .finish::<WaitOutcome>(
-                            pending.kind,
-                            Err((e, Some(Trigger::LastOperationFailed))),
-                            target,
-                            ids,
-                        )
-                        .await;
-                }
-                OperationState::InProgress => {
-                    if let Some(cb) = &opts.on_progress {
-                        cb(&Progress {
-                            state: response.state,
-                            description: response.description.clone(),
-                            elapsed: start.elapsed(),
-                            polls,
-                        });
+impl<K: Kind> Resource<K> {
+    /// Polls this resource's `last_operation` until `op` ends; a `failed` operation or the
+    /// deadline is judged by the orphan-mitigation table.
+    pub(crate) async fn wait_with(&self, op: &impl Pollable, opts: &WaitOptions) -> Result<WaitOutcome> {
+        let Some(pending) = op.pending() else {
+            return Ok(WaitOutcome::Completed);
+        };
+        let span = tracing::info_span!(
+            "osb_wait",
+            kind = %pending.kind,
+            resource = %self.key.target().path().segments().join("/"),
+            operation = pending.operation.as_ref().map(|o| o.as_str()),
+        );
+        self.wait_pending(pending, opts).instrument(span).await
+    }
+
+    async fn wait_pending(&self, pending: PendingOperation, opts: &WaitOptions) -> Result<WaitOutcome> {
+        let params = LastOperationParams {
+            service_id: pending.service_id.clone(),
+            plan_id: pending.plan_id.clone(),
+            operation: pending.operation.clone(),
+        };
+        let start = Instant::now();
+        let limit = opts.limit();
+        let mut polls = 0u32;
+        let ids = pending.service_id.as_ref().zip(pending.plan_id.as_ref());
+        let ids = ids.map(|(s, p)| (s.as_str(), p.as_str()));
+        let mut last_identity = None;
+        loop {
+            polls += 1;
+            let answer = self.poll(&params, polls).await.map(|(answer, identity)| {
+                last_identity = identity;
+                answer
+            });
+            let retry_after = match answer {
+                Ok(LastOperation::Reported {
+                    response,
+                    retry_after: ra,
+                }) => match response.state {
+                    OperationState::Succeeded => return Ok(WaitOutcome::Succeeded(response)),
+                    OperationState::Failed => {
+                        let e = Error::OperationFailed {
+                            response,
+                            orphan_mitigation: None,
+                            request_identity: last_identity,
+                        };
+                        let failed = Err((e, Some(Trigger::LastOperationFailed)));
+                        return self.finish(pending.kind, failed, ids).await;
                     }
+                    OperationState::InProgress => {
+                        if let Some(cb) = &opts.on_progress {
+                            cb(&Progress {
+                                state: response.state,
+                                description: response.description.clone(),
+                                elapsed: start.elapsed(),
+                                polls,
+                            });
+                        }
+                        ra
+                    }
+                },
+                Ok(LastOperation::Gone { .. }) if pending.kind.is_delete() => return Ok(WaitOutcome::Gone),
+                Ok(LastOperation::Gone { retry_after: ra }) => {
+                    tracing::warn!(
+                        "410 Gone while polling a {}: invalid, polling on",
+                        pending.kind.as_str()
+                    );
                     ra
                 }
-            },
-            Ok(LastOperation::Gone { .. }) if pending.kind.is_delete() => return Ok(WaitOutcome::Gone),
-            Ok(LastOperation::Gone { retry_after: ra }) => {
-                tracing::warn!(
-                    "410 Gone while polling a {}: invalid, polling on",
-                    pending.kind.as_str()
-                );
-                ra
-            }
-            Err(e) if is_final(&e) => return Err(e),
-            Err(e) => {
-                // e.g. a 503 with Retry-After from the broker or a proxy in front of it
-                let ra = e.retry_after();
-                tracing::warn!(error = %e, retry_after = ?ra, "invalid last_operation answer, polling on");
-                ra
-            }
-        };
-        let delay = retry_after
-            .unwrap_or_else(|| opts.interval_after(polls))
-            .max(Duration::from_millis(1));
-        let elapsed = start.elapsed();
-        // Saturating: a broker's `Retry-After` can be as large as u64::MAX seconds.
-        if elapsed.saturating_add(delay) >= limit {
-            tokio::time::sleep(limit.saturating_sub(elapsed)).await;
-            let e = Error::PollingTimedOut {
-                orphan_mitigation: None,
+                Err(e) if is_final(&e) => return Err(e),
+                Err(e) => {
+                    // e.g. a 503 with Retry-After from the broker or a proxy in front of it
+                    let ra = e.retry_after();
+                    tracing::warn!(error = %e, retry_after = ?ra, "invalid last_operation answer, polling on");
+                    ra
+                }
             };
-            return client
-                .finish::<WaitOutcome>(
-                    pending.kind,
-                    Err((e, Some(Trigger::LastOperationFailed))),
-                    target,
-                    ids,
-                )
-                .await;
+            let delay = retry_after
+                .unwrap_or_else(|| opts.interval_after(polls))
+                .max(Duration::from_millis(1));
+            let elapsed = start.elapsed();
+            // Saturating: a broker's `Retry-After` can be as large as u64::MAX seconds.
+            if elapsed.saturating_add(delay) >= limit {
+                tokio::time::sleep(limit.saturating_sub(elapsed)).await;
+                let e = Error::PollingTimedOut {
+                    orphan_mitigation: None,
+                    request_identity: last_identity,
+                };
+                let timed_out = Err((e, Some(Trigger::LastOperationFailed)));
+                return self.finish(pending.kind, timed_out, ids).await;
+            }
+            tokio::time::sleep(delay).await;
         }
-        tokio::time::sleep(delay).await;
-    }
-}
-
-impl InstanceApi {
-    /// Polls this instance's `last_operation` with default [`WaitOptions`] until `op` ends.
-    ///
-    /// # Errors
-    /// See [`wait_with`](Self::wait_with).
-    pub async fn wait(&self, op: &impl Pollable) -> Result<WaitOutcome> {
-        self.wait_with(op, &WaitOptions::default()).await
-    }
-
-    /// Polls this instance's `last_operation` until `op` ends.
-    ///
-    /// `410 Gone` ends a deprovision successfully and is ignored while provisioning or
-    /// updating.
-    ///
-    /// # Errors
-    /// [`Error::OperationFailed`] on `"failed"`, [`Error::PollingTimedOut`] at the deadline
-    /// (both deprovision as orphan mitigation after a provision), or a 400/401/403/404/412.
-    pub async fn wait_with(&self, op: &impl Pollable, opts: &WaitOptions) -> Result<WaitOutcome> {
-        let Some(pending) = op.pending() else {
-            return Ok(WaitOutcome::Completed);
-        };
-        let target = MitigationTarget::Instance(self.id.clone());
-        wait_loop(&self.client, pending, opts, target, |p| async move {
-            self.last_operation(&p).await
-        })
-        .await
-    }
-}
-
-impl InstanceApi {
-    /// Deletes every binding in `bindings`, then the instance (the specification: "the Platform MUST delete
-    /// all Service Bindings of a Service Instance before deprovisioning it"; the client keeps
-    /// no state, so the caller names them).
-    ///
-    /// Each unbind is waited for with `opts` when asynchronous; `410 Gone` counts as unbound.
-    /// The deprovision is *not* waited for: the returned outcome can be passed to
-    /// [`wait_with`](Self::wait_with).
-    ///
-    /// # Errors
-    /// The first failing unbind (or its wait); then nothing else is sent. Otherwise the
-    /// deprovision's error.
-    pub async fn deprovision_after_unbinding<B: Into<BindingId>>(
-        &self,
-        bindings: impl IntoIterator<Item = B>,
-        service_id: impl Into<ServiceId>,
-        plan_id: impl Into<PlanId>,
-        opts: &WaitOptions,
-    ) -> Result<DeprovisionOutcome> {
-        let service_id = service_id.into();
-        let plan_id = plan_id.into();
-        for id in bindings {
-            let binding = self.binding(id);
-            let outcome = binding.unbind(service_id.clone(), plan_id.clone()).await?;
-            binding.wait_with(&outcome, opts).await?;
-        }
-        self.deprovision(service_id, plan_id).await
-    }
-}
-
-impl BindingApi {
-    /// Polls this binding's `last_operation` with default [`WaitOptions`] until `op` ends.
-    ///
-    /// # Errors
-    /// See [`wait_with`](Self::wait_with).
-    pub async fn wait(&self, op: &impl Pollable) -> Result<WaitOutcome> {
-        self.wait_with(op, &WaitOptions::default()).await
-    }
-
-    /// Polls this binding's `last_operation` until `op` ends; after a bind succeeds, `get` the
-    /// binding for its credentials.
-    ///
-    /// # Errors
-    /// As [`InstanceApi::wait_with`], with unbind as orphan mitigation.
-    pub async fn wait_with(&self, op: &impl Pollable, opts: &WaitOptions) -> Result<WaitOutcome> {
-        let Some(pending) = op.pending() else {
-            return Ok(WaitOutcome::Completed);
-        };
-        let target = MitigationTarget::Binding {
-            instance: self.instance_id.clone(),
-            binding: self.id.clone(),
-        };
-        wait_loop(&self.client, pending, opts, target, |p| async move {
-            self.last_operation(&p).await
-        })
-        .await
     }
 }

@@ -59,6 +59,7 @@ impl BindingApi {
         plan_id: impl Into<PlanId>,
     ) -> Result<Rotated> {
         let successor = self
+            .res
             .client
             .instance(self.instance_id().clone())
             .binding(successor);

@@ -2,7 +2,7 @@
 
 use osb_types::ApiVersion;
 
-use crate::Error;
+use crate::error::Error;
 
 /// The oldest API version this client can send (2.11).
 pub const MIN_SUPPORTED: ApiVersion = ApiVersion::V2_11;

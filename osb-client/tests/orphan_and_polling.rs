@@ -484,6 +484,7 @@ async fn b37_failed_provision_triggers_deprovision() {
         Error::OperationFailed {
             response,
             orphan_mitigation,
+            ..
         } => {
             assert_eq!(response.description.as_deref(), Some("no capacity"));
             assert_eq!(

@@ -211,7 +211,7 @@ fn plan_consts_and_policies() {
 
 #[test]
 fn draft04_conversion() {
-    use osb_server_mini::__private::draft04;
+    use osb_server_mini::types::schema::draft04;
     let converted = draft04(json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "urn:x",

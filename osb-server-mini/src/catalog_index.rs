@@ -4,12 +4,11 @@
 // Error answers are whole responses, built at most once per request: boxing them buys nothing.
 #![allow(clippy::result_large_err)]
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use osb_types::Catalog;
-use osb_types::catalog::{ServiceOffering, ServicePlan};
+use osb_types::catalog::{PlanIndex, ServiceOffering, ServicePlan};
 
 use crate::answers::bad_request;
 use crate::broker::{Broker, PlanPolicy};
@@ -22,7 +21,23 @@ pub(crate) struct CatalogIndex {
     pub(crate) catalog: Catalog,
     /// The serialized catalog, answered as is.
     pub(crate) bytes: Bytes,
-    plans: HashMap<String, (Arc<ServiceOffering>, Arc<ServicePlan>, PlanPolicy)>,
+    /// Plan id → where the plan is in the catalog.
+    index: PlanIndex,
+    /// By position: each offering and its plans with their policies, shared (not cloned)
+    /// with every request context.
+    shared: Vec<SharedOffering>,
+}
+
+/// An offering and its plans, as request contexts share them.
+struct SharedOffering {
+    offering: Arc<ServiceOffering>,
+    plans: Vec<SharedPlan>,
+}
+
+/// A plan and the runtime's policy for it.
+struct SharedPlan {
+    plan: Arc<ServicePlan>,
+    policy: PlanPolicy,
 }
 
 impl CatalogIndex {
@@ -36,25 +51,37 @@ impl CatalogIndex {
                 message: format!("the catalog could not be serialized: {e}"),
             })?,
         );
-        let mut plans = HashMap::new();
-        for offering in &catalog.services {
-            let shared = Arc::new(offering.clone());
-            for plan in &offering.plans {
-                plans.insert(
-                    plan.id.as_str().to_owned(),
-                    (
-                        Arc::clone(&shared),
-                        Arc::new(plan.clone()),
-                        broker.plan_policy(offering, plan),
-                    ),
-                );
-            }
-        }
+        let shared = catalog
+            .services
+            .iter()
+            .map(|offering| {
+                let plans = offering
+                    .plans
+                    .iter()
+                    .map(|plan| SharedPlan {
+                        plan: Arc::new(plan.clone()),
+                        policy: broker.plan_policy(offering, plan),
+                    })
+                    .collect();
+                SharedOffering {
+                    offering: Arc::new(offering.clone()),
+                    plans,
+                }
+            })
+            .collect();
         Ok(Self {
+            index: PlanIndex::new(&catalog),
             catalog,
             bytes,
-            plans,
+            shared,
         })
+    }
+
+    /// The shared offering, plan and policy of a plan id.
+    fn entry(&self, plan_id: &str) -> Option<(&Arc<ServiceOffering>, &SharedPlan)> {
+        let (si, pi) = self.index.position(plan_id)?;
+        let shared = self.shared.get(si)?;
+        Some((&shared.offering, shared.plans.get(pi)?))
     }
 
     /// The offering and plan of a plan id, if the plan belongs to `service_id`.
@@ -63,10 +90,9 @@ impl CatalogIndex {
         service_id: &str,
         plan_id: &str,
     ) -> Option<(Arc<ServiceOffering>, Arc<ServicePlan>)> {
-        self.plans
-            .get(plan_id)
-            .filter(|(o, _, _)| o.id.as_str() == service_id)
-            .map(|(o, p, _)| (Arc::clone(o), Arc::clone(p)))
+        self.entry(plan_id)
+            .filter(|(o, _)| o.id.as_str() == service_id)
+            .map(|(o, p)| (Arc::clone(o), Arc::clone(&p.plan)))
     }
 
     /// 400 unless the service and plan are in the catalog and the plan belongs to the service.
@@ -89,7 +115,7 @@ impl CatalogIndex {
 
     /// The runtime policy of a plan.
     pub(crate) fn policy(&self, plan_id: &str) -> PlanPolicy {
-        self.plans.get(plan_id).map(|(_, _, p)| *p).unwrap_or_default()
+        self.entry(plan_id).map(|(_, p)| p.policy).unwrap_or_default()
     }
 
     /// The offering and plan of an existing instance record.

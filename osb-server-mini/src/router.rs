@@ -1,6 +1,7 @@
 //! The ten OSB routes: a pure function from method and path to [`Route`].
 
 use http::Method;
+use osb_types::path::ApiPath;
 
 /// An OSB endpoint with its (percent-decoded) path ids.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,18 +123,15 @@ fn check_id(id: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Matches a method and a path (without the query string).
+/// Matches a method and a path (without the query string). The paths are
+/// [`osb_types::path::ApiPath`]'s, the one place the client builds them from.
 pub(crate) fn route(method: &Method, path: &str) -> Result<Route, RouteError> {
-    let rest = path.strip_prefix("/v2/").ok_or(RouteError::NotFound)?;
-    let segments: Vec<&str> = rest.split('/').collect();
-    let id = |s: &str| -> Result<String, RouteError> {
-        if s.is_empty() {
-            return Err(RouteError::NotFound);
-        }
-        let decoded = percent_decode(s).map_err(RouteError::BadId)?;
+    let path = ApiPath::parse(path).ok_or(RouteError::NotFound)?;
+    let path = path.try_map(|raw| {
+        let decoded = percent_decode(raw).map_err(RouteError::BadId)?;
         check_id(&decoded).map_err(RouteError::BadId)?;
         Ok(decoded)
-    };
+    })?;
     let allow = |allowed: &'static str, ok: bool| {
         if ok {
             Ok(())
@@ -141,41 +139,32 @@ pub(crate) fn route(method: &Method, path: &str) -> Result<Route, RouteError> {
             Err(RouteError::MethodNotAllowed(allowed))
         }
     };
-    match segments.as_slice() {
-        ["catalog"] => {
+    match path {
+        ApiPath::Catalog => {
             allow("GET", *method == Method::GET)?;
             Ok(Route::Catalog)
         }
-        ["service_instances", i] => {
-            let i = id(i)?;
-            match *method {
-                Method::PUT => Ok(Route::Provision(i)),
-                Method::PATCH => Ok(Route::Update(i)),
-                Method::GET => Ok(Route::FetchInstance(i)),
-                Method::DELETE => Ok(Route::Deprovision(i)),
-                _ => Err(RouteError::MethodNotAllowed("GET, PUT, PATCH, DELETE")),
-            }
-        }
-        ["service_instances", i, "last_operation"] => {
-            let i = id(i)?;
+        ApiPath::Instance(i) => match *method {
+            Method::PUT => Ok(Route::Provision(i)),
+            Method::PATCH => Ok(Route::Update(i)),
+            Method::GET => Ok(Route::FetchInstance(i)),
+            Method::DELETE => Ok(Route::Deprovision(i)),
+            _ => Err(RouteError::MethodNotAllowed("GET, PUT, PATCH, DELETE")),
+        },
+        ApiPath::InstanceLastOperation(i) => {
             allow("GET", *method == Method::GET)?;
             Ok(Route::InstanceLastOperation(i))
         }
-        ["service_instances", i, "service_bindings", b] => {
-            let (i, b) = (id(i)?, id(b)?);
-            match *method {
-                Method::PUT => Ok(Route::Bind(i, b)),
-                Method::GET => Ok(Route::FetchBinding(i, b)),
-                Method::DELETE => Ok(Route::Unbind(i, b)),
-                _ => Err(RouteError::MethodNotAllowed("GET, PUT, DELETE")),
-            }
-        }
-        ["service_instances", i, "service_bindings", b, "last_operation"] => {
-            let (i, b) = (id(i)?, id(b)?);
+        ApiPath::Binding(i, b) => match *method {
+            Method::PUT => Ok(Route::Bind(i, b)),
+            Method::GET => Ok(Route::FetchBinding(i, b)),
+            Method::DELETE => Ok(Route::Unbind(i, b)),
+            _ => Err(RouteError::MethodNotAllowed("GET, PUT, DELETE")),
+        },
+        ApiPath::BindingLastOperation(i, b) => {
             allow("GET", *method == Method::GET)?;
             Ok(Route::BindingLastOperation(i, b))
         }
-        _ => Err(RouteError::NotFound),
     }
 }
 

@@ -569,6 +569,13 @@ impl PlanIndex {
         Self { by_plan }
     }
 
+    /// Where a plan id is: the index of its offering in `services` and of the plan in that
+    /// offering's `plans` (the first, should ids repeat in an invalid catalog).
+    #[must_use]
+    pub fn position(&self, plan_id: &str) -> Option<(usize, usize)> {
+        self.by_plan.get(plan_id).copied()
+    }
+
     /// The offering and plan of a plan id.
     #[must_use]
     pub fn get<'c>(
@@ -576,7 +583,7 @@ impl PlanIndex {
         catalog: &'c Catalog,
         plan_id: &str,
     ) -> Option<(&'c ServiceOffering, &'c ServicePlan)> {
-        let &(si, pi) = self.by_plan.get(plan_id)?;
+        let (si, pi) = self.position(plan_id)?;
         let s = catalog.services.get(si)?;
         Some((s, s.plans.get(pi)?))
     }

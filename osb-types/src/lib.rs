@@ -42,9 +42,11 @@ pub mod id;
 pub mod identity;
 pub mod instance;
 pub mod operation;
+pub mod path;
 mod query;
 pub mod retry_after;
 pub mod timestamp;
+pub mod schema;
 mod validate;
 pub mod version;
 
@@ -60,7 +62,7 @@ pub use instance::{
     DeprovisionResponse, FetchInstanceResponse, ProvisionRequest, ProvisionResponse, UpdateRequest,
     UpdateResponse,
 };
-pub use operation::{LastOperationResponse, OperationState};
+pub use operation::{LastOperationResponse, OperationKind, OperationState};
 pub use retry_after::RetryAfter;
 pub use timestamp::{Timestamp, TimestampError};
 pub use version::ApiVersion;

@@ -50,6 +50,58 @@ impl fmt::Display for OperationState {
     }
 }
 
+/// The asynchronous-capable requests of the API: what an operation (a `202 Accepted`, a
+/// `last_operation` poll, an orphan mitigation) was started by. Shared by platforms and
+/// brokers; serialized as its snake_case name (`"provision"`, `"unbind"`, ...).
+///
+/// ```
+/// use osb_types::operation::OperationKind;
+/// assert_eq!(serde_json::to_string(&OperationKind::Deprovision).unwrap(), r#""deprovision""#);
+/// assert!(OperationKind::Unbind.is_delete());
+/// assert_eq!(OperationKind::Bind.to_string(), "bind");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum OperationKind {
+    /// `PUT /v2/service_instances/:id`.
+    Provision,
+    /// `PATCH /v2/service_instances/:id`.
+    Update,
+    /// `DELETE /v2/service_instances/:id`.
+    Deprovision,
+    /// `PUT .../service_bindings/:id` (create or rotate).
+    Bind,
+    /// `DELETE .../service_bindings/:id`.
+    Unbind,
+}
+
+impl OperationKind {
+    /// `true` for deprovision and unbind, where a polled `410 Gone` means success.
+    #[must_use]
+    pub fn is_delete(self) -> bool {
+        matches!(self, Self::Deprovision | Self::Unbind)
+    }
+
+    /// The lowercase name, as serialized and logged, e.g. `"provision"`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Provision => "provision",
+            Self::Update => "update",
+            Self::Deprovision => "deprovision",
+            Self::Bind => "bind",
+            Self::Unbind => "unbind",
+        }
+    }
+}
+
+impl fmt::Display for OperationKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Body of a `last_operation` response (instances and bindings).
 ///
 /// ```
@@ -118,3 +170,28 @@ params_impl!(LastOperationParams {
     plan_id: string,
     operation: string
 });
+
+#[cfg(test)]
+mod tests {
+    use super::OperationKind;
+
+    /// The server's stores keep `OperationKind` in their records: these names are on disk.
+    #[test]
+    fn operation_kind_keeps_the_stored_names() {
+        let names = [
+            (OperationKind::Provision, "provision"),
+            (OperationKind::Update, "update"),
+            (OperationKind::Deprovision, "deprovision"),
+            (OperationKind::Bind, "bind"),
+            (OperationKind::Unbind, "unbind"),
+        ];
+        for (kind, name) in names {
+            assert_eq!(serde_json::to_value(kind).unwrap(), name);
+            assert_eq!(
+                serde_json::from_value::<OperationKind>(name.into()).unwrap(),
+                kind
+            );
+            assert_eq!(kind.as_str(), name);
+        }
+    }
+}

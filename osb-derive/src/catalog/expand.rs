@@ -208,7 +208,7 @@ fn cost(p: &TokenStream, cost: &CostAttr) -> TokenStream {
 fn schema(p: &TokenStream, ty: Option<&TypeArg>) -> TokenStream {
     match ty {
         Some(TypeArg(ty)) => quote_spanned! {ty.span()=>
-            #p::core::option::Option::Some(#p::InputParametersSchema::new(#p::draft04(
+            #p::core::option::Option::Some(#p::InputParametersSchema::new(#p::osb_types::schema::draft04(
                 #p::schemars::schema_for!(#ty).to_value()
             )))
         },

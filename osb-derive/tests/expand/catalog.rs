@@ -207,7 +207,7 @@ const _: () = {
                     service_instance: ::osb_server_mini::__private::core::option::Option::Some(::osb_server_mini::__private::ServiceInstanceSchema {
                         create: ::osb_server_mini::__private::core::option::Option::Some(
                             ::osb_server_mini::__private::InputParametersSchema::new(
-                                ::osb_server_mini::__private::draft04(
+                                ::osb_server_mini::__private::osb_types::schema::draft04(
                                     ::osb_server_mini::__private::schemars::schema_for!(P)
                                         .to_value(),
                                 ),
@@ -215,7 +215,7 @@ const _: () = {
                         ),
                         update: ::osb_server_mini::__private::core::option::Option::Some(
                             ::osb_server_mini::__private::InputParametersSchema::new(
-                                ::osb_server_mini::__private::draft04(
+                                ::osb_server_mini::__private::osb_types::schema::draft04(
                                     ::osb_server_mini::__private::schemars::schema_for!(P)
                                         .to_value(),
                                 ),
@@ -226,7 +226,7 @@ const _: () = {
                     service_binding: ::osb_server_mini::__private::core::option::Option::Some(::osb_server_mini::__private::ServiceBindingSchema {
                         create: ::osb_server_mini::__private::core::option::Option::Some(
                             ::osb_server_mini::__private::InputParametersSchema::new(
-                                ::osb_server_mini::__private::draft04(
+                                ::osb_server_mini::__private::osb_types::schema::draft04(
                                     ::osb_server_mini::__private::schemars::schema_for!(B)
                                         .to_value(),
                                 ),

@@ -26,11 +26,8 @@ use crate::store::{OperationKind, ResourceState};
 pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answer {
     let params = DeprovisionParams::from_query(&inc.query).map_err(|e| bad_query(&e))?;
     let accepts = params.accepts_incomplete == Some(true);
-    let (Some(service_id), Some(plan_id)) = (params.service_id, params.plan_id) else {
-        return Err(bad_request(
-            "the query parameters service_id and plan_id are required",
-        ));
-    };
+    let (service_id, plan_id) = params.required_ids().map_err(|e| bad_query(&e))?;
+    let (service_id, plan_id) = (service_id.clone(), plan_id.clone());
     let (offering, plan) = app.catalog.known_plan(service_id.as_str(), plan_id.as_str())?;
     let id = inc.instance_id();
     let gate = app

@@ -64,11 +64,12 @@ fn answer(state: &State, op: Option<&OperationRecord>, intent: bool) -> HttpResp
     }
     let mut res = response::json(StatusCode::OK, &body);
     if let Some(after) = retry {
-        let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
-        res.headers_mut().insert(
-            osb_types::version::RETRY_AFTER_HEADER,
-            HeaderValue::from(secs.max(1)),
-        );
+        // whole seconds, rounded up, and never `0` (which would mean "poll right away")
+        let hint = osb_types::RetryAfter::from(after.max(std::time::Duration::from_secs(1)));
+        if let Ok(value) = HeaderValue::from_str(&hint.to_string()) {
+            res.headers_mut()
+                .insert(osb_types::version::RETRY_AFTER_HEADER, value);
+        }
     }
     res
 }

@@ -115,42 +115,9 @@ pub enum ResourceState {
     Failed,
 }
 
-/// Which operation an [`OperationRecord`] or [`Intent`] tracks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum OperationKind {
-    /// Provision of an instance.
-    Provision,
-    /// Update of an instance.
-    Update,
-    /// Deprovision of an instance.
-    Deprovision,
-    /// Creation (or rotation) of a binding.
-    Bind,
-    /// Deletion of a binding.
-    Unbind,
-}
-
-impl OperationKind {
-    /// The operation's name as the runtime logs it (`provision`, `unbind`, ...).
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Provision => "provision",
-            Self::Update => "update",
-            Self::Deprovision => "deprovision",
-            Self::Bind => "bind",
-            Self::Unbind => "unbind",
-        }
-    }
-}
-
-impl std::fmt::Display for OperationKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// Which operation an [`OperationRecord`] or [`Intent`] tracks: the API's one operation kind,
+/// stored as its snake_case name (`"provision"`, ...).
+pub use osb_types::OperationKind;
 
 /// Who runs an operation, and until when: the owner renews the lease while the work runs.
 /// An operation whose lease has expired has lost its owner (the process crashed or was
