@@ -13,45 +13,55 @@ use bytes::Bytes;
 use http::header::{ALLOW, HeaderValue};
 use http::request::Parts;
 use http::{Request, StatusCode};
+use osb_types::catalog::{ServiceOffering, ServicePlan};
 use osb_types::{ApiVersion, OriginatingIdentity, RequestIdentity};
 use tracing::Instrument;
 
 use crate::answers::bad_request;
-use crate::broker::Broker;
-use crate::catalog_index::CatalogIndex;
+use crate::broker::{Broker, PlanPolicy};
+use crate::catalog_index::{CatalogIndex, LiveCatalog, PlanPolicies};
 use crate::config::Config;
 use crate::decode::Incoming;
 use crate::error::ServeError;
 use crate::headers;
 use crate::response::{self, HttpResponse};
 use crate::router::{self, Route, RouteError};
-use crate::schema::Schemas;
 use crate::state::State;
 
 /// The request handler shared by every connection.
 pub(crate) struct App<B: Broker> {
     pub(crate) broker: B,
     pub(crate) config: Config,
-    pub(crate) catalog: CatalogIndex,
-    pub(crate) schemas: Schemas,
+    /// The catalog in force (replaceable through a `CatalogHandle`), its schemas and index.
+    pub(crate) catalog: Arc<LiveCatalog>,
     pub(crate) state: Arc<State>,
     started: Once,
 }
 
+impl<B: Broker> PlanPolicies for App<B> {
+    fn policy(&self, offering: &ServiceOffering, plan: &ServicePlan) -> PlanPolicy {
+        self.broker.plan_policy(offering, plan)
+    }
+}
+
 impl<B: Broker> App<B> {
-    /// Validates the catalog, compiles every plan schema, reads the plan policies.
-    pub(crate) fn new(broker: B, config: Config) -> Result<Self, ServeError> {
-        let catalog = CatalogIndex::new(&broker)?;
-        let schemas = Schemas::compile(&catalog.catalog)?;
+    /// Validates the catalog, compiles every plan schema, reads the plan policies, and puts
+    /// the catalog in force in the config's `LiveCatalog`.
+    pub(crate) fn build(broker: B, config: Config) -> Result<Arc<Self>, ServeError> {
+        let index = CatalogIndex::new(&broker)?;
         let state = Arc::new(State::new(Arc::clone(&config.store), config.state));
-        Ok(Self {
-            broker,
-            config,
-            catalog,
-            schemas,
-            state,
-            started: Once::new(),
-        })
+        let catalog = Arc::clone(&config.catalog);
+        Ok(Arc::new_cyclic(|app: &std::sync::Weak<Self>| {
+            let policies: std::sync::Weak<dyn PlanPolicies> = app.clone();
+            catalog.init(index, policies);
+            Self {
+                broker,
+                config,
+                catalog,
+                state,
+                started: Once::new(),
+            }
+        }))
     }
 
     /// Starts the background sweeper (recovery of work whose owner is gone, tombstone
@@ -98,12 +108,13 @@ impl<B: Broker> App<B> {
             instance_id = tracing::field::Empty,
             binding_id = tracing::field::Empty,
             request_identity = request_identity.as_ref().and_then(|v| v.to_str().ok()).unwrap_or(""),
+            caller = tracing::field::Empty,
             status = tracing::field::Empty,
         );
         self.start();
         let app = Arc::clone(self);
         let mut res = async move {
-            let head = match app.check_head(&parts) {
+            let head = match app.check_head(&parts).await {
                 Ok(head) => head,
                 Err(res) => return res,
             };
@@ -123,7 +134,7 @@ impl<B: Broker> App<B> {
 
     /// Routing, authentication, API version and originating identity: the checks that need
     /// only the request head. Records the route and ids on the current span.
-    fn check_head(&self, parts: &Parts) -> Result<Head, HttpResponse> {
+    async fn check_head(&self, parts: &Parts) -> Result<Head, HttpResponse> {
         let route = match router::route(&parts.method, parts.uri.path()) {
             Ok(route) => route,
             Err(RouteError::NotFound) => {
@@ -152,9 +163,15 @@ impl<B: Broker> App<B> {
         if let Some(b) = route.binding_id() {
             span.record("binding_id", b);
         }
-        if let Err(res) = headers::check_auth(self.config.authenticator.as_deref(), &parts.headers) {
-            tracing::info!("request not authenticated");
-            return Err(res);
+        let caller = match headers::check_auth(self.config.authenticator.as_deref(), parts).await {
+            Ok(caller) => caller,
+            Err(res) => {
+                tracing::info!("request not authenticated");
+                return Err(res);
+            }
+        };
+        if let Some(caller) = &caller {
+            span.record("caller", tracing::field::display(caller));
         }
         let api_version = headers::check_version(self.config.min_api_version, &parts.headers)?;
         let originating_identity = headers::check_identity(&parts.headers)?;
@@ -168,6 +185,7 @@ impl<B: Broker> App<B> {
             api_version,
             originating_identity,
             request_identity,
+            caller,
         })
     }
 
@@ -177,7 +195,7 @@ impl<B: Broker> App<B> {
     /// broker works) finishes even if the client goes away.
     async fn dispatch(self: Arc<Self>, head: Head, parts: Parts, body: Bytes) -> HttpResponse {
         if head.route == Route::Catalog {
-            return response::bytes_json(StatusCode::OK, self.catalog.bytes.clone());
+            return crate::catalog_answer::answer(&self.catalog.current(), &parts.headers);
         }
         let task = tokio::spawn(self.operation(head, parts, body).in_current_span());
         match task.await {
@@ -207,12 +225,16 @@ impl<B: Broker> App<B> {
             api_version: head.api_version,
             originating_identity: head.originating_identity,
             request_identity: head.request_identity,
+            caller: head.caller,
             content_type_ok,
         };
         // Each handler's future is boxed: otherwise this future is as large as the largest
         // of them (broker futures included), and it is moved when spawned.
         let res = match route {
-            Route::Catalog => Ok(response::bytes_json(StatusCode::OK, self.catalog.bytes.clone())),
+            Route::Catalog => Ok(crate::catalog_answer::answer(
+                &self.catalog.current(),
+                &parts.headers,
+            )),
             Route::Provision(_) => Box::pin(crate::ops::provision::handle(&self, incoming)).await,
             Route::Update(_) => Box::pin(crate::ops::update::handle(&self, incoming)).await,
             Route::FetchInstance(_) => Box::pin(crate::ops::fetch::instance(&self, incoming)).await,
@@ -237,4 +259,5 @@ pub(crate) struct Head {
     api_version: ApiVersion,
     originating_identity: Option<OriginatingIdentity>,
     request_identity: Option<RequestIdentity>,
+    caller: Option<crate::auth::Caller>,
 }

@@ -17,6 +17,8 @@ mod answers;
 mod app;
 pub mod auth;
 pub mod broker;
+pub mod catalog;
+mod catalog_answer;
 mod catalog_index;
 pub mod config;
 pub mod context;

@@ -18,6 +18,7 @@ use tokio::sync::{Semaphore, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::auth::PeerCertificates;
 use crate::broker::Broker;
 use crate::service::BrokerService;
 
@@ -110,10 +111,12 @@ impl Drop for InFlight {
     }
 }
 
-/// The broker service of one connection: records when requests start and end.
+/// The broker service of one connection: records when requests start and end, and hands
+/// the TLS client's certificates to every request.
 struct Tracked<B: Broker> {
     service: BrokerService<B>,
     activity: Arc<Activity>,
+    peer_certificates: Option<PeerCertificates>,
 }
 
 impl<B: Broker> Clone for Tracked<B> {
@@ -121,6 +124,7 @@ impl<B: Broker> Clone for Tracked<B> {
         Self {
             service: self.service.clone(),
             activity: Arc::clone(&self.activity),
+            peer_certificates: self.peer_certificates.clone(),
         }
     }
 }
@@ -150,7 +154,10 @@ where
     type Error = <BrokerService<B> as hyper::service::Service<Request<T>>>::Error;
     type Future = TrackedFuture<<BrokerService<B> as hyper::service::Service<Request<T>>>::Future>;
 
-    fn call(&self, req: Request<T>) -> Self::Future {
+    fn call(&self, mut req: Request<T>) -> Self::Future {
+        if let Some(certs) = &self.peer_certificates {
+            req.extensions_mut().insert(certs.clone());
+        }
         TrackedFuture {
             _in_flight: self.activity.begin(),
             inner: hyper::service::Service::call(&self.service, req),
@@ -227,6 +234,7 @@ async fn serve_connection<B, S>(
     idle: Duration,
     stopped: watch::Receiver<bool>,
     peer: SocketAddr,
+    peer_certificates: Option<PeerCertificates>,
 ) where
     B: Broker,
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
@@ -235,6 +243,7 @@ async fn serve_connection<B, S>(
     let tracked = Tracked {
         service,
         activity: Arc::clone(&activity),
+        peer_certificates,
     };
     let conn = builder
         .serve_connection_with_upgrades(TokioIo::new(stream), tracked)
@@ -295,7 +304,10 @@ pub(crate) async fn run<B: Broker>(
                         // is dropped after the header read timeout.
                         match tokio::time::timeout(idle, acceptor.accept(stream)).await {
                             Ok(Ok(tls_stream)) => {
-                                serve_connection(&builder, tls_stream, service, idle, stopped, peer).await;
+                                let certs = tls_stream.get_ref().1.peer_certificates().map(|chain| {
+                                    PeerCertificates(chain.iter().map(|c| c.as_ref().to_vec()).collect())
+                                });
+                                serve_connection(&builder, tls_stream, service, idle, stopped, peer, certs).await;
                             }
                             Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                             Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
@@ -305,7 +317,7 @@ pub(crate) async fn run<B: Broker>(
                     continue;
                 }
                 tokio::spawn(async move {
-                    serve_connection(&builder, stream, service, idle, stopped, peer).await;
+                    serve_connection(&builder, stream, service, idle, stopped, peer, None).await;
                     drop(permit);
                 });
             }

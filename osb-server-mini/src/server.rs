@@ -9,7 +9,7 @@ use tokio::net::{TcpListener, ToSocketAddrs};
 
 use crate::ServeError;
 use crate::app::App;
-use crate::auth::{Authenticator, BasicAuth};
+use crate::auth::{AsyncAuthenticator, Authenticator, BasicAuth};
 use crate::broker::Broker;
 use crate::config::Config;
 use crate::serve::{self, Running};
@@ -39,6 +39,8 @@ pub struct Server<B: Broker> {
     broker: B,
     config: Config,
     basic: Option<BasicAuth>,
+    /// The first invalid credential given to the builder, reported when it builds.
+    credential_error: Option<ServeError>,
     shutdown_grace: Duration,
     background_grace: Duration,
     #[cfg(feature = "tls")]
@@ -64,6 +66,7 @@ impl<B: Broker> Server<B> {
             broker,
             config: Config::default(),
             basic: None,
+            credential_error: None,
             shutdown_grace: Duration::from_secs(30),
             background_grace: Duration::from_secs(10),
             #[cfg(feature = "tls")]
@@ -78,12 +81,52 @@ impl<B: Broker> Server<B> {
         self
     }
 
-    /// Uses another authentication scheme (bearer tokens, mTLS identities, ...); replaces
-    /// any `basic_auth` users.
+    /// Accepts an HTTP Basic user whose password is given as an argon2 PHC hash string
+    /// (see [`auth::hash_password`](crate::auth::hash_password)), so the configuration holds
+    /// no password; combines with [`basic_auth`](Self::basic_auth) users. Verified
+    /// credentials are cached (keyed by a keyed hash), so the slow hash runs once per
+    /// credential, off the async threads.
+    ///
+    /// An invalid hash string makes `serve`, `spawn` and `into_service` fail with
+    /// [`ServeError::InvalidCredential`].
+    pub fn basic_auth_hash(mut self, username: impl Into<String>, phc: &str) -> Self {
+        let basic = self.basic.take().unwrap_or_default();
+        match basic.clone().user_hash(username, phc) {
+            Ok(basic) => self.basic = Some(basic),
+            Err(e) => {
+                self.basic = Some(basic);
+                self.credential_error.get_or_insert(e);
+            }
+        }
+        self
+    }
+
+    /// Uses another authentication scheme that looks at the `Authorization` header only
+    /// (bearer tokens, a [`BasicAuth`] built elsewhere, ...); replaces any `basic_auth`
+    /// users. It runs inline on the async threads, so it must be fast.
     pub fn authenticator(mut self, authenticator: impl Authenticator) -> Self {
+        self.basic = None;
+        self.config.authenticator = Some(Arc::new(crate::auth::Inline(Arc::new(authenticator))));
+        self
+    }
+
+    /// Uses an authenticator that sees the request head and the TLS client certificates
+    /// and may wait ([`ClientCertificate`](crate::auth::ClientCertificate) for mTLS,
+    /// [`BearerTokens`](crate::auth::BearerTokens) with hashed tokens, or your own);
+    /// replaces any `basic_auth` users. The [`Caller`](crate::auth::Caller) it returns
+    /// reaches [`RequestContext::caller`](crate::RequestContext::caller).
+    pub fn async_authenticator(mut self, authenticator: impl AsyncAuthenticator) -> Self {
         self.basic = None;
         self.config.authenticator = Some(Arc::new(authenticator));
         self
+    }
+
+    /// A handle that replaces the catalog while the server runs (see [`crate::catalog`]);
+    /// usable once the server is built by `serve`, `spawn` or `into_service`.
+    pub fn catalog_handle(&self) -> crate::catalog::CatalogHandle {
+        crate::catalog::CatalogHandle {
+            live: Arc::clone(&self.config.catalog),
+        }
     }
 
     /// The lowest `X-Broker-API-Version` accepted (default 2.13); every later 2.x is accepted.
@@ -210,6 +253,9 @@ impl<B: Broker> Server<B> {
     }
 
     fn finish(mut self) -> Result<(BrokerService<B>, serve::Limits), ServeError> {
+        if let Some(e) = self.credential_error.take() {
+            return Err(e);
+        }
         if let Some(basic) = self.basic.take() {
             self.config.authenticator = Some(Arc::new(basic));
         }
@@ -224,7 +270,7 @@ impl<B: Broker> Server<B> {
         let service = BrokerService {
             body_limit: self.config.body_limit,
             body_read_timeout: self.config.body_read_timeout,
-            app: Arc::new(App::new(self.broker, self.config)?),
+            app: App::build(self.broker, self.config)?,
         };
         Ok((service, limits))
     }

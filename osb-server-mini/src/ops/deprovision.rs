@@ -31,7 +31,7 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
             "the query parameters service_id and plan_id are required",
         ));
     };
-    let (offering, plan) = app.catalog.known_plan(service_id.as_str(), plan_id.as_str())?;
+    let (offering, plan) = app.catalog.existing_plan(service_id.as_str(), plan_id.as_str())?;
     let id = inc.instance_id();
     let gate = app
         .state
