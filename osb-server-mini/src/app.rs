@@ -49,7 +49,11 @@ impl<B: Broker> App<B> {
     /// the catalog in force in the config's `LiveCatalog`.
     pub(crate) fn build(broker: B, config: Config) -> Result<Arc<Self>, ServeError> {
         let index = CatalogIndex::new(&broker)?;
-        let state = Arc::new(State::new(Arc::clone(&config.store), config.state));
+        let store: Arc<dyn crate::store::Store> = Arc::new(crate::store::ObservedStore::new(
+            Arc::clone(&config.store),
+            config.metrics.clone(),
+        ));
+        let state = Arc::new(State::new(store, config.state));
         let catalog = Arc::clone(&config.catalog);
         Ok(Arc::new_cyclic(|app: &std::sync::Weak<Self>| {
             let policies: std::sync::Weak<dyn PlanPolicies> = app.clone();
@@ -112,9 +116,13 @@ impl<B: Broker> App<B> {
             status = tracing::field::Empty,
         );
         self.start();
+        let started = std::time::Instant::now();
+        let routed = router::route(&parts.method, parts.uri.path());
+        let route_name = routed.as_ref().map_or("unmatched", Route::name);
+        let method = parts.method.clone();
         let app = Arc::clone(self);
         let mut res = async move {
-            let head = match app.check_head(&parts).await {
+            let head = match app.check_head(routed, &parts).await {
                 Ok(head) => head,
                 Err(res) => return res,
             };
@@ -127,6 +135,9 @@ impl<B: Broker> App<B> {
         .instrument(span.clone())
         .await;
         span.record("status", res.status().as_u16());
+        if let Some(m) = &self.config.metrics {
+            m.request(route_name, &method, res.status().as_u16(), started);
+        }
         span.in_scope(|| tracing::debug!(status = res.status().as_u16(), "request answered"));
         response::echo_request_identity(&mut res, request_identity.as_ref());
         res
@@ -134,8 +145,12 @@ impl<B: Broker> App<B> {
 
     /// Routing, authentication, API version and originating identity: the checks that need
     /// only the request head. Records the route and ids on the current span.
-    async fn check_head(&self, parts: &Parts) -> Result<Head, HttpResponse> {
-        let route = match router::route(&parts.method, parts.uri.path()) {
+    async fn check_head(
+        &self,
+        routed: Result<Route, RouteError>,
+        parts: &Parts,
+    ) -> Result<Head, HttpResponse> {
+        let route = match routed {
             Ok(route) => route,
             Err(RouteError::NotFound) => {
                 return Err(response::error(
@@ -228,12 +243,18 @@ impl<B: Broker> App<B> {
             caller: head.caller,
             content_type_ok,
         };
+        let scope = crate::metrics::CallScope::new(route.name(), self.config.metrics.clone());
+        scope.run(self.run_operation(route, incoming)).await
+    }
+
+    async fn run_operation(self: Arc<Self>, route: Route, incoming: Incoming) -> HttpResponse {
         // Each handler's future is boxed: otherwise this future is as large as the largest
         // of them (broker futures included), and it is moved when spawned.
         let res = match route {
-            Route::Catalog => Ok(crate::catalog_answer::answer(
-                &self.catalog.current(),
-                &parts.headers,
+            // Answered by `dispatch` before this task starts.
+            Route::Catalog => Ok(response::bytes_json(
+                StatusCode::OK,
+                self.catalog.current().bytes.clone(),
             )),
             Route::Provision(_) => Box::pin(crate::ops::provision::handle(&self, incoming)).await,
             Route::Update(_) => Box::pin(crate::ops::update::handle(&self, incoming)).await,

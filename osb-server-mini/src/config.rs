@@ -31,6 +31,8 @@ pub(crate) struct Config {
     pub(crate) store: Arc<dyn Store>,
     /// Leases, tombstones, the sweep interval.
     pub(crate) state: crate::state::StateSettings,
+    /// The runtime's metrics, when an operations listener serves them.
+    pub(crate) metrics: Option<Arc<crate::metrics::Metrics>>,
     /// The catalog in force once the app is built (shared with `CatalogHandle`s).
     pub(crate) catalog: Arc<crate::catalog_index::LiveCatalog>,
 }
@@ -47,6 +49,7 @@ impl Default for Config {
             store: Arc::new(crate::store::MemoryStore::default()),
             state: crate::state::StateSettings::default(),
             catalog: Arc::default(),
+            metrics: None,
         }
     }
 }

@@ -41,6 +41,8 @@ pub struct Server<B: Broker> {
     basic: Option<BasicAuth>,
     /// The first invalid credential given to the builder, reported when it builds.
     credential_error: Option<ServeError>,
+    /// Where the operations endpoints listen, if anywhere.
+    ops_addr: Option<std::net::SocketAddr>,
     shutdown_grace: Duration,
     background_grace: Duration,
     #[cfg(feature = "tls")]
@@ -67,6 +69,7 @@ impl<B: Broker> Server<B> {
             config: Config::default(),
             basic: None,
             credential_error: None,
+            ops_addr: None,
             shutdown_grace: Duration::from_secs(30),
             background_grace: Duration::from_secs(10),
             #[cfg(feature = "tls")]
@@ -127,6 +130,23 @@ impl<B: Broker> Server<B> {
         crate::catalog::CatalogHandle {
             live: Arc::clone(&self.config.catalog),
         }
+    }
+
+    /// Serves the operations endpoints on `addr`, a listener of their own (not the broker's
+    /// port, outside `/v2`, without authentication; keep it off the Platform's network):
+    /// `GET /metrics` (Prometheus / OpenMetrics text: requests by route template, method and
+    /// status, latencies per route, broker call latencies and errors per operation,
+    /// asynchronous operations running and finished, store call latencies and errors,
+    /// connections open and refused; never ids in labels), `GET /healthz` (liveness: 200
+    /// while the process serves) and `GET /readyz` (readiness: 503 while the store does not
+    /// answer a ping). Turns metrics on; use port 0 for a free port
+    /// ([`Running::ops_addr`](crate::Running::ops_addr) tells it).
+    pub fn ops_listener(mut self, addr: std::net::SocketAddr) -> Self {
+        self.ops_addr = Some(addr);
+        self.config
+            .metrics
+            .get_or_insert_with(|| Arc::new(crate::metrics::Metrics::new()));
+        self
     }
 
     /// The lowest `X-Broker-API-Version` accepted (default 2.13); every later 2.x is accepted.
@@ -245,6 +265,13 @@ impl<B: Broker> Server<B> {
         self
     }
 
+    async fn bind_ops(&self) -> Result<Option<TcpListener>, ServeError> {
+        match self.ops_addr {
+            Some(addr) => Ok(Some(TcpListener::bind(addr).await?)),
+            None => Ok(None),
+        }
+    }
+
     fn https(&self) -> bool {
         #[cfg(feature = "tls")]
         return self.tls.is_some();
@@ -301,8 +328,9 @@ impl<B: Broker> Server<B> {
         listener: TcpListener,
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
+        let ops = self.bind_ops().await?;
         let (service, limits) = self.finish()?;
-        serve::run(listener, service, limits, signal).await;
+        serve::run(listener, ops, service, limits, signal).await;
         Ok(())
     }
 
@@ -314,8 +342,9 @@ impl<B: Broker> Server<B> {
     pub async fn spawn(self, addr: impl ToSocketAddrs) -> Result<Running, ServeError> {
         let listener = TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
+        let ops = self.bind_ops().await?;
         let (service, limits) = self.finish()?;
-        Ok(serve::spawn(listener, local_addr, service, limits))
+        Ok(serve::spawn(listener, ops, local_addr, service, limits))
     }
 }
 
