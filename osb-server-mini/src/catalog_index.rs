@@ -221,6 +221,9 @@ pub(crate) struct LiveCatalog {
     current: OnceLock<RwLock<Arc<CatalogIndex>>>,
     /// Where the policies of a new catalog's plans come from: the broker of the app.
     policies: OnceLock<Weak<dyn PlanPolicies>>,
+    /// Held while a replacement is built, so that two replacements do not lose each
+    /// other's retired plans; requests never wait for it.
+    replacing: std::sync::Mutex<()>,
 }
 
 impl LiveCatalog {
@@ -255,14 +258,16 @@ impl LiveCatalog {
         let Some(policies) = policies.upgrade() else {
             return Err(ServeError::NotServing);
         };
-        // One replacement at a time: the write lock is held while the new catalog is built,
-        // so the retired plans of two concurrent replacements are not lost. Readers wait
-        // only for the swap when no replacement runs.
-        let mut current = lock.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let next = CatalogIndex::build(catalog, policies.as_ref(), Some(&current))?;
-        let changed = next.etag != current.etag;
-        *current = Arc::new(next);
-        drop(current);
+        // One replacement at a time; the new catalog is built (validated, schemas compiled)
+        // without holding the lock requests read through, which is held only for the swap.
+        let _one_at_a_time = self
+            .replacing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let previous = self.current();
+        let next = CatalogIndex::build(catalog, policies.as_ref(), Some(&previous))?;
+        let changed = next.etag != previous.etag;
+        *lock.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(next);
         if changed {
             tracing::info!("catalog replaced");
         }

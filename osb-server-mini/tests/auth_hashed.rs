@@ -124,6 +124,10 @@ fn a3_the_slow_hash_runs_once_per_credential_and_the_cache_is_bounded() {
     assert!(auth.authenticate(Some(&header(2, "pw-2"))));
     assert_eq!(auth.hash_verifications(), 6, "u2 is still cached");
     assert_eq!(auth.cached_credentials(), 2);
+    // An unknown username pays the hash too (its time does not reveal which names exist).
+    assert!(!auth.authenticate(Some(&basic("nobody", "pw-0"))));
+    assert_eq!(auth.hash_verifications(), 7);
+    assert_eq!(auth.cached_credentials(), 2);
     // Debug shows usernames only.
     let debug = format!("{auth:?}");
     assert!(

@@ -134,7 +134,18 @@ impl BasicAuth {
                 password: pass.to_vec(),
                 digest,
             },
-            None => Fast::Rejected,
+            // An unknown username costs a hash too (against a configured one, the answer
+            // discarded), so the time taken does not tell which usernames exist.
+            None => match self.users.iter().find_map(|(_, p)| match p {
+                Password::Hashed(h) => Some(h),
+                Password::Plain(_) => None,
+            }) {
+                Some(h) => Fast::Decoy {
+                    phc: h.clone(),
+                    password: pass.to_vec(),
+                },
+                None => Fast::Rejected,
+            },
         }
     }
 
@@ -156,6 +167,11 @@ fn caller(user: &str) -> Caller {
 enum Fast {
     Accepted(Caller),
     Rejected,
+    /// An unknown username while hashed users exist: hash anyway, then refuse.
+    Decoy {
+        phc: Phc,
+        password: Vec<u8>,
+    },
     /// A hashed user whose credential is not in the cache: verify it.
     Slow {
         caller: Caller,
@@ -184,6 +200,11 @@ impl Authenticator for BasicAuth {
         match self.check_fast(authorization) {
             Fast::Accepted(c) => Some(c),
             Fast::Rejected => None,
+            Fast::Decoy { phc, password } => {
+                self.cache.count_slow();
+                let _ = phc.verify(&password);
+                None
+            }
             Fast::Slow {
                 caller,
                 phc,
@@ -201,6 +222,15 @@ impl AsyncAuthenticator for BasicAuth {
             match fast {
                 Fast::Accepted(c) => Some(c),
                 Fast::Rejected => None,
+                Fast::Decoy { phc, password } => {
+                    let this = self.clone();
+                    let _ = tokio::task::spawn_blocking(move || {
+                        this.cache.count_slow();
+                        phc.verify(&password)
+                    })
+                    .await;
+                    None
+                }
                 Fast::Slow {
                     caller,
                     phc,
