@@ -1,6 +1,6 @@
 //! Hashed credentials (argon2id PHC strings) for Basic users and bearer tokens, plain ones
 //! beside them, wrong ones refused, the cache of verified credentials bounded, and the
-//! caller's identity reaching the broker (checklist A3: the broker authenticates requests).
+//! caller's identity reaching the broker (checklist A4: every request authenticated, 401 otherwise).
 
 use std::sync::{Arc, Mutex};
 
@@ -64,7 +64,7 @@ fn basic(user: &str, password: &str) -> String {
 }
 
 #[tokio::test]
-async fn a3_hashed_and_plain_basic_users_wrong_ones_refused_and_the_caller_reaches_the_broker() {
+async fn a4_hashed_and_plain_basic_users_wrong_ones_refused_and_the_caller_reaches_the_broker() {
     let broker = Recording::default();
     let running = Server::new(broker.clone())
         .basic_auth("dev", "plain-pw")
@@ -96,7 +96,7 @@ async fn a3_hashed_and_plain_basic_users_wrong_ones_refused_and_the_caller_reach
 }
 
 #[test]
-fn a3_the_slow_hash_runs_once_per_credential_and_the_cache_is_bounded() {
+fn a4_the_slow_hash_runs_once_per_credential_and_the_cache_is_bounded() {
     let phcs: Vec<String> = (0..3).map(|i| hash_password(&format!("pw-{i}"))).collect();
     let mut auth = BasicAuth::default().cache_capacity(2);
     for (i, phc) in phcs.iter().enumerate() {
@@ -137,7 +137,7 @@ fn a3_the_slow_hash_runs_once_per_credential_and_the_cache_is_bounded() {
 }
 
 #[tokio::test]
-async fn a3_several_bearer_tokens_plain_and_hashed_name_their_caller() {
+async fn a4_several_bearer_tokens_plain_and_hashed_name_their_caller() {
     let broker = Recording::default();
     let tokens = BearerTokens::new()
         .token("ci", "ci-token")

@@ -120,7 +120,7 @@ async fn provision(
 }
 
 #[tokio::test]
-async fn mtls_required_good_certificate_is_the_caller_bad_and_none_fail_the_handshake() {
+async fn a5_mtls_required_good_certificate_is_the_caller_bad_and_none_fail_the_handshake() {
     let (cert, key) = server_cert();
     let (ca, other_ca) = (Ca::new("platform CA"), Ca::new("someone else"));
     let tls = TlsConfig::from_pem(cert.as_bytes(), key.as_bytes())
@@ -145,7 +145,7 @@ async fn mtls_required_good_certificate_is_the_caller_bad_and_none_fail_the_hand
 }
 
 #[tokio::test]
-async fn mtls_optional_no_certificate_is_a_401_and_an_allow_list_limits_names() {
+async fn a5_mtls_optional_no_certificate_is_a_401_and_an_allow_list_limits_names() {
     let (cert, key) = server_cert();
     let ca = Ca::new("platform CA");
     let tls = TlsConfig::from_pem(cert.as_bytes(), key.as_bytes())
@@ -168,27 +168,24 @@ async fn mtls_optional_no_certificate_is_a_401_and_an_allow_list_limits_names() 
     assert_eq!(*broker.callers.lock().unwrap(), ["certificate:cc"]);
 }
 
-/// An authenticator of one's own: certificate or a header, seeing the whole head.
-struct CertOrHeader;
+/// An authenticator of one's own: the chain's length as the caller, for `/v2/` paths only.
+struct ChainLength;
 
-impl AsyncAuthenticator for CertOrHeader {
+impl AsyncAuthenticator for ChainLength {
     fn authenticate<'a>(&'a self, request: AuthRequest<'a>) -> AuthFuture<'a> {
         let certs = request.peer_certificates().map(<[Vec<u8>]>::len);
-        let header = request.head().headers.get("x-robot").is_some();
-        let path_ok = request.head().uri.path().starts_with("/v2/");
+        let path_ok = request.head().uri.path().starts_with("/v2/service_instances/");
         Box::pin(async move {
             tokio::task::yield_now().await;
-            match (certs, header && path_ok) {
-                (Some(n), _) => Some(Caller::new(format!("chain-of-{n}"), "certificate")),
-                (None, true) => Some(Caller::new("robot", "header")),
-                (None, false) => None,
-            }
+            certs
+                .filter(|_| path_ok)
+                .map(|n| Caller::new(format!("chain-of-{n}"), "certificate"))
         })
     }
 }
 
 #[tokio::test]
-async fn an_async_authenticator_sees_the_head_and_the_peer_chain() {
+async fn a4_an_async_authenticator_sees_the_head_and_the_peer_chain() {
     let (cert, key) = server_cert();
     let ca = Ca::new("platform CA");
     let tls = TlsConfig::from_pem(cert.as_bytes(), key.as_bytes())
@@ -196,7 +193,7 @@ async fn an_async_authenticator_sees_the_head_and_the_peer_chain() {
         .with_optional_client_ca(ca.pem().as_bytes())
         .unwrap();
     let broker = Recording::default();
-    let running = start(tls, CertOrHeader, broker.clone()).await;
+    let running = start(tls, ChainLength, broker.clone()).await;
     assert_eq!(
         provision(&running, &cert, Some(&ca.client("x")), "i-1").await,
         Ok(201)
