@@ -168,21 +168,27 @@ async fn main() {
         .spawn("127.0.0.1:0")
         .await
         .unwrap();
+    // `OSB_BENCH_ORDER=reversed` runs the sides in the other order within each round.
     let sides = [
         ("plain, metrics off", plain.local_addr()),
         ("plain, metrics on", metrics.local_addr()),
         ("hashed (cached), metrics off", hashed.local_addr()),
     ];
+    let order: Vec<usize> = match std::env::var("OSB_BENCH_ORDER").as_deref() {
+        Ok("reversed") => vec![2, 1, 0],
+        _ => vec![0, 1, 2],
+    };
     println!(
         "{requests} sync provisions over {connections} connections, best of {rounds} alternating rounds"
     );
-    for (name, addr) in sides {
-        load(addr, AUTH, &format!("warm-{name}"), requests / 10, connections).await;
+    for (i, (_, addr)) in sides.iter().enumerate() {
+        load(*addr, AUTH, &format!("warm-{i}"), requests / 10, connections).await;
     }
     let mut kept: Vec<Option<Figures>> = vec![None, None, None];
     for round in 0..rounds {
-        for (i, (_, addr)) in sides.iter().enumerate() {
-            let f = load(*addr, AUTH, &format!("r{round}-{i}"), requests, connections).await;
+        for &i in &order {
+            let addr = sides[i].1;
+            let f = load(addr, AUTH, &format!("r{round}-{i}"), requests, connections).await;
             kept[i] = Some(best(kept[i].take(), f));
         }
     }

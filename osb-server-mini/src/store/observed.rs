@@ -10,18 +10,60 @@ use tracing::Instrument;
 use super::{
     BindingRecord, InstanceRecord, LeaseKey, Store, StoreError, StoreFuture, Tombstone, Versioned, Write,
 };
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::histogram::Histogram;
+
 use crate::metrics::{Metrics, StoreLabels};
 use osb_types::{BindingId, InstanceId};
+
+/// The store calls, by the name their metrics carry.
+const CALLS: [&str; 15] = [
+    "instance",
+    "insert_instance",
+    "replace_instance",
+    "remove_instance",
+    "binding",
+    "insert_binding",
+    "replace_binding",
+    "remove_binding",
+    "bindings",
+    "tombstone",
+    "purge_tombstones",
+    "expired_leases",
+    "try_lock",
+    "unlock",
+    "ping",
+];
+
+/// The metrics of one store call, looked up once (not per call in the families).
+struct CallMetrics {
+    seconds: Histogram,
+    errors: Counter,
+}
 
 /// A store whose calls are traced and measured.
 pub(crate) struct ObservedStore {
     inner: Arc<dyn Store>,
-    metrics: Option<Arc<Metrics>>,
+    /// By call name, in the order of `CALLS`; empty without metrics.
+    calls: Vec<(&'static str, CallMetrics)>,
 }
 
 impl ObservedStore {
     pub(crate) fn new(inner: Arc<dyn Store>, metrics: Option<Arc<Metrics>>) -> Self {
-        Self { inner, metrics }
+        let calls = metrics
+            .map(|m| {
+                CALLS
+                    .iter()
+                    .map(|&call| {
+                        let labels = StoreLabels { call };
+                        let seconds = m.store_seconds.get_or_create(&labels).clone();
+                        let errors = m.store_errors.get_or_create(&labels).clone();
+                        (call, CallMetrics { seconds, errors })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self { inner, calls }
     }
 
     fn observe<'a, T: Send + 'a>(
@@ -30,18 +72,15 @@ impl ObservedStore {
         fut: StoreFuture<'a, T>,
     ) -> StoreFuture<'a, T> {
         let span = tracing::debug_span!("osb_store", call);
-        let metrics = self.metrics.as_deref();
+        let metrics = self.calls.iter().find(|(name, _)| *name == call).map(|(_, m)| m);
         Box::pin(
             async move {
-                let started = Instant::now();
+                let started = metrics.map(|_| Instant::now());
                 let result: Result<T, StoreError> = fut.await;
-                if let Some(m) = metrics {
-                    let labels = StoreLabels { call };
-                    m.store_seconds
-                        .get_or_create(&labels)
-                        .observe(started.elapsed().as_secs_f64());
+                if let (Some(m), Some(started)) = (metrics, started) {
+                    m.seconds.observe(started.elapsed().as_secs_f64());
                     if result.is_err() {
-                        m.store_errors.get_or_create(&labels).inc();
+                        m.errors.inc();
                     }
                 }
                 if let Err(e) = &result {
