@@ -1,6 +1,7 @@
 //! Environment settings of the example brokers: `OSB_LISTEN`, `OSB_USERNAME`, `OSB_PASSWORD`,
-//! `OSB_ASYNC_DELAY_MS`, `OSB_DATA_DIR`, `OSB_STATE`, and the echo broker's test hooks
-//! `OSB_SYNC_DELAY_MS`, `OSB_CALL_LOG`, `OSB_REQUEST_LOG`, `OSB_RESUME`, `OSB_LEASE_MS`.
+//! `OSB_PASSWORD_HASH`, `OSB_METRICS_LISTEN`, `OSB_ASYNC_DELAY_MS`, `OSB_DATA_DIR`, `OSB_STATE`, and the
+//! echo broker's test hooks `OSB_SYNC_DELAY_MS`, `OSB_CALL_LOG`, `OSB_REQUEST_LOG`, `OSB_RESUME`,
+//! `OSB_LEASE_MS`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -116,6 +117,32 @@ pub fn credentials() -> (String, String) {
     )
 }
 
+/// The argon2 PHC hash of the Basic-auth password, from `OSB_PASSWORD_HASH`; when set, it
+/// replaces `OSB_PASSWORD`, so the environment holds no password. Make one with
+/// `echo_broker hash-password` (reads the password from standard input).
+#[must_use]
+pub fn password_hash() -> Option<String> {
+    std::env::var("OSB_PASSWORD_HASH")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+}
+
+/// Where the metrics and health endpoints listen (`GET /metrics`, `/healthz`, `/readyz`),
+/// from `OSB_METRICS_LISTEN` (e.g. `127.0.0.1:9090`); unset: not served.
+///
+/// # Errors
+/// `OSB_METRICS_LISTEN` is not an `IP:PORT` address.
+pub fn metrics_listen() -> Result<Option<std::net::SocketAddr>, String> {
+    match std::env::var("OSB_METRICS_LISTEN") {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| format!("OSB_METRICS_LISTEN={v:?} is not an IP:PORT address")),
+        _ => Ok(None),
+    }
+}
+
 /// How long the echo broker's asynchronous `large` plan takes, from `OSB_ASYNC_DELAY_MS`
 /// (default 1000 ms).
 #[must_use]
@@ -155,16 +182,22 @@ pub fn banner(listen: &str, username: &str, is_set: impl Fn(&str) -> bool) -> St
             format!("default; set {var} to change")
         }
     };
-    let password = if is_set("OSB_PASSWORD") {
+    let password = if is_set("OSB_PASSWORD_HASH") {
+        "hashed, from OSB_PASSWORD_HASH".to_owned()
+    } else if is_set("OSB_PASSWORD") {
         "from OSB_PASSWORD (not shown)".to_owned()
     } else {
         "`password` (default; set OSB_PASSWORD to change)".to_owned()
     };
-    format!(
+    let mut text = format!(
         "broker listening on http://{listen} ({})\nBasic auth: username `{username}` ({}), password {password}",
         source("OSB_LISTEN"),
         source("OSB_USERNAME"),
-    )
+    );
+    if is_set("OSB_METRICS_LISTEN") {
+        text.push_str("\nmetrics and health (/metrics, /healthz, /readyz) on OSB_METRICS_LISTEN");
+    }
+    text
 }
 
 #[cfg(test)]
@@ -184,12 +217,20 @@ mod tests {
 
     #[test]
     fn a_password_from_the_environment_is_never_printed() {
-        let text = banner("0.0.0.0:9000", "ops", |_| true);
+        let text = banner("0.0.0.0:9000", "ops", |v| {
+            v != "OSB_PASSWORD_HASH" && v != "OSB_METRICS_LISTEN"
+        });
         assert_eq!(
             text,
             "broker listening on http://0.0.0.0:9000 (from OSB_LISTEN)\n\
              Basic auth: username `ops` (from OSB_USERNAME), password from OSB_PASSWORD (not shown)"
         );
+        let hashed = banner("0.0.0.0:9000", "ops", |_| true);
+        assert!(
+            hashed.contains("password hashed, from OSB_PASSWORD_HASH"),
+            "{hashed}"
+        );
+        assert!(hashed.ends_with("on OSB_METRICS_LISTEN"), "{hashed}");
         assert!(!text.contains("`password`"));
     }
 }

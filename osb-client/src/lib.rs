@@ -107,8 +107,8 @@ mod instance;
 pub mod orphan;
 mod outcome;
 mod poll;
-pub mod rotation;
 mod resource;
+pub mod rotation;
 mod transport;
 pub mod version;
 

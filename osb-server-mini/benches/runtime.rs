@@ -114,7 +114,10 @@ async fn bare_hyper(catalog: Bytes) -> SocketAddr {
                         let is_put = req.method() == hyper::Method::PUT;
                         let body = req.into_body().collect().await.map(|b| b.to_bytes());
                         let (status, body) = if is_put {
-                            match body.ok().and_then(|b| serde_json::from_slice::<ProvisionRequest>(&b).ok()) {
+                            match body
+                                .ok()
+                                .and_then(|b| serde_json::from_slice::<ProvisionRequest>(&b).ok())
+                            {
                                 Some(_) => (StatusCode::CREATED, Bytes::from_static(b"{}")),
                                 None => (StatusCode::BAD_REQUEST, Bytes::from_static(b"{}")),
                             }
@@ -158,7 +161,12 @@ impl Wrk {
     /// instance ids `{prefix}-{n}` with [`PROVISION_BODY`].
     fn run(&self, url: &str, prefix: Option<&str>, connections: usize) -> Figures {
         let mut cmd = Command::new("wrk");
-        cmd.args(["-t1", &format!("-c{connections}"), &format!("-d{}s", self.seconds), "--latency"]);
+        cmd.args([
+            "-t1",
+            &format!("-c{connections}"),
+            &format!("-d{}s", self.seconds),
+            "--latency",
+        ]);
         cmd.args(["-H", "X-Broker-API-Version: 2.17"]);
         cmd.args(["-H", &format!("Authorization: Basic {}", basic(USER, PASSWORD))]);
         if let Some(prefix) = prefix {
@@ -170,7 +178,11 @@ impl Wrk {
         cmd.arg(url);
         let out = cmd.output().expect("wrk runs (install it: bench/run does)");
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "wrk failed: {text}{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "wrk failed: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         parse_wrk(&text)
     }
 }
@@ -257,13 +269,19 @@ fn print_row(name: &str, f: &Figures) {
         f.rps, f.p50_ms, f.p99_ms, f.errors
     );
     if f.errors > 0 {
-        println!("  WARNING: {name}: {} requests failed; its figure is not comparable", f.errors);
+        println!(
+            "  WARNING: {name}: {} requests failed; its figure is not comparable",
+            f.errors
+        );
     }
 }
 
 fn header(title: &str) {
     println!("\n## {title}");
-    println!("{:<44} {:>9} {:>8} {:>8} {:>7}", "case", "req/s", "p50 ms", "p99 ms", "errors");
+    println!(
+        "{:<44} {:>9} {:>8} {:>8} {:>7}",
+        "case", "req/s", "p50 ms", "p99 ms", "errors"
+    );
 }
 
 /// write(4 KiB) + fsync in a loop for `secs`: the commit rate the disk allows.
@@ -291,7 +309,10 @@ async fn populate(store: &Arc<dyn Store>, n: usize, prefix: &str) {
         let id = format!("{prefix}-{i}");
         pending.spawn(async move {
             let record = InstanceRecord::new(id.into(), "svc-0".into(), "plan-0-0".into());
-            let written = store.insert_instance(&record).await.expect("store accepts the record");
+            let written = store
+                .insert_instance(&record)
+                .await
+                .expect("store accepts the record");
             assert!(matches!(written, Write::Done(_)), "a new record");
         });
         if pending.len() >= 256 {
@@ -390,7 +411,11 @@ fn main() {
             println!(
                 "catalog at {conns} connections: {:.1} % of bare hyper{}",
                 100.0 * f[1].rps / f[0].rps,
-                if conns == connections { " (goal >= 95 %)" } else { "" }
+                if conns == connections {
+                    " (goal >= 95 %)"
+                } else {
+                    ""
+                }
             );
         }
         rt.block_on(ours.shutdown());
@@ -401,7 +426,9 @@ fn main() {
         let on_memory = rt.block_on(serve(Arc::new(MemoryStore::default())));
         let on_sqlite = rt.block_on(serve(Arc::new(sqlite)));
         let (mem_url, sql_url) = (on_memory.url(), on_sqlite.url());
-        header(&format!("PUT provision (sync, new ids), {connections} connections"));
+        header(&format!(
+            "PUT provision (sync, new ids), {connections} connections"
+        ));
         let mut cases = [
             Case {
                 name: "bare hyper, reads + decodes the body".to_owned(),
@@ -435,9 +462,16 @@ fn main() {
     }
 
     if section("flat") {
-        header(&format!("store cost with 1,000 vs 100,000 recorded instances, {connections} connections"));
+        header(&format!(
+            "store cost with 1,000 vs 100,000 recorded instances, {connections} connections"
+        ));
         let mut servers = Vec::new();
-        for (kind, n) in [("memory", 1_000), ("memory", 100_000), ("sqlite", 1_000), ("sqlite", 100_000)] {
+        for (kind, n) in [
+            ("memory", 1_000),
+            ("memory", 100_000),
+            ("sqlite", 1_000),
+            ("sqlite", 100_000),
+        ] {
             let store: Arc<dyn Store> = if kind == "memory" {
                 Arc::new(MemoryStore::default())
             } else {
@@ -445,7 +479,10 @@ fn main() {
             };
             let t = Instant::now();
             rt.block_on(populate(&store, n, "seed"));
-            println!("(recorded {n} instances in the {kind} store in {:.1} s)", t.elapsed().as_secs_f64());
+            println!(
+                "(recorded {n} instances in the {kind} store in {:.1} s)",
+                t.elapsed().as_secs_f64()
+            );
             let name = format!("osb-server-mini, {kind}, {n} instances");
             servers.push((name, rt.block_on(serve(store))));
         }
@@ -519,7 +556,9 @@ mod postgres {
         };
         let (a, b) = (replica(), replica());
         let (a_url, b_url) = (a.url(), b.url());
-        header(&format!("PUT provision on PostgreSQL, {conns} connections in all"));
+        header(&format!(
+            "PUT provision on PostgreSQL, {conns} connections in all"
+        ));
         let one = |url: &str, prefix: String, conns: usize| {
             wrk.run(&format!("{url}/v2/service_instances"), Some(&prefix), conns)
         };

@@ -13,45 +13,59 @@ use bytes::Bytes;
 use http::header::{ALLOW, HeaderValue};
 use http::request::Parts;
 use http::{Request, StatusCode};
+use osb_types::catalog::{ServiceOffering, ServicePlan};
 use osb_types::{ApiVersion, OriginatingIdentity, RequestIdentity};
 use tracing::Instrument;
 
 use crate::answers::bad_request;
-use crate::broker::Broker;
-use crate::catalog_index::CatalogIndex;
+use crate::broker::{Broker, PlanPolicy};
+use crate::catalog_index::{CatalogIndex, LiveCatalog, PlanPolicies};
 use crate::config::Config;
 use crate::decode::Incoming;
 use crate::error::ServeError;
 use crate::headers;
 use crate::response::{self, HttpResponse};
 use crate::router::{self, Route, RouteError};
-use crate::schema::Schemas;
 use crate::state::State;
 
 /// The request handler shared by every connection.
 pub(crate) struct App<B: Broker> {
     pub(crate) broker: B,
     pub(crate) config: Config,
-    pub(crate) catalog: CatalogIndex,
-    pub(crate) schemas: Schemas,
+    /// The catalog in force (replaceable through a `CatalogHandle`), its schemas and index.
+    pub(crate) catalog: Arc<LiveCatalog>,
     pub(crate) state: Arc<State>,
     started: Once,
 }
 
+impl<B: Broker> PlanPolicies for App<B> {
+    fn policy(&self, offering: &ServiceOffering, plan: &ServicePlan) -> PlanPolicy {
+        self.broker.plan_policy(offering, plan)
+    }
+}
+
 impl<B: Broker> App<B> {
-    /// Validates the catalog, compiles every plan schema, reads the plan policies.
-    pub(crate) fn new(broker: B, config: Config) -> Result<Self, ServeError> {
-        let catalog = CatalogIndex::new(&broker)?;
-        let schemas = Schemas::compile(&catalog.catalog)?;
-        let state = Arc::new(State::new(Arc::clone(&config.store), config.state));
-        Ok(Self {
-            broker,
-            config,
-            catalog,
-            schemas,
-            state,
-            started: Once::new(),
-        })
+    /// Validates the catalog, compiles every plan schema, reads the plan policies, and puts
+    /// the catalog in force in the config's `LiveCatalog`.
+    pub(crate) fn build(broker: B, config: Config) -> Result<Arc<Self>, ServeError> {
+        let index = CatalogIndex::new(&broker)?;
+        let store: Arc<dyn crate::store::Store> = Arc::new(crate::store::ObservedStore::new(
+            Arc::clone(&config.store),
+            config.metrics.clone(),
+        ));
+        let state = Arc::new(State::new(store, config.state));
+        let catalog = Arc::clone(&config.catalog);
+        Ok(Arc::new_cyclic(|app: &std::sync::Weak<Self>| {
+            let policies: std::sync::Weak<dyn PlanPolicies> = app.clone();
+            catalog.init(index, policies);
+            Self {
+                broker,
+                config,
+                catalog,
+                state,
+                started: Once::new(),
+            }
+        }))
     }
 
     /// Starts the background sweeper (recovery of work whose owner is gone, tombstone
@@ -99,12 +113,17 @@ impl<B: Broker> App<B> {
             instance_id = tracing::field::Empty,
             binding_id = tracing::field::Empty,
             request_identity = request_identity.as_ref().and_then(|v| v.to_str().ok()).unwrap_or(""),
+            caller = tracing::field::Empty,
             status = tracing::field::Empty,
         );
         self.start();
+        let started = std::time::Instant::now();
+        let routed = router::route(&parts.method, parts.uri.path());
+        let route_name = routed.as_ref().map_or("unmatched", Route::name);
+        let method = parts.method.clone();
         let app = Arc::clone(self);
         let mut res = async move {
-            let head = match app.check_head(&parts) {
+            let head = match app.check_head(routed, &parts).await {
                 Ok(head) => head,
                 Err(res) => return res,
             };
@@ -117,6 +136,9 @@ impl<B: Broker> App<B> {
         .instrument(span.clone())
         .await;
         span.record("status", res.status().as_u16());
+        if let Some(m) = &self.config.metrics {
+            m.request(route_name, &method, res.status().as_u16(), started);
+        }
         span.in_scope(|| tracing::debug!(status = res.status().as_u16(), "request answered"));
         response::echo_request_identity(&mut res, request_identity.as_ref());
         res
@@ -124,8 +146,12 @@ impl<B: Broker> App<B> {
 
     /// Routing, authentication, API version and originating identity: the checks that need
     /// only the request head. Records the route and ids on the current span.
-    fn check_head(&self, parts: &Parts) -> Result<Head, HttpResponse> {
-        let route = match router::route(&parts.method, parts.uri.path()) {
+    async fn check_head(
+        &self,
+        routed: Result<Route, RouteError>,
+        parts: &Parts,
+    ) -> Result<Head, HttpResponse> {
+        let route = match routed {
             Ok(route) => route,
             Err(RouteError::NotFound) => {
                 return Err(response::error(
@@ -153,9 +179,15 @@ impl<B: Broker> App<B> {
         if let Some(b) = route.binding_id() {
             span.record("binding_id", b);
         }
-        if let Err(res) = headers::check_auth(self.config.authenticator.as_deref(), &parts.headers) {
-            tracing::info!("request not authenticated");
-            return Err(res);
+        let caller = match headers::check_auth(self.config.authenticator.as_deref(), parts).await {
+            Ok(caller) => caller,
+            Err(res) => {
+                tracing::info!("request not authenticated");
+                return Err(res);
+            }
+        };
+        if let Some(caller) = &caller {
+            span.record("caller", tracing::field::display(caller));
         }
         let api_version = headers::check_version(self.config.min_api_version, &parts.headers)?;
         let originating_identity = headers::check_identity(&parts.headers)?;
@@ -169,6 +201,7 @@ impl<B: Broker> App<B> {
             api_version,
             originating_identity,
             request_identity,
+            caller,
         })
     }
 
@@ -178,7 +211,7 @@ impl<B: Broker> App<B> {
     /// broker works) finishes even if the client goes away.
     async fn dispatch(self: Arc<Self>, head: Head, parts: Parts, body: Bytes) -> HttpResponse {
         if head.route == Route::Catalog {
-            return response::bytes_json(StatusCode::OK, self.catalog.bytes.clone());
+            return crate::catalog_answer::answer(&self.catalog.current(), &parts.headers);
         }
         let task = tokio::spawn(self.operation(head, parts, body).in_current_span());
         match task.await {
@@ -208,12 +241,22 @@ impl<B: Broker> App<B> {
             api_version: head.api_version,
             originating_identity: head.originating_identity,
             request_identity: head.request_identity,
+            caller: head.caller,
             content_type_ok,
         };
+        let scope = crate::metrics::CallScope::new(route.name(), self.config.metrics.clone());
+        scope.run(self.run_operation(route, incoming)).await
+    }
+
+    async fn run_operation(self: Arc<Self>, route: Route, incoming: Incoming) -> HttpResponse {
         // Each handler's future is boxed: otherwise this future is as large as the largest
         // of them (broker futures included), and it is moved when spawned.
         let res = match route {
-            Route::Catalog => Ok(response::bytes_json(StatusCode::OK, self.catalog.bytes.clone())),
+            // Answered by `dispatch` before this task starts.
+            Route::Catalog => Ok(response::bytes_json(
+                StatusCode::OK,
+                self.catalog.current().bytes.clone(),
+            )),
             Route::Provision(_) => Box::pin(crate::ops::provision::handle(&self, incoming)).await,
             Route::Update(_) => Box::pin(crate::ops::update::handle(&self, incoming)).await,
             Route::FetchInstance(_) => Box::pin(crate::ops::fetch::instance(&self, incoming)).await,
@@ -238,4 +281,5 @@ pub(crate) struct Head {
     api_version: ApiVersion,
     originating_identity: Option<OriginatingIdentity>,
     request_identity: Option<RequestIdentity>,
+    caller: Option<crate::auth::Caller>,
 }

@@ -1,49 +1,87 @@
 //! The catalog as the runtime looks it up: plan id → its offering, plan and policy, shared
-//! (not cloned) with every request context; the serialized catalog answered as is.
+//! (not cloned) with every request context; the serialized catalog answered as is, with its
+//! `ETag` and `Last-Modified`; the compiled plan schemas. [`LiveCatalog`] holds the one in
+//! force, which a [`CatalogHandle`](crate::catalog::CatalogHandle) can replace while serving.
 
 // Error answers are whole responses, built at most once per request: boxing them buys nothing.
 #![allow(clippy::result_large_err)]
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock, Weak};
+use std::time::SystemTime;
 
 use bytes::Bytes;
+use http::HeaderValue;
 use osb_types::Catalog;
-use osb_types::catalog::{PlanIndex, ServiceOffering, ServicePlan};
+use osb_types::catalog::{ServiceOffering, ServicePlan};
 
 use crate::answers::bad_request;
 use crate::broker::{Broker, PlanPolicy};
 use crate::error::ServeError;
 use crate::response::HttpResponse;
+use crate::schema::Schemas;
 use crate::store::InstanceRecord;
 
-/// The validated catalog and its index.
+/// A plan as the index holds it: its offering, itself, its runtime policy.
+type PlanEntry = (Arc<ServiceOffering>, Arc<ServicePlan>, PlanPolicy);
+
+/// Where the runtime policy of a plan comes from (the broker, through the app).
+pub(crate) trait PlanPolicies: Send + Sync {
+    /// The policy of `plan` of `offering`.
+    fn policy(&self, offering: &ServiceOffering, plan: &ServicePlan) -> PlanPolicy;
+}
+
+/// The policies of a broker's plans, as [`Broker::plan_policy`] gives them.
+pub(crate) struct BrokerPolicies<'a, B>(pub(crate) &'a B);
+
+impl<B: Broker> PlanPolicies for BrokerPolicies<'_, B> {
+    fn policy(&self, offering: &ServiceOffering, plan: &ServicePlan) -> PlanPolicy {
+        self.0.plan_policy(offering, plan)
+    }
+}
+
+/// One validated catalog and its index.
 pub(crate) struct CatalogIndex {
     pub(crate) catalog: Catalog,
     /// The serialized catalog, answered as is.
     pub(crate) bytes: Bytes,
-    /// Plan id → where the plan is in the catalog.
-    index: PlanIndex,
-    /// By position: each offering and its plans with their policies, shared (not cloned)
-    /// with every request context.
-    shared: Vec<SharedOffering>,
+    /// A strong validator of `bytes` (a hash of them, quoted).
+    pub(crate) etag: HeaderValue,
+    /// When this catalog (these bytes) came into force, whole seconds.
+    pub(crate) modified: SystemTime,
+    /// `modified` as an HTTP date.
+    pub(crate) last_modified: HeaderValue,
+    pub(crate) schemas: Schemas,
+    plans: HashMap<String, PlanEntry>,
+    /// Plans of an earlier catalog (of this process) that the current one no longer has:
+    /// existing instances and bindings of them keep being served (fetched, polled, bound,
+    /// unbound, deprovisioned); no new instance of them can be provisioned or updated to them.
+    retired: HashMap<String, PlanEntry>,
 }
 
-/// An offering and its plans, as request contexts share them.
-struct SharedOffering {
-    offering: Arc<ServiceOffering>,
-    plans: Vec<SharedPlan>,
-}
-
-/// A plan and the runtime's policy for it.
-struct SharedPlan {
-    plan: Arc<ServicePlan>,
-    policy: PlanPolicy,
+/// `t` truncated to whole seconds, the precision of an HTTP date.
+fn whole_seconds(t: SystemTime) -> SystemTime {
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(secs)
 }
 
 impl CatalogIndex {
     /// Validates the broker's catalog and indexes its plans.
     pub(crate) fn new<B: Broker>(broker: &B) -> Result<Self, ServeError> {
-        let catalog = broker.catalog();
+        Self::build(broker.catalog(), &BrokerPolicies(broker), None)
+    }
+
+    /// Validates `catalog`, compiles its schemas and indexes its plans. Plans of `previous`
+    /// (and those it had retired) missing from `catalog` are kept as retired; when the
+    /// serialized catalog is unchanged, so are its `ETag` and `Last-Modified`.
+    pub(crate) fn build(
+        catalog: Catalog,
+        policies: &dyn PlanPolicies,
+        previous: Option<&Self>,
+    ) -> Result<Self, ServeError> {
         catalog.validate()?;
         let bytes = Bytes::from(
             serde_json::to_vec(&catalog).map_err(|e| ServeError::InvalidSchema {
@@ -51,51 +89,83 @@ impl CatalogIndex {
                 message: format!("the catalog could not be serialized: {e}"),
             })?,
         );
-        let shared = catalog
-            .services
-            .iter()
-            .map(|offering| {
-                let plans = offering
-                    .plans
-                    .iter()
-                    .map(|plan| SharedPlan {
-                        plan: Arc::new(plan.clone()),
-                        policy: broker.plan_policy(offering, plan),
-                    })
-                    .collect();
-                SharedOffering {
-                    offering: Arc::new(offering.clone()),
-                    plans,
+        let schemas = Schemas::compile(&catalog)?;
+        let mut plans = HashMap::new();
+        for offering in &catalog.services {
+            let shared = Arc::new(offering.clone());
+            for plan in &offering.plans {
+                plans.insert(
+                    plan.id.as_str().to_owned(),
+                    (
+                        Arc::clone(&shared),
+                        Arc::new(plan.clone()),
+                        policies.policy(offering, plan),
+                    ),
+                );
+            }
+        }
+        let mut retired = HashMap::new();
+        if let Some(previous) = previous {
+            for (id, entry) in previous.retired.iter().chain(&previous.plans) {
+                if !plans.contains_key(id) {
+                    retired.insert(id.clone(), entry.clone());
                 }
-            })
-            .collect();
+            }
+        }
+        let hash = blake3::hash(&bytes);
+        let etag = HeaderValue::from_str(&format!("\"{}\"", &hash.to_hex()[..32]))
+            .expect("a quoted hex string is a valid header value");
+        let (modified, last_modified) = match previous {
+            Some(p) if p.etag == etag => (p.modified, p.last_modified.clone()),
+            _ => {
+                let now = whole_seconds(SystemTime::now());
+                let date = HeaderValue::from_str(&httpdate::fmt_http_date(now))
+                    .expect("an HTTP date is a valid header value");
+                (now, date)
+            }
+        };
         Ok(Self {
-            index: PlanIndex::new(&catalog),
             catalog,
             bytes,
-            shared,
+            etag,
+            modified,
+            last_modified,
+            schemas,
+            plans,
+            retired,
         })
     }
 
-    /// The shared offering, plan and policy of a plan id.
-    fn entry(&self, plan_id: &str) -> Option<(&Arc<ServiceOffering>, &SharedPlan)> {
-        let (si, pi) = self.index.position(plan_id)?;
-        let shared = self.shared.get(si)?;
-        Some((&shared.offering, shared.plans.get(pi)?))
+    /// The offering and plan of a plan id of the current catalog, if the plan belongs to
+    /// `service_id`.
+    fn current_plan(
+        &self,
+        service_id: &str,
+        plan_id: &str,
+    ) -> Option<(Arc<ServiceOffering>, Arc<ServicePlan>)> {
+        self.plans
+            .get(plan_id)
+            .filter(|(o, _, _)| o.id.as_str() == service_id)
+            .map(|(o, p, _)| (Arc::clone(o), Arc::clone(p)))
     }
 
-    /// The offering and plan of a plan id, if the plan belongs to `service_id`.
+    /// The offering and plan of a plan id, current or retired, if the plan belongs to
+    /// `service_id`.
     pub(crate) fn plan(
         &self,
         service_id: &str,
         plan_id: &str,
     ) -> Option<(Arc<ServiceOffering>, Arc<ServicePlan>)> {
-        self.entry(plan_id)
-            .filter(|(o, _)| o.id.as_str() == service_id)
-            .map(|(o, p)| (Arc::clone(o), Arc::clone(&p.plan)))
+        self.current_plan(service_id, plan_id).or_else(|| {
+            self.retired
+                .get(plan_id)
+                .filter(|(o, _, _)| o.id.as_str() == service_id)
+                .map(|(o, p, _)| (Arc::clone(o), Arc::clone(p)))
+        })
     }
 
-    /// 400 unless the service and plan are in the catalog and the plan belongs to the service.
+    /// 400 unless the service and plan are in the current catalog and the plan belongs to
+    /// the service: for a new instance, or the target plan of an update.
     pub(crate) fn known_plan(
         &self,
         service_id: &str,
@@ -106,23 +176,141 @@ impl CatalogIndex {
                 "unknown service_id \"{service_id}\": not in this broker's catalog"
             )));
         }
-        self.plan(service_id, plan_id).ok_or_else(|| {
+        self.current_plan(service_id, plan_id).ok_or_else(|| {
             bad_request(format!(
                 "unknown plan_id \"{plan_id}\": not a plan of the service offering \"{service_id}\""
             ))
         })
     }
 
-    /// The runtime policy of a plan.
-    pub(crate) fn policy(&self, plan_id: &str) -> PlanPolicy {
-        self.entry(plan_id).map(|(_, p)| p.policy).unwrap_or_default()
+    /// As [`known_plan`](Self::known_plan), but a plan an earlier catalog had (retired) is
+    /// accepted too: for operations on instances and bindings that exist.
+    pub(crate) fn existing_plan(
+        &self,
+        service_id: &str,
+        plan_id: &str,
+    ) -> Result<(Arc<ServiceOffering>, Arc<ServicePlan>), HttpResponse> {
+        match self.plan(service_id, plan_id) {
+            Some(found) => Ok(found),
+            None => self.known_plan(service_id, plan_id),
+        }
     }
 
-    /// The offering and plan of an existing instance record.
+    /// The runtime policy of a plan (current or retired).
+    pub(crate) fn policy(&self, plan_id: &str) -> PlanPolicy {
+        self.plans
+            .get(plan_id)
+            .or_else(|| self.retired.get(plan_id))
+            .map(|(_, _, p)| *p)
+            .unwrap_or_default()
+    }
+
+    /// The offering and plan of an existing instance record (current or retired).
     pub(crate) fn record_plan(
         &self,
         record: &InstanceRecord,
     ) -> Option<(Arc<ServiceOffering>, Arc<ServicePlan>)> {
         self.plan(record.service_id.as_str(), record.plan_id.as_str())
+    }
+}
+
+/// The catalog in force, replaceable while serving. Shared by the app and every
+/// [`CatalogHandle`](crate::catalog::CatalogHandle).
+#[derive(Default)]
+pub(crate) struct LiveCatalog {
+    current: OnceLock<RwLock<Arc<CatalogIndex>>>,
+    /// Where the policies of a new catalog's plans come from: the broker of the app.
+    policies: OnceLock<Weak<dyn PlanPolicies>>,
+    /// Held while a replacement is built, so that two replacements do not lose each
+    /// other's retired plans; requests never wait for it.
+    replacing: std::sync::Mutex<()>,
+}
+
+impl LiveCatalog {
+    /// Installs the first catalog and where policies come from.
+    pub(crate) fn init(&self, index: CatalogIndex, policies: Weak<dyn PlanPolicies>) {
+        let _ = self.current.set(RwLock::new(Arc::new(index)));
+        let _ = self.policies.set(policies);
+    }
+
+    /// The catalog in force.
+    ///
+    /// # Panics
+    /// Never once the app is built (`init` runs in `App::build`).
+    pub(crate) fn current(&self) -> Arc<CatalogIndex> {
+        self.try_current()
+            .expect("the catalog is installed when the app is built")
+    }
+
+    /// The catalog in force, `None` before the app is built.
+    pub(crate) fn try_current(&self) -> Option<Arc<CatalogIndex>> {
+        let lock = self.current.get()?;
+        Some(Arc::clone(
+            &lock.read().unwrap_or_else(std::sync::PoisonError::into_inner),
+        ))
+    }
+
+    /// Validates `catalog` and puts it in force; on error the catalog in force stays.
+    pub(crate) fn replace(&self, catalog: Catalog) -> Result<(), ServeError> {
+        let (Some(lock), Some(policies)) = (self.current.get(), self.policies.get()) else {
+            return Err(ServeError::NotServing);
+        };
+        let Some(policies) = policies.upgrade() else {
+            return Err(ServeError::NotServing);
+        };
+        // One replacement at a time; the new catalog is built (validated, schemas compiled)
+        // without holding the lock requests read through, which is held only for the swap.
+        let _one_at_a_time = self
+            .replacing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let previous = self.current();
+        let next = CatalogIndex::build(catalog, policies.as_ref(), Some(&previous))?;
+        let changed = next.etag != previous.etag;
+        *lock.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(next);
+        if changed {
+            tracing::info!("catalog replaced");
+        }
+        Ok(())
+    }
+
+    /// See [`CatalogIndex::plan`].
+    pub(crate) fn plan(
+        &self,
+        service_id: &str,
+        plan_id: &str,
+    ) -> Option<(Arc<ServiceOffering>, Arc<ServicePlan>)> {
+        self.current().plan(service_id, plan_id)
+    }
+
+    /// See [`CatalogIndex::known_plan`].
+    pub(crate) fn known_plan(
+        &self,
+        service_id: &str,
+        plan_id: &str,
+    ) -> Result<(Arc<ServiceOffering>, Arc<ServicePlan>), HttpResponse> {
+        self.current().known_plan(service_id, plan_id)
+    }
+
+    /// See [`CatalogIndex::existing_plan`].
+    pub(crate) fn existing_plan(
+        &self,
+        service_id: &str,
+        plan_id: &str,
+    ) -> Result<(Arc<ServiceOffering>, Arc<ServicePlan>), HttpResponse> {
+        self.current().existing_plan(service_id, plan_id)
+    }
+
+    /// See [`CatalogIndex::policy`].
+    pub(crate) fn policy(&self, plan_id: &str) -> PlanPolicy {
+        self.current().policy(plan_id)
+    }
+
+    /// See [`CatalogIndex::record_plan`].
+    pub(crate) fn record_plan(
+        &self,
+        record: &InstanceRecord,
+    ) -> Option<(Arc<ServiceOffering>, Arc<ServicePlan>)> {
+        self.current().record_plan(record)
     }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use osb_types::ApiVersion;
 
-use crate::auth::Authenticator;
+use crate::auth::AsyncAuthenticator;
 use crate::store::Store;
 
 /// Default largest request body: 1 MiB.
@@ -21,7 +21,7 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 #[derive(Clone)]
 pub(crate) struct Config {
     /// `None`: no authentication (only for tests and trusted networks).
-    pub(crate) authenticator: Option<Arc<dyn Authenticator>>,
+    pub(crate) authenticator: Option<Arc<dyn AsyncAuthenticator>>,
     /// Lowest `X-Broker-API-Version` accepted; any newer 2.x is accepted.
     pub(crate) min_api_version: ApiVersion,
     pub(crate) body_limit: usize,
@@ -31,6 +31,10 @@ pub(crate) struct Config {
     pub(crate) store: Arc<dyn Store>,
     /// Leases, tombstones, the sweep interval.
     pub(crate) state: crate::state::StateSettings,
+    /// The runtime's metrics, when an operations listener serves them.
+    pub(crate) metrics: Option<Arc<crate::metrics::Metrics>>,
+    /// The catalog in force once the app is built (shared with `CatalogHandle`s).
+    pub(crate) catalog: Arc<crate::catalog_index::LiveCatalog>,
 }
 
 impl Default for Config {
@@ -44,6 +48,8 @@ impl Default for Config {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             store: Arc::new(crate::store::MemoryStore::default()),
             state: crate::state::StateSettings::default(),
+            catalog: Arc::default(),
+            metrics: None,
         }
     }
 }

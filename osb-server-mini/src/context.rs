@@ -4,6 +4,7 @@ use osb_types::catalog::{ServiceOffering, ServicePlan};
 use osb_types::operation::LastOperationParams;
 use osb_types::{ApiVersion, BindingId, InstanceId, OperationId, OriginatingIdentity, RequestIdentity};
 
+use crate::auth::Caller;
 use crate::store::{BindingRecord, InstanceRecord};
 
 /// Ids, headers and catalog entries of the request being served.
@@ -21,6 +22,7 @@ pub struct RequestContext {
     pub(crate) api_version: ApiVersion,
     pub(crate) originating_identity: Option<OriginatingIdentity>,
     pub(crate) request_identity: Option<RequestIdentity>,
+    pub(crate) caller: Option<Caller>,
     pub(crate) accepts_incomplete: bool,
     pub(crate) offering: Option<std::sync::Arc<ServiceOffering>>,
     pub(crate) plan: Option<std::sync::Arc<ServicePlan>>,
@@ -58,6 +60,14 @@ impl RequestContext {
     #[must_use]
     pub fn request_identity(&self) -> Option<&RequestIdentity> {
         self.request_identity.as_ref()
+    }
+
+    /// Who made the request, as the server's authenticator established it (a Basic
+    /// username, a bearer token's name, a client certificate's common name); `None` when the
+    /// server has no authentication. Never a secret.
+    #[must_use]
+    pub fn caller(&self) -> Option<&Caller> {
+        self.caller.as_ref()
     }
 
     /// Whether the request had `accepts_incomplete=true`.
@@ -127,6 +137,7 @@ impl RequestContext {
             api_version: ApiVersion::LATEST,
             originating_identity: None,
             request_identity: None,
+            caller: None,
             accepts_incomplete: false,
             offering: None,
             plan: None,
@@ -147,6 +158,13 @@ impl RequestContext {
     #[must_use]
     pub fn with_last_operation(mut self, params: LastOperationParams) -> Self {
         self.last_operation = Some(params);
+        self
+    }
+
+    /// Sets the caller (for tests).
+    #[must_use]
+    pub fn with_caller(mut self, caller: Caller) -> Self {
+        self.caller = Some(caller);
         self
     }
 

@@ -21,6 +21,8 @@ pub(crate) struct Incoming {
     pub(crate) api_version: ApiVersion,
     pub(crate) originating_identity: Option<OriginatingIdentity>,
     pub(crate) request_identity: Option<RequestIdentity>,
+    /// Who the authenticator said the caller is (`None` without authentication).
+    pub(crate) caller: Option<crate::auth::Caller>,
     pub(crate) content_type_ok: Result<(), HttpResponse>,
 }
 
@@ -41,6 +43,7 @@ impl Incoming {
             api_version: self.api_version,
             originating_identity: self.originating_identity.clone(),
             request_identity: self.request_identity.clone(),
+            caller: self.caller.clone(),
             accepts_incomplete,
             offering: None,
             plan: None,

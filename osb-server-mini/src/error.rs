@@ -199,4 +199,12 @@ pub enum ServeError {
     /// TLS configuration could not be loaded.
     #[error("TLS configuration: {0}")]
     Tls(String),
+    /// A [`CatalogHandle`](crate::catalog::CatalogHandle) was used before its server was
+    /// built (by `serve`, `spawn` or `into_service`) or after the server was dropped.
+    #[error("the catalog cannot be replaced: its server is not built (or no longer exists)")]
+    NotServing,
+    /// A configured credential could not be used (e.g. a password hash that is not a valid
+    /// PHC string).
+    #[error("invalid credential configuration: {0}")]
+    InvalidCredential(String),
 }

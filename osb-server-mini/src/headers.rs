@@ -7,15 +7,18 @@ use http::{HeaderMap, StatusCode, header};
 use osb_types::version::{API_VERSION_HEADER, ORIGINATING_IDENTITY_HEADER};
 use osb_types::{ApiVersion, OriginatingIdentity};
 
-use crate::auth::Authenticator;
+use crate::auth::{AsyncAuthenticator, AuthRequest, Caller};
 use crate::response::{self, HttpResponse};
 
-/// 401 with the authenticator's challenge when the request is not authenticated.
-pub(crate) fn check_auth(auth: Option<&dyn Authenticator>, headers: &HeaderMap) -> Result<(), HttpResponse> {
-    let Some(auth) = auth else { return Ok(()) };
-    let value = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    if auth.authenticate(value) {
-        return Ok(());
+/// The caller, or 401 with the authenticator's challenge when the request is not
+/// authenticated. `Ok(None)` without an authenticator.
+pub(crate) async fn check_auth(
+    auth: Option<&dyn AsyncAuthenticator>,
+    head: &http::request::Parts,
+) -> Result<Option<Caller>, HttpResponse> {
+    let Some(auth) = auth else { return Ok(None) };
+    if let Some(caller) = auth.authenticate(AuthRequest::new(head)).await {
+        return Ok(Some(caller));
     }
     let mut res = response::error(
         StatusCode::UNAUTHORIZED,

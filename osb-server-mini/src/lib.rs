@@ -106,7 +106,13 @@
 //!   in one line, and a `RequestContext` builder to call broker methods directly.
 //! - `tls`: HTTPS with rustls (the *ring* provider): `Server::tls` with a `tls::TlsConfig`
 //!   made from a PEM certificate chain and private key (files or bytes). The server offers
-//!   HTTP/2 and HTTP/1.1 by ALPN; plain HTTP is not served on a TLS port.
+//!   HTTP/2 and HTTP/1.1 by ALPN; plain HTTP is not served on a TLS port. Mutual TLS with
+//!   `TlsConfig::with_client_ca` and `auth::ClientCertificate` (the certificate's CN as the
+//!   caller).
+//!
+//! Operating a broker: `Server::ops_listener` (Prometheus metrics, `/healthz`, `/readyz`),
+//! hashed credentials (`Server::basic_auth_hash`, `auth::BearerTokens`), the caller's identity
+//! (`RequestContext::caller`), catalog caching and reload (`Server::catalog_handle`).
 //!
 //! ```toml
 //! osb-server-mini = { version = "0.1", features = ["tls"] }
@@ -118,13 +124,17 @@ mod answers;
 mod app;
 pub mod auth;
 pub mod broker;
+pub mod catalog;
+mod catalog_answer;
 mod catalog_index;
 pub mod config;
 pub mod context;
 mod decode;
 pub mod error;
 mod headers;
+mod metrics;
 mod ops;
+mod ops_endpoint;
 pub mod params;
 pub mod reply;
 pub mod request;

@@ -18,7 +18,9 @@ use tokio::sync::{Semaphore, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::auth::PeerCertificates;
 use crate::broker::Broker;
+use crate::metrics::Metrics;
 use crate::service::BrokerService;
 
 /// Connection-level limits and settings.
@@ -110,10 +112,12 @@ impl Drop for InFlight {
     }
 }
 
-/// The broker service of one connection: records when requests start and end.
+/// The broker service of one connection: records when requests start and end, and hands
+/// the TLS client's certificates to every request.
 struct Tracked<B: Broker> {
     service: BrokerService<B>,
     activity: Arc<Activity>,
+    peer_certificates: Option<PeerCertificates>,
 }
 
 impl<B: Broker> Clone for Tracked<B> {
@@ -121,6 +125,7 @@ impl<B: Broker> Clone for Tracked<B> {
         Self {
             service: self.service.clone(),
             activity: Arc::clone(&self.activity),
+            peer_certificates: self.peer_certificates.clone(),
         }
     }
 }
@@ -150,7 +155,10 @@ where
     type Error = <BrokerService<B> as hyper::service::Service<Request<T>>>::Error;
     type Future = TrackedFuture<<BrokerService<B> as hyper::service::Service<Request<T>>>::Future>;
 
-    fn call(&self, req: Request<T>) -> Self::Future {
+    fn call(&self, mut req: Request<T>) -> Self::Future {
+        if let Some(certs) = &self.peer_certificates {
+            req.extensions_mut().insert(certs.clone());
+        }
         TrackedFuture {
             _in_flight: self.activity.begin(),
             inner: hyper::service::Service::call(&self.service, req),
@@ -227,6 +235,7 @@ async fn serve_connection<B, S>(
     idle: Duration,
     stopped: watch::Receiver<bool>,
     peer: SocketAddr,
+    peer_certificates: Option<PeerCertificates>,
 ) where
     B: Broker,
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
@@ -235,6 +244,7 @@ async fn serve_connection<B, S>(
     let tracked = Tracked {
         service,
         activity: Arc::clone(&activity),
+        peer_certificates,
     };
     let conn = builder
         .serve_connection_with_upgrades(TokioIo::new(stream), tracked)
@@ -242,9 +252,31 @@ async fn serve_connection<B, S>(
     drive(conn, activity, idle, stopped, peer).await;
 }
 
-/// Serves connections from `listener` until `signal`, then shuts down gracefully.
+/// An open connection, counted in the `connections_open` gauge while it lives.
+struct OpenConnection(Option<Arc<Metrics>>);
+
+impl OpenConnection {
+    fn new(metrics: Option<&Arc<Metrics>>) -> Self {
+        if let Some(m) = metrics {
+            m.connections_open.inc();
+        }
+        Self(metrics.cloned())
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        if let Some(m) = &self.0 {
+            m.connections_open.dec();
+        }
+    }
+}
+
+/// Serves connections from `listener` (and the operations endpoints on `ops`, if given)
+/// until `signal`, then shuts down gracefully.
 pub(crate) async fn run<B: Broker>(
     listener: TcpListener,
+    ops: Option<TcpListener>,
     service: BrokerService<B>,
     limits: Limits,
     signal: impl Future<Output = ()> + Send + 'static,
@@ -261,6 +293,14 @@ pub(crate) async fn run<B: Broker>(
     service.app.start();
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let (stop, stopped) = watch::channel(false);
+    let metrics = service.app.config.metrics.clone();
+    if let Some(ops) = ops {
+        let endpoints = crate::ops_endpoint::Ops {
+            metrics: metrics.clone(),
+            store: Arc::clone(&service.app.state.store),
+        };
+        crate::ops_endpoint::spawn(ops, endpoints, stopped.clone());
+    }
     tokio::pin!(signal);
     loop {
         tokio::select! {
@@ -276,6 +316,9 @@ pub(crate) async fn run<B: Broker>(
                 };
                 let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
                     tracing::warn!(%peer, "connection cap reached; answering 503");
+                    if let Some(m) = &metrics {
+                        m.connections_refused.inc();
+                    }
                     tokio::spawn(async move {
                         let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(overloaded())).await;
                         let _ = stream.shutdown().await;
@@ -283,6 +326,7 @@ pub(crate) async fn run<B: Broker>(
                     continue;
                 };
                 let _ = stream.set_nodelay(true);
+                let open = OpenConnection::new(metrics.as_ref());
                 let stopped = stopped.clone();
                 let idle = limits.header_read_timeout;
                 let builder = Arc::clone(&builder);
@@ -295,17 +339,22 @@ pub(crate) async fn run<B: Broker>(
                         // is dropped after the header read timeout.
                         match tokio::time::timeout(idle, acceptor.accept(stream)).await {
                             Ok(Ok(tls_stream)) => {
-                                serve_connection(&builder, tls_stream, service, idle, stopped, peer).await;
+                                let certs = tls_stream.get_ref().1.peer_certificates().map(|chain| {
+                                    PeerCertificates(chain.iter().map(|c| c.as_ref().to_vec()).collect())
+                                });
+                                serve_connection(&builder, tls_stream, service, idle, stopped, peer, certs).await;
                             }
                             Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                             Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                         }
+                        drop(open);
                         drop(permit);
                     });
                     continue;
                 }
                 tokio::spawn(async move {
-                    serve_connection(&builder, stream, service, idle, stopped, peer).await;
+                    serve_connection(&builder, stream, service, idle, stopped, peer, None).await;
+                    drop(open);
                     drop(permit);
                 });
             }
@@ -353,6 +402,7 @@ pub(crate) async fn shutdown_signal() {
 #[derive(Debug)]
 pub struct Running {
     local_addr: SocketAddr,
+    ops_addr: Option<SocketAddr>,
     https: bool,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
@@ -363,6 +413,13 @@ impl Running {
     #[must_use]
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The address of the operations listener (`/metrics`, `/healthz`, `/readyz`), if
+    /// [`Server::ops_listener`](crate::Server::ops_listener) asked for one.
+    #[must_use]
+    pub fn ops_addr(&self) -> Option<SocketAddr> {
+        self.ops_addr
     }
 
     /// `http://<addr>` (`https://<addr>` when serving TLS), ready for a client's base URL.
@@ -393,17 +450,20 @@ impl Drop for Running {
 
 pub(crate) fn spawn<B: Broker>(
     listener: TcpListener,
+    ops: Option<TcpListener>,
     local_addr: SocketAddr,
     service: BrokerService<B>,
     limits: Limits,
 ) -> Running {
     let (stop, stopped) = oneshot::channel::<()>();
     let https = limits.https();
-    let task = tokio::spawn(run(listener, service, limits, async {
+    let ops_addr = ops.as_ref().and_then(|l| l.local_addr().ok());
+    let task = tokio::spawn(run(listener, ops, service, limits, async {
         let _ = stopped.await;
     }));
     Running {
         local_addr,
+        ops_addr,
         https,
         stop: Some(stop),
         task: Some(task),

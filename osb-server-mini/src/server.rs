@@ -9,7 +9,7 @@ use tokio::net::{TcpListener, ToSocketAddrs};
 
 use crate::ServeError;
 use crate::app::App;
-use crate::auth::{Authenticator, BasicAuth};
+use crate::auth::{AsyncAuthenticator, Authenticator, BasicAuth};
 use crate::broker::Broker;
 use crate::config::Config;
 use crate::serve::{self, Running};
@@ -39,6 +39,10 @@ pub struct Server<B: Broker> {
     broker: B,
     config: Config,
     basic: Option<BasicAuth>,
+    /// The first invalid credential given to the builder, reported when it builds.
+    credential_error: Option<ServeError>,
+    /// Where the operations endpoints listen, if anywhere.
+    ops_addr: Option<std::net::SocketAddr>,
     shutdown_grace: Duration,
     background_grace: Duration,
     #[cfg(feature = "tls")]
@@ -64,6 +68,8 @@ impl<B: Broker> Server<B> {
             broker,
             config: Config::default(),
             basic: None,
+            credential_error: None,
+            ops_addr: None,
             shutdown_grace: Duration::from_secs(30),
             background_grace: Duration::from_secs(10),
             #[cfg(feature = "tls")]
@@ -78,11 +84,68 @@ impl<B: Broker> Server<B> {
         self
     }
 
-    /// Uses another authentication scheme (bearer tokens, mTLS identities, ...); replaces
-    /// any `basic_auth` users.
+    /// Accepts an HTTP Basic user whose password is given as an argon2 PHC hash string
+    /// (see [`auth::hash_password`](crate::auth::hash_password)), so the configuration holds
+    /// no password; combines with [`basic_auth`](Self::basic_auth) users. Verified
+    /// credentials are cached (keyed by a keyed hash), so the slow hash runs once per
+    /// credential, off the async threads.
+    ///
+    /// An invalid hash string makes `serve`, `spawn` and `into_service` fail with
+    /// [`ServeError::InvalidCredential`].
+    pub fn basic_auth_hash(mut self, username: impl Into<String>, phc: &str) -> Self {
+        let basic = self.basic.take().unwrap_or_default();
+        match basic.clone().user_hash(username, phc) {
+            Ok(basic) => self.basic = Some(basic),
+            Err(e) => {
+                self.basic = Some(basic);
+                self.credential_error.get_or_insert(e);
+            }
+        }
+        self
+    }
+
+    /// Uses another authentication scheme that looks at the `Authorization` header only
+    /// (bearer tokens, a [`BasicAuth`] built elsewhere, ...); replaces any `basic_auth`
+    /// users. It runs inline on the async threads, so it must be fast.
     pub fn authenticator(mut self, authenticator: impl Authenticator) -> Self {
         self.basic = None;
+        self.config.authenticator = Some(Arc::new(crate::auth::Inline(Arc::new(authenticator))));
+        self
+    }
+
+    /// Uses an authenticator that sees the request head and the TLS client certificates
+    /// and may wait ([`ClientCertificate`](crate::auth::ClientCertificate) for mTLS,
+    /// [`BearerTokens`](crate::auth::BearerTokens) with hashed tokens, or your own);
+    /// replaces any `basic_auth` users. The [`Caller`](crate::auth::Caller) it returns
+    /// reaches [`RequestContext::caller`](crate::RequestContext::caller).
+    pub fn async_authenticator(mut self, authenticator: impl AsyncAuthenticator) -> Self {
+        self.basic = None;
         self.config.authenticator = Some(Arc::new(authenticator));
+        self
+    }
+
+    /// A handle that replaces the catalog while the server runs (see [`crate::catalog`]);
+    /// usable once the server is built by `serve`, `spawn` or `into_service`.
+    pub fn catalog_handle(&self) -> crate::catalog::CatalogHandle {
+        crate::catalog::CatalogHandle {
+            live: Arc::clone(&self.config.catalog),
+        }
+    }
+
+    /// Serves the operations endpoints on `addr`, a listener of their own (not the broker's
+    /// port, outside `/v2`, without authentication; keep it off the Platform's network):
+    /// `GET /metrics` (Prometheus / OpenMetrics text: requests by route template, method and
+    /// status, latencies per route, broker call latencies and errors per operation,
+    /// asynchronous operations running and finished, store call latencies and errors,
+    /// connections open and refused; never ids in labels), `GET /healthz` (liveness: 200
+    /// while the process serves) and `GET /readyz` (readiness: 503 while the store does not
+    /// answer a ping). Turns metrics on; use port 0 for a free port
+    /// ([`Running::ops_addr`](crate::Running::ops_addr) tells it).
+    pub fn ops_listener(mut self, addr: std::net::SocketAddr) -> Self {
+        self.ops_addr = Some(addr);
+        self.config
+            .metrics
+            .get_or_insert_with(|| Arc::new(crate::metrics::Metrics::new()));
         self
     }
 
@@ -202,6 +265,13 @@ impl<B: Broker> Server<B> {
         self
     }
 
+    async fn bind_ops(&self) -> Result<Option<TcpListener>, ServeError> {
+        match self.ops_addr {
+            Some(addr) => Ok(Some(TcpListener::bind(addr).await?)),
+            None => Ok(None),
+        }
+    }
+
     fn https(&self) -> bool {
         #[cfg(feature = "tls")]
         return self.tls.is_some();
@@ -210,6 +280,9 @@ impl<B: Broker> Server<B> {
     }
 
     fn finish(mut self) -> Result<(BrokerService<B>, serve::Limits), ServeError> {
+        if let Some(e) = self.credential_error.take() {
+            return Err(e);
+        }
         if let Some(basic) = self.basic.take() {
             self.config.authenticator = Some(Arc::new(basic));
         }
@@ -224,7 +297,7 @@ impl<B: Broker> Server<B> {
         let service = BrokerService {
             body_limit: self.config.body_limit,
             body_read_timeout: self.config.body_read_timeout,
-            app: Arc::new(App::new(self.broker, self.config)?),
+            app: App::build(self.broker, self.config)?,
         };
         Ok((service, limits))
     }
@@ -255,8 +328,9 @@ impl<B: Broker> Server<B> {
         listener: TcpListener,
         signal: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
+        let ops = self.bind_ops().await?;
         let (service, limits) = self.finish()?;
-        serve::run(listener, service, limits, signal).await;
+        serve::run(listener, ops, service, limits, signal).await;
         Ok(())
     }
 
@@ -268,8 +342,9 @@ impl<B: Broker> Server<B> {
     pub async fn spawn(self, addr: impl ToSocketAddrs) -> Result<Running, ServeError> {
         let listener = TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
+        let ops = self.bind_ops().await?;
         let (service, limits) = self.finish()?;
-        Ok(serve::spawn(listener, local_addr, service, limits))
+        Ok(serve::spawn(listener, ops, local_addr, service, limits))
     }
 }
 

@@ -33,8 +33,8 @@ use crate::ServeError;
 ///
 /// The server offers HTTP/2 and HTTP/1.1 by ALPN (`h2`, `http/1.1`), TLS 1.2 and 1.3 with
 /// rustls' safe defaults and the *ring* crypto provider, and does not ask clients for
-/// certificates. Use [`TlsConfig::from_rustls`] for anything else (client certificates, other
-/// protocol versions).
+/// certificates unless [`with_client_ca`](TlsConfig::with_client_ca) says which CA signs
+/// them. Use [`TlsConfig::from_rustls`] for anything else (other protocol versions).
 ///
 /// Its `Debug` output never shows key material.
 #[derive(Clone)]
@@ -114,6 +114,65 @@ impl TlsConfig {
                 .with_single_cert(cert_chain, private_key)
                 .map_err(|e| tls_error("the certificate and key cannot be used", e))?;
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Ok(Self {
+            config: Arc::new(config),
+        })
+    }
+
+    /// Requires every client to present a certificate signed by one of the CAs in
+    /// `client_ca_pem` (mutual TLS): a client without one, or with another, fails the TLS
+    /// handshake. The verified chain reaches the authenticator
+    /// ([`AuthRequest::peer_certificates`](crate::auth::AuthRequest::peer_certificates));
+    /// [`ClientCertificate`](crate::auth::ClientCertificate) turns it into the caller.
+    ///
+    /// # Errors
+    /// [`ServeError::Tls`] when the PEM holds no usable CA certificate.
+    pub fn with_client_ca(self, client_ca_pem: &[u8]) -> Result<Self, ServeError> {
+        self.client_auth(client_ca_pem, true)
+    }
+
+    /// As [`with_client_ca`](Self::with_client_ca), but a client without a certificate
+    /// still connects (a client with a certificate the CAs did not sign still fails): the
+    /// authenticator decides (e.g. Basic for some callers, certificates for others).
+    ///
+    /// # Errors
+    /// As [`with_client_ca`](Self::with_client_ca).
+    pub fn with_optional_client_ca(self, client_ca_pem: &[u8]) -> Result<Self, ServeError> {
+        self.client_auth(client_ca_pem, false)
+    }
+
+    fn client_auth(self, client_ca_pem: &[u8], required: bool) -> Result<Self, ServeError> {
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in CertificateDer::pem_slice_iter(client_ca_pem) {
+            let cert = cert.map_err(|e| tls_error("the client CA could not be read", e))?;
+            roots
+                .add(cert)
+                .map_err(|e| tls_error("the client CA cannot be used", e))?;
+        }
+        if roots.is_empty() {
+            return Err(ServeError::Tls(
+                "the client CA contains no PEM certificate".to_owned(),
+            ));
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = rustls::server::WebPkiClientVerifier::builder_with_provider(
+            Arc::new(roots),
+            Arc::clone(&provider),
+        );
+        let builder = if required {
+            builder
+        } else {
+            builder.allow_unauthenticated()
+        };
+        let verifier = builder
+            .build()
+            .map_err(|e| tls_error("the client CA cannot be used", e))?;
+        let mut config = ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| tls_error("unsupported TLS protocol versions", e))?
+            .with_client_cert_verifier(verifier)
+            .with_cert_resolver(Arc::clone(&self.config.cert_resolver));
+        config.alpn_protocols.clone_from(&self.config.alpn_protocols);
         Ok(Self {
             config: Arc::new(config),
         })

@@ -45,8 +45,8 @@ pub mod operation;
 pub mod path;
 mod query;
 pub mod retry_after;
-pub mod timestamp;
 pub mod schema;
+pub mod timestamp;
 mod validate;
 pub mod version;
 

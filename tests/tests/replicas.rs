@@ -642,7 +642,9 @@ async fn killed_replica_takeover(test: &str, resume: bool) {
             .send(
                 1,
                 reqwest::Method::DELETE,
-                &format!("/v2/service_instances/i-k?service_id={SERVICE}&plan_id={LARGE}&accepts_incomplete=true"),
+                &format!(
+                    "/v2/service_instances/i-k?service_id={SERVICE}&plan_id={LARGE}&accepts_incomplete=true"
+                ),
                 None,
             )
             .await;

@@ -132,7 +132,7 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
     } else {
         let (req, _): (BindRequest, _) = inc.json()?;
         app.catalog
-            .known_plan(req.service_id.as_str(), req.plan_id.as_str())?;
+            .existing_plan(req.service_id.as_str(), req.plan_id.as_str())?;
         if req.service_id != instance.service_id || req.plan_id != instance.plan_id {
             return Err(bad_request(format!(
                 "service_id and plan_id must be those of Service Instance {id}"
@@ -141,7 +141,9 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
         if !offering.plan_is_bindable(&plan) {
             return Err(bad_request(format!("plan {} is not bindable", plan.name)));
         }
-        app.schemas
+        app.catalog
+            .current()
+            .schemas
             .check(
                 plan.id.as_str(),
                 SchemaKind::BindingCreate,

@@ -28,7 +28,7 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
     let accepts = params.accepts_incomplete == Some(true);
     let (service_id, plan_id) = params.required_ids().map_err(|e| bad_query(&e))?;
     let (service_id, plan_id) = (service_id.clone(), plan_id.clone());
-    let (offering, plan) = app.catalog.known_plan(service_id.as_str(), plan_id.as_str())?;
+    let (offering, plan) = app.catalog.existing_plan(service_id.as_str(), plan_id.as_str())?;
     let id = inc.instance_id();
     let gate = app
         .state

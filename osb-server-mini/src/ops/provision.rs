@@ -30,7 +30,9 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
         .catalog
         .known_plan(req.service_id.as_str(), req.plan_id.as_str())?;
     check_maintenance(&plan, req.maintenance_info.as_ref())?;
-    app.schemas
+    app.catalog
+        .current()
+        .schemas
         .check(
             plan.id.as_str(),
             SchemaKind::InstanceCreate,

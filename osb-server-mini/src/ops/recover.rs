@@ -165,11 +165,16 @@ async fn recover_record<B: Broker, R: Resource + Recoverable>(
         }
         ctx.instance = Some(instance);
     }
-    let resumed = call(app, move |app| async move {
-        app.broker.resume(&ctx, interrupted_op).await
-    })
-    .await;
-    R::resolve(app, claimed, kind, resumed).await?;
+    let scope = crate::metrics::CallScope::new("resume", app.config.metrics.clone());
+    scope
+        .run(async move {
+            let resumed = call(app, move |app| async move {
+                app.broker.resume(&ctx, interrupted_op).await
+            })
+            .await;
+            R::resolve(app, claimed, kind, resumed).await
+        })
+        .await?;
     Ok(true)
 }
 

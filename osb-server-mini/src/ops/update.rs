@@ -106,7 +106,9 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
     }
     check_maintenance(&target, req.maintenance_info.as_ref())?;
     if req.parameters.is_some() {
-        app.schemas
+        app.catalog
+            .current()
+            .schemas
             .check(
                 target.id.as_str(),
                 SchemaKind::InstanceUpdate,

@@ -470,7 +470,15 @@ impl State {
         self.running.fetch_add(1, Ordering::SeqCst);
         let state = Arc::clone(self);
         let mut stop = self.stop.subscribe();
-        tokio::spawn(
+        let scope = crate::metrics::CallScope::current();
+        let metrics = scope.metrics.clone();
+        let operation = scope.operation;
+        if let Some(m) = &metrics {
+            m.async_running
+                .get_or_create(&crate::metrics::OperationLabels { operation })
+                .inc();
+        }
+        tokio::spawn(scope.run(
             async move {
                 let mut tracked = Tracked {
                     record,
@@ -489,6 +497,18 @@ impl State {
                         _ = stop.changed() => break None,
                     }
                 };
+                if let Some(m) = &metrics {
+                    use crate::metrics::{Finished, FinishedLabels, OperationLabels};
+                    let state = match &outcome {
+                        Some(Ok(_)) => Finished::succeeded,
+                        Some(Err(_)) => Finished::failed,
+                        None => Finished::stopped,
+                    };
+                    m.async_running.get_or_create(&OperationLabels { operation }).dec();
+                    m.async_finished
+                        .get_or_create(&FinishedLabels { operation, state })
+                        .inc();
+                }
                 match outcome {
                     Some(result) => {
                         match &result {
@@ -509,7 +529,7 @@ impl State {
                 }
             }
             .instrument(tracing::Span::current()),
-        );
+        ));
     }
 }
 

@@ -28,6 +28,7 @@
 #[cfg(feature = "test-util")]
 pub mod conformance;
 mod memory;
+mod observed;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "sqlite")]
@@ -44,6 +45,7 @@ use osb_types::{BindingId, Context, InstanceId, OperationId, OperationState, Par
 use serde::{Deserialize, Serialize};
 
 pub use memory::MemoryStore;
+pub(crate) use observed::ObservedStore;
 #[cfg(all(feature = "postgres", feature = "test-util"))]
 pub use postgres::postgres_test_database;
 #[cfg(feature = "postgres")]

@@ -58,7 +58,8 @@ pub fn handler<B: Broker>(
     store: Option<Arc<dyn Store>>,
 ) -> Result<Handler<B>, ServeError> {
     let mut config = Config {
-        authenticator,
+        authenticator: authenticator
+            .map(|a| Arc::new(crate::auth::Inline(a)) as Arc<dyn crate::auth::AsyncAuthenticator>),
         ..Config::default()
     };
     if let Some(v) = min_api_version {
@@ -67,7 +68,7 @@ pub fn handler<B: Broker>(
     if let Some(s) = store {
         config.store = s;
     }
-    Ok(Handler(Arc::new(App::new(broker, config)?)))
+    Ok(Handler(App::build(broker, config)?))
 }
 
 impl<B: Broker> Handler<B> {
