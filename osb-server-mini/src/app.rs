@@ -106,16 +106,28 @@ impl<B: Broker> App<B> {
             .headers
             .get(osb_types::version::REQUEST_IDENTITY_HEADER)
             .cloned();
-        let span = tracing::info_span!(
-            "osb_request",
-            method = %parts.method,
-            route = tracing::field::Empty,
-            instance_id = tracing::field::Empty,
-            binding_id = tracing::field::Empty,
-            request_identity = request_identity.as_ref().and_then(|v| v.to_str().ok()).unwrap_or(""),
-            caller = tracing::field::Empty,
-            status = tracing::field::Empty,
-        );
+        // The catalog, which Platforms fetch often and which runs no broker code, is traced at
+        // `debug`, so that its hot path builds no span in a broker logging at `info`. Every
+        // other request is traced at `info`.
+        macro_rules! request_span {
+            ($level:ident) => {
+                tracing::$level!(
+                    "osb_request",
+                    method = %parts.method,
+                    route = tracing::field::Empty,
+                    instance_id = tracing::field::Empty,
+                    binding_id = tracing::field::Empty,
+                    request_identity = request_identity.as_ref().and_then(|v| v.to_str().ok()).unwrap_or(""),
+                    caller = tracing::field::Empty,
+                    status = tracing::field::Empty,
+                )
+            };
+        }
+        let span = if parts.method == http::Method::GET && parts.uri.path() == "/v2/catalog" {
+            request_span!(debug_span)
+        } else {
+            request_span!(info_span)
+        };
         self.start();
         let started = std::time::Instant::now();
         let routed = router::route(&parts.method, parts.uri.path());

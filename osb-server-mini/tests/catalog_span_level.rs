@@ -1,0 +1,98 @@
+//! The per-request span of `GET /v2/catalog` is at `debug` (the catalog is fetched often and
+//! runs no broker code), every other request's at `info`. (One test in this binary: it installs the global subscriber.)
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use osb_server_mini::reply::{Deprovisioned, Provisioned};
+use osb_server_mini::request::DeprovisionRequest;
+use osb_server_mini::types::{Catalog, ProvisionRequest, ServiceOffering, ServicePlan};
+use osb_server_mini::{Broker, BrokerError, RequestContext, Server};
+use tracing_subscriber::fmt::MakeWriter;
+
+struct Traced;
+
+impl Broker for Traced {
+    fn catalog(&self) -> Catalog {
+        Catalog::new(vec![ServiceOffering::new(
+            "svc",
+            "traced",
+            "A service",
+            vec![ServicePlan::new("plan", "default", "The plan")],
+        )])
+    }
+    async fn provision(&self, _: &RequestContext, _: ProvisionRequest) -> Result<Provisioned, BrokerError> {
+        tracing::info!("inside the broker");
+        Ok(Provisioned::done())
+    }
+    async fn deprovision(
+        &self,
+        _: &RequestContext,
+        _: DeprovisionRequest,
+    ) -> Result<Deprovisioned, BrokerError> {
+        Ok(Deprovisioned::done())
+    }
+}
+
+/// Everything the subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Captured {
+    type Writer = Self;
+    fn make_writer(&'a self) -> Self {
+        self.clone()
+    }
+}
+
+#[tokio::test]
+async fn catalog_requests_are_traced_at_debug_and_operations_at_info() {
+    let captured = Captured::default();
+    tracing_subscriber::fmt()
+        .with_writer(captured.clone())
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .init();
+    let running = Server::new(Traced).spawn("127.0.0.1:0").await.unwrap();
+    let http = reqwest::Client::new();
+    let catalog = http
+        .get(format!("{}/v2/catalog", running.url()))
+        .header("X-Broker-API-Version", "2.17")
+        .header("X-Broker-API-Request-Identity", "req-catalog")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(catalog.status(), 200);
+    let provision = http
+        .put(format!("{}/v2/service_instances/inst-8", running.url()))
+        .header("X-Broker-API-Version", "2.17")
+        .header("X-Broker-API-Request-Identity", "req-provision")
+        .header("Content-Type", "application/json")
+        .body(r#"{"service_id":"svc","plan_id":"plan","organization_guid":"o","space_guid":"s"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(provision.status(), 201);
+    running.shutdown().await;
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l.contains("osb_request{") && l.contains("req-provision") && l.contains("close")),
+        "the provision's request span is traced at info:\n{text}"
+    );
+    assert!(
+        !text.contains("req-catalog"),
+        "the catalog's request span is not built at info:\n{text}"
+    );
+}
