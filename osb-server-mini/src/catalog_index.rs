@@ -13,7 +13,7 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use http::HeaderValue;
 use osb_types::Catalog;
-use osb_types::catalog::{ServiceOffering, ServicePlan};
+use osb_types::catalog::{PlanIndex, ServiceOffering, ServicePlan};
 
 use crate::answers::bad_request;
 use crate::broker::{Broker, PlanPolicy};
@@ -52,7 +52,10 @@ pub(crate) struct CatalogIndex {
     /// `modified` as an HTTP date.
     pub(crate) last_modified: HeaderValue,
     pub(crate) schemas: Schemas,
-    plans: HashMap<String, PlanEntry>,
+    /// Plan id → position of the plan in the current catalog.
+    index: PlanIndex,
+    /// Each offering's plans, by position.
+    entries: Vec<Vec<PlanEntry>>,
     /// Plans of an earlier catalog (of this process) that the current one no longer has:
     /// existing instances and bindings of them keep being served (fetched, polled, bound,
     /// unbound, deprovisioned); no new instance of them can be provisioned or updated to them.
@@ -90,25 +93,38 @@ impl CatalogIndex {
             })?,
         );
         let schemas = Schemas::compile(&catalog)?;
-        let mut plans = HashMap::new();
-        for offering in &catalog.services {
-            let shared = Arc::new(offering.clone());
-            for plan in &offering.plans {
-                plans.insert(
-                    plan.id.as_str().to_owned(),
-                    (
-                        Arc::clone(&shared),
-                        Arc::new(plan.clone()),
-                        policies.policy(offering, plan),
-                    ),
-                );
-            }
-        }
+        // By position in the catalog (what `index` answers): shared with every request
+        // context, never cloned into it.
+        let entries: Vec<Vec<PlanEntry>> = catalog
+            .services
+            .iter()
+            .map(|offering| {
+                let shared = Arc::new(offering.clone());
+                offering
+                    .plans
+                    .iter()
+                    .map(|plan| {
+                        (
+                            Arc::clone(&shared),
+                            Arc::new(plan.clone()),
+                            policies.policy(offering, plan),
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        let index = PlanIndex::new(&catalog);
         let mut retired = HashMap::new();
         if let Some(previous) = previous {
-            for (id, entry) in previous.retired.iter().chain(&previous.plans) {
-                if !plans.contains_key(id) {
-                    retired.insert(id.clone(), entry.clone());
+            let earlier = previous
+                .entries
+                .iter()
+                .flatten()
+                .map(|entry| (entry.1.id.as_str().to_owned(), entry))
+                .chain(previous.retired.iter().map(|(id, entry)| (id.clone(), entry)));
+            for (id, entry) in earlier {
+                if index.position(&id).is_none() {
+                    retired.insert(id, entry.clone());
                 }
             }
         }
@@ -131,7 +147,8 @@ impl CatalogIndex {
             modified,
             last_modified,
             schemas,
-            plans,
+            index,
+            entries,
             retired,
         })
     }
@@ -143,10 +160,15 @@ impl CatalogIndex {
         service_id: &str,
         plan_id: &str,
     ) -> Option<(Arc<ServiceOffering>, Arc<ServicePlan>)> {
-        self.plans
-            .get(plan_id)
+        self.entry(plan_id)
             .filter(|(o, _, _)| o.id.as_str() == service_id)
             .map(|(o, p, _)| (Arc::clone(o), Arc::clone(p)))
+    }
+
+    /// The entry of a plan of the current catalog.
+    fn entry(&self, plan_id: &str) -> Option<&PlanEntry> {
+        let (offering, plan) = self.index.position(plan_id)?;
+        self.entries.get(offering)?.get(plan)
     }
 
     /// The offering and plan of a plan id, current or retired, if the plan belongs to
@@ -198,8 +220,7 @@ impl CatalogIndex {
 
     /// The runtime policy of a plan (current or retired).
     pub(crate) fn policy(&self, plan_id: &str) -> PlanPolicy {
-        self.plans
-            .get(plan_id)
+        self.entry(plan_id)
             .or_else(|| self.retired.get(plan_id))
             .map(|(_, _, p)| *p)
             .unwrap_or_default()
