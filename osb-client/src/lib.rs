@@ -5,12 +5,20 @@
 //! `Retry-After` and maximum durations, orphan mitigation per the v2.17 table, and version
 //! gating.
 //!
-//! ```no_run
+//! ```
 //! use osb_client::types::{BindRequest, ProvisionRequest};
 //! use osb_client::{Client, ProvisionOutcome};
 //!
-//! # async fn tour() -> Result<(), osb_client::Error> {
-//! let client = Client::builder("http://127.0.0.1:8080")
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # // The example's broker: the key-value broker of osb-examples, on a free port.
+//! # let broker = osb_server_mini::Server::new(osb_examples::kv::KvBroker::default())
+//! #     .basic_auth("admin", "secret")
+//! #     .spawn("127.0.0.1:0")
+//! #     .await?;
+//! let url = "http://127.0.0.1:8080";
+//! # let url = broker.url();
+//! let client = Client::builder(url)
 //!     .basic_auth("admin", "secret")
 //!     .build()?;
 //!
@@ -47,8 +55,10 @@
 //!         binding.get().await?.credentials
 //!     }
 //! };
-//! println!("credentials for {:?}", credentials.map(|c| c.keys().cloned().collect::<Vec<_>>()));
+//! println!("credentials for {:?}", credentials.as_ref().map(|c| c.keys().cloned().collect::<Vec<_>>()));
+//! # assert!(credentials.is_some());
 //! # let _ = ProvisionOutcome::Created(Default::default());
+//! # broker.shutdown().await;
 //! # Ok(()) }
 //! ```
 //!

@@ -2,6 +2,30 @@
 //! Broker catalog as Rust structs (`#[derive(Offering)]`, `#[derive(Plan)]`) and a broker as an
 //! annotated impl block (`#[broker]`).
 //!
+//! ```
+//! use osb_server_mini::{Offering, Plan};
+//!
+//! #[derive(Offering)]
+//! #[osb(id = "db", name = "db", description = "A database", bindable, plans(Small, Large))]
+//! struct Db;
+//!
+//! #[derive(Plan)]
+//! #[osb(id = "db-small", name = "small", description = "One node", free)]
+//! struct Small;
+//!
+//! #[derive(Plan)]
+//! #[osb(id = "db-large", name = "large", description = "Three nodes", async_only)]
+//! struct Large;
+//!
+//! // The catalog entry the runtime serves, built from the attributes.
+//! let offering = Db::offering();
+//! assert_eq!(offering.name, "db");
+//! assert_eq!(offering.bindable, true);
+//! let plans: Vec<&str> = offering.plans.iter().map(|p| p.name.as_str()).collect();
+//! assert_eq!(plans, ["small", "large"]);
+//! assert_eq!(Small::plan().free, Some(true));
+//! ```
+//!
 //! Use them through `osb_server_mini` (feature `macros`, on by default): generated code names
 //! only `::osb_server_mini::__private`, so this crate is never a direct dependency.
 //!
