@@ -187,6 +187,13 @@ impl Wrk {
     }
 }
 
+impl Wrk {
+    /// Synchronous provisions of new instance ids `{prefix}-{n}` against the server at `url`.
+    fn provision(&self, url: &str, prefix: &str, connections: usize) -> Figures {
+        self.run(&format!("{url}/v2/service_instances"), Some(prefix), connections)
+    }
+}
+
 /// Reads `Requests/sec`, the 50 % and 99 % latencies, non-2xx answers and socket errors.
 fn parse_wrk(text: &str) -> Figures {
     let mut f = Figures::default();
@@ -386,9 +393,7 @@ fn main() {
         bytes.len(),
         PROVISION_BODY.len()
     );
-    let provision = |url: &str, prefix: &str, conns: usize| {
-        wrk.run(&format!("{url}/v2/service_instances"), Some(prefix), conns)
-    };
+    let provision = |url: &str, prefix: &str, conns: usize| wrk.provision(url, prefix, conns);
 
     if section("catalog") {
         let ours = rt.block_on(serve(Arc::new(MemoryStore::default())));
@@ -559,9 +564,7 @@ mod postgres {
         header(&format!(
             "PUT provision on PostgreSQL, {conns} connections in all"
         ));
-        let one = |url: &str, prefix: String, conns: usize| {
-            wrk.run(&format!("{url}/v2/service_instances"), Some(&prefix), conns)
-        };
+        let one = |url: &str, prefix: String, conns: usize| wrk.provision(url, &prefix, conns);
         let mut cases = [
             Case {
                 name: "bare hyper, reads + decodes the body".to_owned(),

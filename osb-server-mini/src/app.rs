@@ -123,14 +123,14 @@ impl<B: Broker> App<B> {
                 )
             };
         }
-        let span = if parts.method == http::Method::GET && parts.uri.path() == "/v2/catalog" {
+        let started = std::time::Instant::now();
+        let routed = router::route(&parts.method, parts.uri.path());
+        let span = if matches!(routed, Ok(Route::Catalog)) {
             request_span!(debug_span)
         } else {
             request_span!(info_span)
         };
         self.start();
-        let started = std::time::Instant::now();
-        let routed = router::route(&parts.method, parts.uri.path());
         let route_name = routed.as_ref().map_or("unmatched", Route::name);
         let method = parts.method.clone();
         let app = Arc::clone(self);

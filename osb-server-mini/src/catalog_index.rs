@@ -62,6 +62,16 @@ pub(crate) struct CatalogIndex {
     retired: HashMap<String, PlanEntry>,
 }
 
+/// The offering and plan of `entry`, if the plan belongs to `service_id`.
+fn of_service(
+    entry: Option<&PlanEntry>,
+    service_id: &str,
+) -> Option<(Arc<ServiceOffering>, Arc<ServicePlan>)> {
+    entry
+        .filter(|(o, _, _)| o.id.as_str() == service_id)
+        .map(|(o, p, _)| (Arc::clone(o), Arc::clone(p)))
+}
+
 /// `t` truncated to whole seconds, the precision of an HTTP date.
 fn whole_seconds(t: SystemTime) -> SystemTime {
     let secs = t
@@ -160,9 +170,7 @@ impl CatalogIndex {
         service_id: &str,
         plan_id: &str,
     ) -> Option<(Arc<ServiceOffering>, Arc<ServicePlan>)> {
-        self.entry(plan_id)
-            .filter(|(o, _, _)| o.id.as_str() == service_id)
-            .map(|(o, p, _)| (Arc::clone(o), Arc::clone(p)))
+        of_service(self.entry(plan_id), service_id)
     }
 
     /// The entry of a plan of the current catalog.
@@ -178,12 +186,8 @@ impl CatalogIndex {
         service_id: &str,
         plan_id: &str,
     ) -> Option<(Arc<ServiceOffering>, Arc<ServicePlan>)> {
-        self.current_plan(service_id, plan_id).or_else(|| {
-            self.retired
-                .get(plan_id)
-                .filter(|(o, _, _)| o.id.as_str() == service_id)
-                .map(|(o, p, _)| (Arc::clone(o), Arc::clone(p)))
-        })
+        self.current_plan(service_id, plan_id)
+            .or_else(|| of_service(self.retired.get(plan_id), service_id))
     }
 
     /// 400 unless the service and plan are in the current catalog and the plan belongs to
