@@ -102,10 +102,51 @@ impl<B: Broker> App<B> {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Bytes, HttpResponse>>,
     {
-        let request_identity = parts
-            .headers
-            .get(osb_types::version::REQUEST_IDENTITY_HEADER)
-            .cloned();
+        let routed = router::route(&parts.method, parts.uri.path());
+        let answering = self.begin(&parts, &routed);
+        let app = Arc::clone(self);
+        let res = async move {
+            let head = match app.check_head(routed, &parts).await {
+                Ok(head) => head,
+                Err(res) => return res,
+            };
+            let body = match read_body().await {
+                Ok(body) => body,
+                Err(res) => return res,
+            };
+            app.dispatch(head, parts, body).await
+        }
+        .instrument(answering.span.clone())
+        .await;
+        self.finish(answering, res)
+    }
+
+    /// Answers at once, without a future or a task, what needs no waiting: a
+    /// `GET /v2/catalog` whose caller the authenticator decides without waiting (see
+    /// [`AsyncAuthenticator::decide_now`](crate::auth::AsyncAuthenticator::decide_now)), with
+    /// every check, trace and metric of [`respond`](Self::respond). `None`: use `respond`.
+    pub(crate) fn answer_now(self: &Arc<Self>, parts: &Parts) -> Option<HttpResponse> {
+        if parts.method != http::Method::GET || !router::is_catalog(parts.uri.path()) {
+            return None;
+        }
+        let decided = headers::auth_now(self.config.authenticator.as_deref(), parts)?;
+        let routed = Ok(Route::Catalog);
+        let answering = self.begin(parts, &routed);
+        let res = answering.span.in_scope(|| {
+            let head = self
+                .check_route(routed, parts)
+                .and_then(|route| self.check_rest(route, parts, decided));
+            match head {
+                Ok(_) => crate::catalog_answer::answer(&self.catalog.current(), &parts.headers),
+                Err(res) => res,
+            }
+        });
+        Some(self.finish(answering, res))
+    }
+
+    /// Opens the span of a routed request.
+    fn begin(self: &Arc<Self>, parts: &Parts, routed: &Result<Route, RouteError>) -> Answering {
+        let request_identity = parts.headers.get(headers::REQUEST_IDENTITY).cloned();
         // The catalog, which Platforms fetch often and which runs no broker code, is traced at
         // `debug`, so that its hot path builds no span in a broker logging at `info`. Every
         // other request is traced at `info`.
@@ -123,46 +164,52 @@ impl<B: Broker> App<B> {
                 )
             };
         }
-        let started = std::time::Instant::now();
-        let routed = router::route(&parts.method, parts.uri.path());
+        // Only the metrics need the time taken.
+        let started = self.config.metrics.is_some().then(std::time::Instant::now);
         let span = if matches!(routed, Ok(Route::Catalog)) {
             request_span!(debug_span)
         } else {
             request_span!(info_span)
         };
         self.start();
-        let route_name = routed.as_ref().map_or("unmatched", Route::name);
-        let method = parts.method.clone();
-        let app = Arc::clone(self);
-        let mut res = async move {
-            let head = match app.check_head(routed, &parts).await {
-                Ok(head) => head,
-                Err(res) => return res,
-            };
-            let body = match read_body().await {
-                Ok(body) => body,
-                Err(res) => return res,
-            };
-            app.dispatch(head, parts, body).await
+        Answering {
+            started,
+            span,
+            route_name: routed.as_ref().map_or("unmatched", Route::name),
+            method: parts.method.clone(),
+            request_identity,
         }
-        .instrument(span.clone())
-        .await;
-        span.record("status", res.status().as_u16());
-        if let Some(m) = &self.config.metrics {
-            m.request(route_name, &method, res.status().as_u16(), started);
+    }
+
+    /// Records the answer on the span and in the metrics, and echoes the request identity.
+    fn finish(&self, answering: Answering, mut res: HttpResponse) -> HttpResponse {
+        let status = res.status().as_u16();
+        answering.span.record("status", status);
+        if let (Some(m), Some(started)) = (&self.config.metrics, answering.started) {
+            m.request(answering.route_name, &answering.method, status, started);
         }
-        span.in_scope(|| tracing::debug!(status = res.status().as_u16(), "request answered"));
-        response::echo_request_identity(&mut res, request_identity.as_ref());
+        answering
+            .span
+            .in_scope(|| tracing::debug!(status, "request answered"));
+        response::echo_request_identity(&mut res, answering.request_identity.as_ref());
         res
     }
 
     /// Routing, authentication, API version and originating identity: the checks that need
-    /// only the request head. Records the route and ids on the current span.
+    /// only the request head. Records the route, ids and caller on the current span.
     async fn check_head(
         &self,
         routed: Result<Route, RouteError>,
         parts: &Parts,
     ) -> Result<Head, HttpResponse> {
+        let route = self.check_route(routed, parts)?;
+        let authenticated = headers::check_auth(self.config.authenticator.as_deref(), parts).await;
+        self.check_rest(route, parts, authenticated)
+    }
+
+    /// 404, 405 or 400 for a request that has no route; records the route and ids on the
+    /// current span.
+    fn check_route(&self, routed: Result<Route, RouteError>, parts: &Parts) -> Result<Route, HttpResponse> {
         let route = match routed {
             Ok(route) => route,
             Err(RouteError::NotFound) => {
@@ -191,7 +238,18 @@ impl<B: Broker> App<B> {
         if let Some(b) = route.binding_id() {
             span.record("binding_id", b);
         }
-        let caller = match headers::check_auth(self.config.authenticator.as_deref(), parts).await {
+        Ok(route)
+    }
+
+    /// The checks after routing: the authentication's outcome (401), then the API version
+    /// (412) and originating identity (400). Records the caller on the current span.
+    fn check_rest(
+        &self,
+        route: Route,
+        parts: &Parts,
+        authenticated: Result<Option<crate::auth::Caller>, HttpResponse>,
+    ) -> Result<Head, HttpResponse> {
+        let caller = match authenticated {
             Ok(caller) => caller,
             Err(res) => {
                 tracing::info!("request not authenticated");
@@ -199,13 +257,13 @@ impl<B: Broker> App<B> {
             }
         };
         if let Some(caller) = &caller {
-            span.record("caller", tracing::field::display(caller));
+            tracing::Span::current().record("caller", tracing::field::display(caller));
         }
         let api_version = headers::check_version(self.config.min_api_version, &parts.headers)?;
         let originating_identity = headers::check_identity(&parts.headers)?;
         let request_identity = parts
             .headers
-            .get(osb_types::version::REQUEST_IDENTITY_HEADER)
+            .get(headers::REQUEST_IDENTITY)
             .and_then(|v| v.to_str().ok())
             .map(RequestIdentity::new);
         Ok(Head {
@@ -285,6 +343,17 @@ impl<B: Broker> App<B> {
         };
         res.unwrap_or_else(|e| e)
     }
+}
+
+/// What the bookkeeping of an answer needs: when the request came, its span, route and
+/// method (for the metrics), and the request identity to echo.
+struct Answering {
+    /// When the request came (with metrics on).
+    started: Option<std::time::Instant>,
+    span: tracing::Span,
+    route_name: &'static str,
+    method: http::Method,
+    request_identity: Option<HeaderValue>,
 }
 
 /// What the head checks found: the route and the parsed OSB headers.

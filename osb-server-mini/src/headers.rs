@@ -3,12 +3,38 @@
 // Error answers are whole responses, built at most once per request: boxing them buys nothing.
 #![allow(clippy::result_large_err)]
 
-use http::{HeaderMap, StatusCode, header};
+use http::{HeaderMap, HeaderName, StatusCode, header};
 use osb_types::version::{API_VERSION_HEADER, ORIGINATING_IDENTITY_HEADER};
 use osb_types::{ApiVersion, OriginatingIdentity};
 
-use crate::auth::{AsyncAuthenticator, AuthRequest, Caller};
+use crate::auth::{AsyncAuthenticator, AuthRequest, Caller, Decision};
 use crate::response::{self, HttpResponse};
+
+/// `X-Broker-API-Version`, parsed once: a lookup by `&str` lowercases and parses the name
+/// on every request.
+pub(crate) const API_VERSION: HeaderName = HeaderName::from_static("x-broker-api-version");
+/// `X-Broker-API-Originating-Identity`.
+pub(crate) const ORIGINATING_IDENTITY: HeaderName =
+    HeaderName::from_static("x-broker-api-originating-identity");
+/// `X-Broker-API-Request-Identity`.
+pub(crate) const REQUEST_IDENTITY: HeaderName = HeaderName::from_static("x-broker-api-request-identity");
+
+/// The authentication decision when the authenticator makes it without waiting: the caller
+/// (`None` without an authenticator), or 401 with its challenge. `None`: it must wait (see
+/// [`check_auth`]).
+pub(crate) fn auth_now(
+    auth: Option<&dyn AsyncAuthenticator>,
+    head: &http::request::Parts,
+) -> Option<Result<Option<Caller>, HttpResponse>> {
+    let Some(auth) = auth else {
+        return Some(Ok(None));
+    };
+    match auth.decide_now(AuthRequest::new(head)) {
+        Decision::Accepted(caller) => Some(Ok(Some(caller))),
+        Decision::Refused => Some(Err(unauthorized(auth))),
+        Decision::Wait => None,
+    }
+}
 
 /// The caller, or 401 with the authenticator's challenge when the request is not
 /// authenticated. `Ok(None)` without an authenticator.
@@ -16,10 +42,17 @@ pub(crate) async fn check_auth(
     auth: Option<&dyn AsyncAuthenticator>,
     head: &http::request::Parts,
 ) -> Result<Option<Caller>, HttpResponse> {
-    let Some(auth) = auth else { return Ok(None) };
-    if let Some(caller) = auth.authenticate(AuthRequest::new(head)).await {
-        return Ok(Some(caller));
+    if let Some(decided) = auth_now(auth, head) {
+        return decided;
     }
+    let Some(auth) = auth else { return Ok(None) };
+    match auth.authenticate(AuthRequest::new(head)).await {
+        Some(caller) => Ok(Some(caller)),
+        None => Err(unauthorized(auth)),
+    }
+}
+
+fn unauthorized(auth: &dyn AsyncAuthenticator) -> HttpResponse {
     let mut res = response::error(
         StatusCode::UNAUTHORIZED,
         "Unauthorized",
@@ -28,7 +61,7 @@ pub(crate) async fn check_auth(
     if let Ok(v) = http::HeaderValue::from_str(&auth.challenge()) {
         res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
     }
-    Err(res)
+    res
 }
 
 /// The API version, or 412 naming the supported range.
@@ -43,7 +76,7 @@ pub(crate) fn check_version(min: ApiVersion, headers: &HeaderMap) -> Result<ApiV
             ),
         )
     };
-    let raw = match headers.get(API_VERSION_HEADER).map(|v| v.to_str()) {
+    let raw = match headers.get(API_VERSION).map(|v| v.to_str()) {
         None => return Err(fail(format!("the {API_VERSION_HEADER} header is required"))),
         Some(Err(_)) => return Err(fail(format!("the {API_VERSION_HEADER} header is not valid text"))),
         Some(Ok(v)) if v.trim().is_empty() => {
@@ -65,7 +98,7 @@ pub(crate) fn check_version(min: ApiVersion, headers: &HeaderMap) -> Result<ApiV
 
 /// The parsed originating identity, or 400 naming the problem.
 pub(crate) fn check_identity(headers: &HeaderMap) -> Result<Option<OriginatingIdentity>, HttpResponse> {
-    let Some(value) = headers.get(ORIGINATING_IDENTITY_HEADER) else {
+    let Some(value) = headers.get(ORIGINATING_IDENTITY) else {
         return Ok(None);
     };
     let bad = |reason: String| {
@@ -102,5 +135,24 @@ pub(crate) fn check_content_type(headers: &HeaderMap, body_present: bool) -> Res
             "BadRequest",
             "the request body must be JSON (Content-Type: application/json)",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_parsed_header_names_are_the_specification_names() {
+        for (parsed, spec) in [
+            (&API_VERSION, osb_types::version::API_VERSION_HEADER),
+            (
+                &ORIGINATING_IDENTITY,
+                osb_types::version::ORIGINATING_IDENTITY_HEADER,
+            ),
+            (&REQUEST_IDENTITY, osb_types::version::REQUEST_IDENTITY_HEADER),
+        ] {
+            assert_eq!(parsed.as_str(), spec.to_ascii_lowercase());
+        }
     }
 }

@@ -158,7 +158,7 @@ pub use error::{BrokerError, ServeError};
 pub use osb_types as types;
 pub use serve::Running;
 pub use server::{Server, serve};
-pub use service::{BrokerService, ResponseBody};
+pub use service::{BrokerService, ResponseBody, ResponseFuture};
 
 /// `#[broker]`, `#[derive(Offering)]` and `#[derive(Plan)]`: see the `osb-derive` crate.
 #[cfg(feature = "macros")]

@@ -49,6 +49,6 @@ pub(crate) fn empty_object(status: StatusCode) -> HttpResponse {
 pub(crate) fn echo_request_identity(res: &mut HttpResponse, request_identity: Option<&HeaderValue>) {
     if let Some(v) = request_identity {
         res.headers_mut()
-            .insert(osb_types::version::REQUEST_IDENTITY_HEADER, v.clone());
+            .insert(crate::headers::REQUEST_IDENTITY, v.clone());
     }
 }

@@ -4,7 +4,8 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -62,35 +63,41 @@ fn overloaded() -> &'static [u8] {
     &ANSWER
 }
 
-/// Whether a connection has requests in progress, and since when it has none.
+/// Whether a connection has requests in progress, and since when it has none: two atomics,
+/// as requests start and end on every request.
 #[derive(Debug)]
 struct Activity {
-    state: Mutex<(usize, Instant)>,
+    /// When the connection opened; `idle_since` counts from it.
+    opened: Instant,
+    in_flight: AtomicUsize,
+    /// Nanoseconds from `opened` to the end of the last request (0: none yet).
+    idle_since: AtomicU64,
 }
 
 impl Activity {
     fn new() -> Self {
         Self {
-            state: Mutex::new((0, Instant::now())),
+            opened: Instant::now(),
+            in_flight: AtomicUsize::new(0),
+            idle_since: AtomicU64::new(0),
         }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, (usize, Instant)> {
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// A request started; it ends when the guard is dropped.
     fn begin(self: &Arc<Self>) -> InFlight {
-        self.lock().0 += 1;
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
         InFlight(Arc::clone(self))
     }
 
     /// When the connection will have been idle for `idle`, or `None` while a request runs.
     fn idle_deadline(&self, idle: Duration) -> Option<Instant> {
-        let (in_flight, since) = *self.lock();
-        (in_flight == 0).then(|| later(since, idle))
+        // `InFlight::drop` stores the time before it decrements: seeing no request in
+        // progress means seeing the time the last one ended.
+        if self.in_flight.load(Ordering::Acquire) != 0 {
+            return None;
+        }
+        let since = Duration::from_nanos(self.idle_since.load(Ordering::Acquire));
+        Some(later(self.opened + since, idle))
     }
 }
 
@@ -106,9 +113,10 @@ struct InFlight(Arc<Activity>);
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        let mut state = self.0.lock();
-        state.0 = state.0.saturating_sub(1);
-        state.1 = Instant::now();
+        let activity = &self.0;
+        let since = u64::try_from(activity.opened.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        activity.idle_since.store(since, Ordering::Release);
+        activity.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

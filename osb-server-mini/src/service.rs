@@ -61,6 +61,19 @@ impl<B: Broker> BrokerService<B> {
         T::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let (parts, body) = req.into_parts();
+        if let Some(res) = self.app.answer_now(&parts) {
+            return res;
+        }
+        self.respond_later(parts, body).await
+    }
+
+    /// The pipeline for a request [`App::answer_now`] did not answer.
+    async fn respond_later<T>(&self, parts: http::request::Parts, body: T) -> HttpResponse
+    where
+        T: Body + Send,
+        T::Data: Send,
+        T::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
         let declared = parts
             .headers
             .get(http::header::CONTENT_LENGTH)
@@ -116,7 +129,57 @@ where
     }
 }
 
-type BoxResponseFuture = Pin<Box<dyn Future<Output = Result<HttpResponse, Infallible>> + Send>>;
+/// The future of a [`BrokerService`] call: ready at once for what is answered without
+/// waiting (a catalog request whose caller is decided at once), else the boxed pipeline.
+pub struct ResponseFuture(Pending);
+
+enum Pending {
+    Ready(Option<HttpResponse>),
+    Boxed(Pin<Box<dyn Future<Output = HttpResponse> + Send>>),
+}
+
+impl std::fmt::Debug for ResponseFuture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = match &self.0 {
+            Pending::Ready(_) => "ready",
+            Pending::Boxed(_) => "pending",
+        };
+        f.debug_tuple("ResponseFuture").field(&state).finish()
+    }
+}
+
+impl Future for ResponseFuture {
+    type Output = Result<HttpResponse, Infallible>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.0 {
+            Pending::Ready(res) => match res.take() {
+                Some(res) => Poll::Ready(Ok(res)),
+                None => panic!("ResponseFuture polled after it completed"),
+            },
+            Pending::Boxed(fut) => fut.as_mut().poll(cx).map(Ok),
+        }
+    }
+}
+
+impl<B: Broker> BrokerService<B> {
+    /// The response future of `req`: answered at once when nothing needs waiting.
+    fn respond_to<T>(&self, req: Request<T>) -> ResponseFuture
+    where
+        T: Body + Send + 'static,
+        T::Data: Send,
+        T::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let (parts, body) = req.into_parts();
+        if let Some(res) = self.app.answer_now(&parts) {
+            return ResponseFuture(Pending::Ready(Some(res)));
+        }
+        let this = self.clone();
+        ResponseFuture(Pending::Boxed(Box::pin(async move {
+            this.respond_later(parts, body).await
+        })))
+    }
+}
 
 impl<B, T> hyper::service::Service<Request<T>> for BrokerService<B>
 where
@@ -127,11 +190,10 @@ where
 {
     type Response = HttpResponse;
     type Error = Infallible;
-    type Future = BoxResponseFuture;
+    type Future = ResponseFuture;
 
     fn call(&self, req: Request<T>) -> Self::Future {
-        let this = self.clone();
-        Box::pin(async move { Ok(BrokerService::call(&this, req).await) })
+        self.respond_to(req)
     }
 }
 
@@ -144,15 +206,14 @@ where
 {
     type Response = HttpResponse;
     type Error = Infallible;
-    type Future = BoxResponseFuture;
+    type Future = ResponseFuture;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, req: Request<T>) -> Self::Future {
-        let this = self.clone();
-        Box::pin(async move { Ok(BrokerService::call(&this, req).await) })
+        self.respond_to(req)
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use osb_server_mini::auth::{BasicAuth, BearerTokens, hash_password};
+use osb_server_mini::auth::{AuthRequest, BasicAuth, BearerTokens, Decision, hash_password};
 use osb_server_mini::reply::{Deprovisioned, Provisioned};
 use osb_server_mini::request::DeprovisionRequest;
 use osb_server_mini::types::{Catalog, ProvisionRequest, ServiceOffering, ServicePlan};
@@ -180,6 +180,99 @@ async fn a4_several_bearer_tokens_plain_and_hashed_name_their_caller() {
             "bearer:operator"
         ]
     );
+}
+
+/// A request head carrying this `Authorization` value.
+fn head(authorization: &str) -> http::request::Parts {
+    http::Request::get("/v2/catalog")
+        .header("Authorization", authorization)
+        .body(())
+        .unwrap()
+        .into_parts()
+        .0
+}
+
+#[test]
+fn a4_plain_and_cached_credentials_are_decided_without_waiting_a_slow_hash_waits() {
+    let auth = BasicAuth::new("plain", "pw")
+        .user_hash("hashed", &hash_password("h-pw"))
+        .unwrap();
+    let now = |value: &str| {
+        osb_server_mini::auth::AsyncAuthenticator::decide_now(&auth, AuthRequest::new(&head(value)))
+    };
+    assert_eq!(
+        now(&basic("plain", "pw")),
+        Decision::Accepted(osb_server_mini::auth::Caller::new("plain", "basic"))
+    );
+    assert_eq!(now("Bearer x"), Decision::Refused);
+    let plain_only = BasicAuth::new("plain", "pw");
+    assert_eq!(
+        osb_server_mini::auth::AsyncAuthenticator::decide_now(
+            &plain_only,
+            AuthRequest::new(&head(&basic("plain", "wrong")))
+        ),
+        Decision::Refused,
+        "with no hashed user, a wrong password is refused at once"
+    );
+    assert_eq!(now(&basic("hashed", "h-pw")), Decision::Wait, "not verified yet");
+    assert_eq!(
+        now(&basic("nobody", "h-pw")),
+        Decision::Wait,
+        "the decoy hash is paid too"
+    );
+    assert_eq!(
+        now(&basic("plain", "wrong")),
+        Decision::Wait,
+        "so is a wrong plain password"
+    );
+    assert_eq!(auth.hash_verifications(), 0, "deciding now never hashes");
+    assert!(osb_server_mini::auth::Authenticator::authenticate(
+        &auth,
+        Some(&basic("hashed", "h-pw"))
+    ));
+    assert_eq!(
+        now(&basic("hashed", "h-pw")),
+        Decision::Accepted(osb_server_mini::auth::Caller::new("hashed", "basic"))
+    );
+
+    let tokens = BearerTokens::new()
+        .token("ci", "ci-token")
+        .token_hash("cc", &hash_password("cc-token"))
+        .unwrap();
+    let now = |value: &str| {
+        osb_server_mini::auth::AsyncAuthenticator::decide_now(&tokens, AuthRequest::new(&head(value)))
+    };
+    assert_eq!(
+        now("Bearer ci-token"),
+        Decision::Accepted(osb_server_mini::auth::Caller::new("ci", "bearer"))
+    );
+    assert_eq!(now("Basic Y2k6Y2ktdG9rZW4="), Decision::Refused);
+    assert_eq!(now("Bearer cc-token"), Decision::Wait);
+}
+
+#[test]
+fn a4_a_bearer_cache_miss_costs_every_hashed_token_whichever_matches() {
+    let tokens = BearerTokens::new()
+        .token_hash("first", &hash_password("t-1"))
+        .unwrap()
+        .token_hash("second", &hash_password("t-2"))
+        .unwrap();
+    let identify =
+        |t: &str| osb_server_mini::auth::Authenticator::identify(&tokens, Some(&format!("Bearer {t}")));
+    assert_eq!(identify("t-1").unwrap().name(), "first");
+    assert_eq!(
+        tokens.hash_verifications(),
+        2,
+        "a match on the first token still tries the second"
+    );
+    assert!(identify("wrong").is_none());
+    assert_eq!(
+        tokens.hash_verifications(),
+        4,
+        "a wrong token costs the same two hashes"
+    );
+    assert_eq!(identify("t-1").unwrap().name(), "first");
+    assert_eq!(tokens.hash_verifications(), 4, "then from the cache");
 }
 
 #[tokio::test]

@@ -93,9 +93,15 @@ impl<'a> ApiPath<&'a str> {
     #[must_use]
     pub fn parse(path: &'a str) -> Option<Self> {
         let rest = path.strip_prefix("/v2/")?;
-        let segments: Vec<&str> = rest.split('/').collect();
+        // At most five segments (a binding's last operation); split without allocating.
+        let mut segments = [""; 5];
+        let mut count = 0;
+        for segment in rest.split('/') {
+            *segments.get_mut(count)? = segment;
+            count += 1;
+        }
         let id = |s: &'a str| (!s.is_empty()).then_some(s);
-        match segments.as_slice() {
+        match &segments[..count] {
             [CATALOG] => Some(Self::Catalog),
             [INSTANCES, i] => Some(Self::Instance(id(i)?)),
             [INSTANCES, i, LAST_OPERATION] => Some(Self::InstanceLastOperation(id(i)?)),
@@ -129,6 +135,8 @@ mod tests {
             "/",
             "/v2/service_instances",
             "/v2/service_instances/i/nope",
+            "/v2/service_instances/i/service_bindings/b/last_operation/more",
+            "/v2/service_instances/i/service_bindings/b/last_operation/",
         ] {
             assert_eq!(ApiPath::parse(bad), None, "{bad}");
         }

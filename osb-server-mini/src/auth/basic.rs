@@ -7,7 +7,7 @@ use base64::Engine as _;
 use subtle::ConstantTimeEq;
 
 use super::hashed::{DEFAULT_CACHE_CAPACITY, Phc, VerifiedCache};
-use super::{AsyncAuthenticator, AuthFuture, AuthRequest, Authenticator, Caller, credentials};
+use super::{AsyncAuthenticator, AuthFuture, AuthRequest, Authenticator, Caller, Decision, credentials};
 use crate::ServeError;
 
 /// A user's password: as configured (development) or as a PHC hash string.
@@ -245,6 +245,14 @@ impl AsyncAuthenticator for BasicAuth {
                 }
             }
         })
+    }
+
+    fn decide_now(&self, request: AuthRequest<'_>) -> Decision {
+        match self.check_fast(request.authorization()) {
+            Fast::Accepted(c) => Decision::Accepted(c),
+            Fast::Rejected => Decision::Refused,
+            Fast::Decoy { .. } | Fast::Slow { .. } => Decision::Wait,
+        }
     }
 
     fn challenge(&self) -> String {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::basic::ct_eq;
 use super::hashed::{DEFAULT_CACHE_CAPACITY, Phc, VerifiedCache};
-use super::{AsyncAuthenticator, AuthFuture, AuthRequest, Authenticator, Caller, credentials};
+use super::{AsyncAuthenticator, AuthFuture, AuthRequest, Authenticator, Caller, Decision, credentials};
 use crate::ServeError;
 
 const BEARER_CHALLENGE: &str = r#"Bearer realm="osb""#;
@@ -160,18 +160,23 @@ impl BearerTokens {
         Err(true)
     }
 
+    /// Verifies `token` against every hashed token, also after a match, so a cache miss
+    /// costs the same whichever token (if any) it is: the time taken tells nothing about
+    /// which configured token matched, or whether one did.
     fn verify_slow(&self, token: &str) -> Option<Caller> {
+        let mut matched = None;
         for (name, t) in &self.tokens {
             if let Token::Hashed(h) = t {
                 self.cache.count_slow();
-                if h.verify(token.as_bytes()) {
-                    self.cache
-                        .insert(self.cache.digest(&[name.as_bytes(), token.as_bytes()]));
-                    return Some(Caller::new(name.clone(), "bearer"));
+                if h.verify(token.as_bytes()) && matched.is_none() {
+                    matched = Some(name);
                 }
             }
         }
-        None
+        let name = matched?;
+        self.cache
+            .insert(self.cache.digest(&[name.as_bytes(), token.as_bytes()]));
+        Some(Caller::new(name.clone(), "bearer"))
     }
 }
 
@@ -195,6 +200,17 @@ impl Authenticator for BearerTokens {
 }
 
 impl AsyncAuthenticator for BearerTokens {
+    fn decide_now(&self, request: AuthRequest<'_>) -> Decision {
+        let Some(token) = credentials(request.authorization(), "bearer") else {
+            return Decision::Refused;
+        };
+        match self.check_fast(token) {
+            Ok(c) => Decision::Accepted(c),
+            Err(false) => Decision::Refused,
+            Err(true) => Decision::Wait,
+        }
+    }
+
     fn authenticate<'a>(&'a self, request: AuthRequest<'a>) -> AuthFuture<'a> {
         Box::pin(async move {
             let token = credentials(request.authorization(), "bearer")?;

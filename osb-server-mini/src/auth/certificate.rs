@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{AsyncAuthenticator, AuthFuture, AuthRequest, Caller};
+use super::{AsyncAuthenticator, AuthFuture, AuthRequest, Caller, Decision};
 
 /// Accepts a request whose TLS connection presented a client certificate (which rustls has
 /// verified against the client CA of [`TlsConfig::with_client_ca`](crate::tls::TlsConfig::with_client_ca));
@@ -46,15 +46,25 @@ pub(crate) fn subject_name(der: &[u8]) -> Option<String> {
     Some(cn.unwrap_or_else(|| subject.to_string()))
 }
 
-impl AsyncAuthenticator for ClientCertificate {
-    fn authenticate<'a>(&'a self, request: AuthRequest<'a>) -> AuthFuture<'a> {
-        let caller = request
+impl ClientCertificate {
+    /// The caller the leaf certificate names, if it is accepted.
+    fn caller(&self, request: AuthRequest<'_>) -> Option<Caller> {
+        request
             .peer_certificates()
             .and_then(|chain| chain.first())
             .and_then(|leaf| subject_name(leaf))
             .filter(|name| self.allowed.is_empty() || self.allowed.contains(name))
-            .map(|name| Caller::new(name, "certificate"));
-        Box::pin(std::future::ready(caller))
+            .map(|name| Caller::new(name, "certificate"))
+    }
+}
+
+impl AsyncAuthenticator for ClientCertificate {
+    fn authenticate<'a>(&'a self, request: AuthRequest<'a>) -> AuthFuture<'a> {
+        Box::pin(std::future::ready(self.caller(request)))
+    }
+
+    fn decide_now(&self, request: AuthRequest<'_>) -> Decision {
+        Decision::from_caller(self.caller(request))
     }
 
     fn challenge(&self) -> String {

@@ -113,7 +113,11 @@ pub struct AuthRequest<'a> {
 }
 
 impl<'a> AuthRequest<'a> {
-    pub(crate) fn new(head: &'a http::request::Parts) -> Self {
+    /// What an authenticator sees of a request with this head (the server builds it; tests
+    /// of an authenticator can too). TLS peer certificates come from the head's extensions
+    /// ([`PeerCertificates`]).
+    #[must_use]
+    pub fn new(head: &'a http::request::Parts) -> Self {
         Self { head }
     }
 
@@ -144,6 +148,27 @@ impl<'a> AuthRequest<'a> {
     }
 }
 
+/// What an [`AsyncAuthenticator`] decided without waiting (see
+/// [`AsyncAuthenticator::decide_now`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// The caller is authenticated.
+    Accepted(Caller),
+    /// The request is not authenticated: it is answered 401.
+    Refused,
+    /// Deciding needs to wait (a slow hash, a lookup): the runtime calls
+    /// [`authenticate`](AsyncAuthenticator::authenticate).
+    Wait,
+}
+
+impl Decision {
+    /// `Accepted` for `Some(caller)`, `Refused` for `None`.
+    #[must_use]
+    pub fn from_caller(caller: Option<Caller>) -> Self {
+        caller.map_or(Self::Refused, Self::Accepted)
+    }
+}
+
 /// The future an [`AsyncAuthenticator`] returns.
 pub type AuthFuture<'a> = Pin<Box<dyn Future<Output = Option<Caller>> + Send + 'a>>;
 
@@ -166,6 +191,15 @@ pub trait AsyncAuthenticator: Send + Sync + 'static {
     /// Who the caller is, `None` to answer 401.
     fn authenticate<'a>(&'a self, request: AuthRequest<'a>) -> AuthFuture<'a>;
 
+    /// Decides without waiting when it can (a plain credential, a cached hashed one, a
+    /// certificate); [`Decision::Wait`] (the default) has the runtime call
+    /// [`authenticate`](Self::authenticate). The runtime asks this first, so a request decided
+    /// here costs no future, and a catalog request is answered without a task.
+    fn decide_now(&self, request: AuthRequest<'_>) -> Decision {
+        let _ = request;
+        Decision::Wait
+    }
+
     /// The `WWW-Authenticate` challenge sent with a 401.
     fn challenge(&self) -> String {
         BASIC_CHALLENGE.to_owned()
@@ -179,6 +213,10 @@ impl<A: Authenticator + ?Sized> AsyncAuthenticator for Inline<A> {
     fn authenticate<'a>(&'a self, request: AuthRequest<'a>) -> AuthFuture<'a> {
         let caller = self.0.identify(request.authorization());
         Box::pin(std::future::ready(caller))
+    }
+
+    fn decide_now(&self, request: AuthRequest<'_>) -> Decision {
+        Decision::from_caller(self.0.identify(request.authorization()))
     }
 
     fn challenge(&self) -> String {
