@@ -15,6 +15,8 @@
 //!   SQLite, against a bare hyper server that reads the same JSON body and decodes it into a
 //!   `ProvisionRequest`; beside them the disk's raw fsync rate (write + fsync in a loop), the
 //!   ceiling a store committing once per request would hit;
+//! - the operations features: metrics on against off (catalog and provision), and a Basic
+//!   user with an argon2id hash (verified once, then from the cache) against a plain password;
 //! - the per-request store cost with 1,000 and with 100,000 recorded instances (a ratio);
 //! - with `--features postgres` and `OSB_BENCH_POSTGRES_URL` (or `OSB_TEST_POSTGRES_URL`): a
 //!   provision on PostgreSQL with one replica and with two replicas sharing the database
@@ -23,7 +25,7 @@
 //! Settings: `OSB_BENCH_SECONDS` (per round, default 2), `OSB_BENCH_ROUNDS` (default 9: on two shared
 //! cores single rounds vary by ±15 %, the median of nine is stable to about 2 %),
 //! `OSB_BENCH_CONNECTIONS` (default 16), `OSB_BENCH_ONLY` (comma-separated sections:
-//! `catalog,provision,flat,postgres`).
+//! `catalog,provision,ops,flat,postgres`).
 
 use std::convert::Infallible;
 use std::io::Write as _;
@@ -465,6 +467,71 @@ fn main() {
         );
         rt.block_on(on_memory.shutdown());
         rt.block_on(on_sqlite.shutdown());
+    }
+
+    if section("ops") {
+        let plain = rt.block_on(serve(Arc::new(MemoryStore::default())));
+        let metered = rt
+            .block_on(
+                Server::new(Bench)
+                    .basic_auth(USER, PASSWORD)
+                    .shared_store(Arc::new(MemoryStore::default()))
+                    .ops_listener("127.0.0.1:0".parse().unwrap())
+                    .spawn("127.0.0.1:0"),
+            )
+            .expect("server starts");
+        let hashed = rt
+            .block_on(
+                Server::new(Bench)
+                    .basic_auth_hash(USER, &osb_server_mini::auth::hash_password(PASSWORD))
+                    .shared_store(Arc::new(MemoryStore::default()))
+                    .spawn("127.0.0.1:0"),
+            )
+            .expect("server starts");
+        let (plain_url, metered_url, hashed_url) = (plain.url(), metered.url(), hashed.url());
+        header(&format!(
+            "operations features: metrics on vs off, hashed vs plain Basic password, {connections} connections"
+        ));
+        let mut cases = [
+            Case {
+                name: "catalog, metrics off".to_owned(),
+                run: Box::new(|_| wrk.run(&format!("{plain_url}/v2/catalog"), None, connections)),
+            },
+            Case {
+                name: "catalog, metrics on".to_owned(),
+                run: Box::new(|_| wrk.run(&format!("{metered_url}/v2/catalog"), None, connections)),
+            },
+            Case {
+                name: "provision, metrics off, plain password".to_owned(),
+                run: Box::new(|r| provision(&plain_url, &format!("plain-{run_id}-{r}"), connections)),
+            },
+            Case {
+                name: "provision, metrics on".to_owned(),
+                run: Box::new(|r| provision(&metered_url, &format!("metered-{run_id}-{r}"), connections)),
+            },
+            Case {
+                name: "provision, hashed password (cached)".to_owned(),
+                run: Box::new(|r| provision(&hashed_url, &format!("hashed-{run_id}-{r}"), connections)),
+            },
+        ];
+        let f = alternate(rounds, &mut cases);
+        for (case, f) in cases.iter().zip(&f) {
+            print_row(&case.name, f);
+        }
+        let cost = |on: &Figures, off: &Figures| 100.0 * (1.0 - on.rps / off.rps);
+        println!(
+            "metrics cost: catalog {:.1} %, provision {:.1} % (goal <= 3 %)",
+            cost(&f[1], &f[0]),
+            cost(&f[3], &f[2])
+        );
+        println!(
+            "hashed password cost after the first request: {:.1} % (goal <= 3 %)",
+            cost(&f[4], &f[2])
+        );
+        drop(cases);
+        for s in [plain, metered, hashed] {
+            rt.block_on(s.shutdown());
+        }
     }
 
     if section("flat") {

@@ -154,6 +154,7 @@ pub mod tls;
 pub use broker::{Broker, Offering, Plan, PlanPolicy};
 pub use context::RequestContext;
 pub use error::{BrokerError, ServeError};
+pub use ops_endpoint::OpsService;
 /// The OSB wire model, re-exported.
 pub use osb_types as types;
 pub use serve::Running;

@@ -1,5 +1,6 @@
 //! The operations listener: `GET /metrics` (OpenMetrics text), `GET /healthz` (liveness)
-//! and `GET /readyz` (readiness: the store answers a ping), outside `/v2` and without
+//! and `GET /readyz` (readiness: the store answers a ping and the server is not shutting
+//! down), outside `/v2` and without
 //! authentication, on an address of its own (see
 //! [`Server::ops_listener`](crate::Server::ops_listener)).
 
@@ -18,20 +19,44 @@ use tokio::sync::watch;
 
 use crate::metrics::Metrics;
 use crate::response::{self, HttpResponse};
-use crate::store::Store;
+use crate::state::State;
 
 /// How long readiness waits for the store's ping.
 const PING_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// What the operations endpoints need.
+/// The operations endpoints as a service: `GET /metrics` (with metrics on), `/healthz` and
+/// `/readyz`, for a broker mounted with [`Server::into_service`](crate::Server::into_service)
+/// (from [`BrokerService::operations_service`](crate::BrokerService::operations_service)).
+/// Mount it where the Platform cannot reach it, or behind your own authentication: it asks
+/// for none. Cheap to clone.
 #[derive(Clone)]
-pub(crate) struct Ops {
+pub struct OpsService {
     pub(crate) metrics: Option<Arc<Metrics>>,
-    pub(crate) store: Arc<dyn Store>,
+    pub(crate) state: Arc<State>,
 }
 
-impl Ops {
-    async fn answer(&self, method: &Method, path: &str) -> HttpResponse {
+impl std::fmt::Debug for OpsService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpsService")
+            .field("metrics", &self.metrics.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the operations listener serves.
+pub(crate) type Ops = OpsService;
+
+impl OpsService {
+    /// Marks the broker as shutting down: `/readyz` answers 503 from now on (the server does
+    /// this itself when it begins to drain; a mounted service's host calls it).
+    pub fn begin_shutdown(&self) {
+        self.state
+            .draining
+            .store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Answers a request for `path` (`/metrics`, `/healthz`, `/readyz`; 404 otherwise).
+    pub async fn answer(&self, method: &Method, path: &str) -> http::Response<crate::ResponseBody> {
         let known = matches!(path, "/metrics" | "/healthz" | "/readyz");
         if !known || (path == "/metrics" && self.metrics.is_none()) {
             return response::error(
@@ -61,7 +86,12 @@ impl Ops {
                 res
             }
             "/healthz" => response::bytes_json(StatusCode::OK, Bytes::from_static(br#"{"status":"ok"}"#)),
-            _ => match tokio::time::timeout(PING_TIMEOUT, self.store.ping()).await {
+            _ if self.state.draining.load(std::sync::atomic::Ordering::Acquire) => response::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "NotReady",
+                "the server is shutting down: it finishes the requests in progress and takes no new ones",
+            ),
+            _ => match tokio::time::timeout(PING_TIMEOUT, self.state.store.ping()).await {
                 Ok(Ok(())) => {
                     response::bytes_json(StatusCode::OK, Bytes::from_static(br#"{"status":"ready"}"#))
                 }
@@ -83,7 +113,8 @@ impl Ops {
     }
 }
 
-/// Serves the operations endpoints on `listener` until `stop` changes.
+/// Serves the operations endpoints on `listener` until `stop` changes: after the server has
+/// drained, so that readiness answers 503 while it does.
 pub(crate) fn spawn(listener: TcpListener, ops: Ops, mut stop: watch::Receiver<bool>) {
     tokio::spawn(async move {
         let builder = Arc::new(auto::Builder::new(TokioExecutor::new()));
@@ -116,4 +147,32 @@ pub(crate) fn spawn(listener: TcpListener, ops: Ops, mut stop: watch::Receiver<b
             });
         }
     });
+}
+
+impl<T: Send + 'static> tower_service::Service<Request<T>> for OpsService {
+    type Response = HttpResponse;
+    type Error = Infallible;
+    type Future =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<HttpResponse, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Infallible>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<T>) -> Self::Future {
+        let ops = self.clone();
+        Box::pin(async move { Ok(ops.answer(req.method(), req.uri().path()).await) })
+    }
+}
+
+impl<T: Send + 'static> hyper::service::Service<Request<T>> for OpsService {
+    type Response = HttpResponse;
+    type Error = Infallible;
+    type Future =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<HttpResponse, Infallible>> + Send>>;
+
+    fn call(&self, req: Request<T>) -> Self::Future {
+        let ops = self.clone();
+        Box::pin(async move { Ok(ops.answer(req.method(), req.uri().path()).await) })
+    }
 }

@@ -302,12 +302,14 @@ pub(crate) async fn run<B: Broker>(
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let (stop, stopped) = watch::channel(false);
     let metrics = service.app.config.metrics.clone();
+    // The operations listener outlives the drain, answering readiness 503 meanwhile.
+    let (ops_stop, ops_stopped) = watch::channel(false);
     if let Some(ops) = ops {
         let endpoints = crate::ops_endpoint::Ops {
             metrics: metrics.clone(),
-            store: Arc::clone(&service.app.state.store),
+            state: Arc::clone(&service.app.state),
         };
-        crate::ops_endpoint::spawn(ops, endpoints, stopped.clone());
+        crate::ops_endpoint::spawn(ops, endpoints, ops_stopped);
     }
     tokio::pin!(signal);
     loop {
@@ -371,6 +373,11 @@ pub(crate) async fn run<B: Broker>(
     }
     drop(listener);
     drop(stopped);
+    service
+        .app
+        .state
+        .draining
+        .store(true, std::sync::atomic::Ordering::Release);
     tracing::info!("shutting down: waiting for in-flight requests");
     let _ = stop.send(true);
     if tokio::time::timeout(limits.shutdown_grace, stop.closed())
@@ -380,6 +387,7 @@ pub(crate) async fn run<B: Broker>(
         tracing::warn!("shutdown grace period elapsed with connections still open");
     }
     service.app.state.shutdown(limits.background_grace).await;
+    let _ = ops_stop.send(true);
 }
 
 /// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM.

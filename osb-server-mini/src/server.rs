@@ -143,6 +143,15 @@ impl<B: Broker> Server<B> {
     /// ([`Running::ops_addr`](crate::Running::ops_addr) tells it).
     pub fn ops_listener(mut self, addr: std::net::SocketAddr) -> Self {
         self.ops_addr = Some(addr);
+        self.metrics()
+    }
+
+    /// Turns the metrics on without a listener of their own: for a service mounted with
+    /// [`into_service`](Self::into_service), whose
+    /// [`operations_service`](crate::BrokerService::operations_service) answers `/metrics`,
+    /// `/healthz` and `/readyz` wherever you mount it. ([`ops_listener`](Self::ops_listener)
+    /// turns them on too.)
+    pub fn metrics(mut self) -> Self {
         self.config
             .metrics
             .get_or_insert_with(|| Arc::new(crate::metrics::Metrics::new()));

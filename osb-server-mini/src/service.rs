@@ -46,6 +46,17 @@ impl<B: Broker> std::fmt::Debug for BrokerService<B> {
 }
 
 impl<B: Broker> BrokerService<B> {
+    /// The operations endpoints of this broker (`/metrics` when
+    /// [`Server::metrics`](crate::Server::metrics) or `ops_listener` turned them on,
+    /// `/healthz`, `/readyz`), to mount beside this service in your own stack.
+    #[must_use]
+    pub fn operations_service(&self) -> crate::OpsService {
+        crate::OpsService {
+            metrics: self.app.config.metrics.clone(),
+            state: Arc::clone(&self.app.state),
+        }
+    }
+
     /// Answers one request.
     ///
     /// The checks that need only the request head run first: routing (404/405),

@@ -217,3 +217,80 @@ async fn ops_endpoints_need_no_credentials_and_refuse_other_paths_and_methods() 
         .unwrap();
     assert_eq!(res.status(), 401);
 }
+
+/// Provisions wait until released, so a request is in flight while the server shuts down.
+#[derive(Clone, Default)]
+struct Held {
+    release: Arc<tokio::sync::Notify>,
+    started: Arc<tokio::sync::Notify>,
+}
+
+impl Broker for Held {
+    fn catalog(&self) -> Catalog {
+        Tiny.catalog()
+    }
+    async fn provision(&self, _: &RequestContext, _: ProvisionRequest) -> Result<Provisioned, BrokerError> {
+        self.started.notify_one();
+        self.release.notified().await;
+        Ok(Provisioned::done())
+    }
+    async fn deprovision(
+        &self,
+        _: &RequestContext,
+        _: DeprovisionRequest,
+    ) -> Result<Deprovisioned, BrokerError> {
+        Ok(Deprovisioned::done())
+    }
+}
+
+#[tokio::test]
+async fn readiness_is_503_while_the_server_drains_and_the_request_in_flight_finishes() {
+    let broker = Held::default();
+    let running = Server::new(broker.clone())
+        .ops_listener("127.0.0.1:0".parse().unwrap())
+        .shutdown_grace(Duration::from_secs(10))
+        .spawn("127.0.0.1:0")
+        .await
+        .unwrap();
+    let (url, ops) = (running.url(), running.ops_addr().unwrap());
+    assert_eq!(get(&running, "/readyz").await.0, 200);
+    let in_flight = tokio::spawn(async move {
+        reqwest::Client::new()
+            .put(format!("{url}/v2/service_instances/i-drain"))
+            .header("X-Broker-API-Version", "2.17")
+            .header("Content-Type", "application/json")
+            .body(r#"{"service_id": "svc", "plan_id": "plan", "organization_guid": "o", "space_guid": "s"}"#)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    });
+    broker.started.notified().await;
+    let stopping = tokio::spawn(running.shutdown());
+    let readyz = format!("http://{ops}/readyz");
+    let mut drained = None;
+    for _ in 0..200 {
+        let res = reqwest::get(&readyz).await.unwrap();
+        if res.status() == 503 {
+            drained = Some(serde_json::from_slice::<Value>(&res.bytes().await.unwrap()).unwrap());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let body = drained.expect("readiness turns 503 once shutdown begins");
+    assert_eq!(body["error"], "NotReady");
+    assert!(
+        body["description"].as_str().unwrap().contains("shutting down"),
+        "{body}"
+    );
+    let healthz = reqwest::get(format!("http://{ops}/healthz")).await.unwrap();
+    assert_eq!(healthz.status(), 200, "still alive while draining");
+    broker.release.notify_one();
+    assert_eq!(in_flight.await.unwrap(), 201, "the request in flight is answered");
+    stopping.await.unwrap();
+    assert!(
+        reqwest::get(&readyz).await.is_err(),
+        "the operations listener closes once the server is down"
+    );
+}

@@ -252,3 +252,85 @@ async fn without_an_ops_listener_there_are_no_metrics_and_ops_paths_are_not_on_t
         assert_eq!(res.status(), 404, "{path}");
     }
 }
+
+/// Serves `broker` under `/v2` and `ops` elsewhere, both on one hyper server of the test's
+/// own (a host that mounts the broker with `into_service`).
+async fn mount(
+    broker: osb_server_mini::BrokerService<Metered>,
+    ops: osb_server_mini::OpsService,
+) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            let (broker, ops) = (broker.clone(), ops.clone());
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let (broker, ops) = (broker.clone(), ops.clone());
+                    async move {
+                        let res = if req.uri().path().starts_with("/v2/") {
+                            broker.call(req).await
+                        } else {
+                            ops.answer(req.method(), req.uri().path()).await
+                        };
+                        Ok::<_, std::convert::Infallible>(res)
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn a_mounted_service_has_metrics_health_and_readiness_through_its_operations_service() {
+    let broker = Server::new(Metered).metrics().into_service().unwrap();
+    let ops = broker.operations_service();
+    let addr = mount(broker, ops.clone()).await;
+    let http = reqwest::Client::new();
+    for _ in 0..3 {
+        let res = http
+            .get(format!("http://{addr}/v2/catalog"))
+            .header("X-Broker-API-Version", "2.17")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    let text = http
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        sample(
+            &text,
+            r#"osb_http_requests_total{route="catalog",method="GET",status="200"}"#
+        ),
+        Some(3.0),
+        "{text}"
+    );
+    let readyz = |http: reqwest::Client| async move {
+        http.get(format!("http://{addr}/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(readyz(http.clone()).await, 200);
+    ops.begin_shutdown();
+    assert_eq!(readyz(http.clone()).await, 503, "the host marks the drain");
+
+    let without = Server::new(Metered).into_service().unwrap().operations_service();
+    let res = without.answer(&http::Method::GET, "/metrics").await;
+    assert_eq!(res.status(), 404, "no metrics unless turned on");
+    assert_eq!(without.answer(&http::Method::GET, "/healthz").await.status(), 200);
+}

@@ -94,6 +94,8 @@ pub(crate) struct State {
     running: AtomicUsize,
     idle: tokio::sync::Notify,
     stop: tokio::sync::watch::Sender<bool>,
+    /// Set when shutdown begins: readiness answers 503 from then on.
+    pub(crate) draining: std::sync::atomic::AtomicBool,
 }
 
 /// A record of either kind, as the state machine handles them.
@@ -267,6 +269,7 @@ impl State {
             settings,
             live: Mutex::default(),
             running: AtomicUsize::new(0),
+            draining: std::sync::atomic::AtomicBool::new(false),
             idle: tokio::sync::Notify::new(),
             stop: tokio::sync::watch::channel(false).0,
         }
