@@ -291,3 +291,31 @@ async fn an_invalid_hash_string_stops_the_server_from_starting() {
         assert!(!err.to_string().contains("plain-password"), "{err}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a4_concurrent_requests_with_one_new_credential_pay_one_slow_hash() {
+    let auth = Arc::new(
+        BasicAuth::default()
+            .user_hash("cf", &hash_password("from-a-vault"))
+            .unwrap(),
+    );
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let auth = Arc::clone(&auth);
+            tokio::spawn(async move {
+                let head = head(&basic("cf", "from-a-vault"));
+                osb_server_mini::auth::AsyncAuthenticator::authenticate(&*auth, AuthRequest::new(&head))
+                    .await
+                    .map(|c| c.name().to_owned())
+            })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap().as_deref(), Some("cf"));
+    }
+    assert_eq!(
+        auth.hash_verifications(),
+        1,
+        "the eight requests waited for one verification"
+    );
+}

@@ -238,9 +238,10 @@ impl AsyncAuthenticator for BasicAuth {
                     digest,
                 } => {
                     let this = self.clone();
-                    let ok = tokio::task::spawn_blocking(move || this.finish_slow(&phc, &password, digest))
-                        .await
-                        .unwrap_or(false);
+                    let ok = self
+                        .cache
+                        .verify_once(digest, move || this.finish_slow(&phc, &password, digest))
+                        .await;
                     ok.then_some(caller)
                 }
             }

@@ -3,9 +3,9 @@
 //! keyed BLAKE3 hash (a random key per process), so the slow hash is paid once per
 //! credential and the plain secret is never kept.
 
-use std::collections::{HashSet, VecDeque};
-use std::sync::Mutex;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use argon2::Argon2;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
@@ -66,6 +66,9 @@ pub(crate) struct VerifiedCache {
     key: [u8; 32],
     capacity: usize,
     entries: Mutex<(HashSet<Digest>, VecDeque<Digest>)>,
+    /// Verifications running now, by digest: concurrent requests with the same credential
+    /// wait for one verification instead of each paying the slow hash.
+    pending: Mutex<HashMap<Digest, Arc<tokio::sync::OnceCell<bool>>>>,
     slow: AtomicU64,
 }
 
@@ -77,6 +80,7 @@ impl VerifiedCache {
             key,
             capacity,
             entries: Mutex::new((HashSet::new(), VecDeque::new())),
+            pending: Mutex::default(),
             slow: AtomicU64::new(0),
         }
     }
@@ -95,6 +99,32 @@ impl VerifiedCache {
         self.entries
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Runs `verify` (the slow hash) off the async threads, once for all the callers that
+    /// ask for the same `digest` while it runs; they all get its answer.
+    pub(crate) async fn verify_once<F>(&self, digest: Digest, verify: F) -> bool
+    where
+        F: FnOnce() -> bool + Send + 'static,
+    {
+        let cell = {
+            let mut pending = self
+                .pending
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            Arc::clone(pending.entry(digest).or_default())
+        };
+        let ok = *cell
+            .get_or_init(|| async move { tokio::task::spawn_blocking(verify).await.unwrap_or(false) })
+            .await;
+        let mut pending = self
+            .pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if pending.get(&digest).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
+            pending.remove(&digest);
+        }
+        ok
     }
 
     pub(crate) fn contains(&self, digest: &Digest) -> bool {
