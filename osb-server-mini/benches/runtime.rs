@@ -188,9 +188,7 @@ impl Wrk {
         );
         parse_wrk(&text)
     }
-}
 
-impl Wrk {
     /// Synchronous provisions of new instance ids `{prefix}-{n}` against the server at `url`.
     fn provision(&self, url: &str, prefix: &str, connections: usize) -> Figures {
         self.run(&format!("{url}/v2/service_instances"), Some(prefix), connections)

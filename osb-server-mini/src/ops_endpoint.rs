@@ -43,16 +43,11 @@ impl std::fmt::Debug for OpsService {
     }
 }
 
-/// What the operations listener serves.
-pub(crate) type Ops = OpsService;
-
 impl OpsService {
     /// Marks the broker as shutting down: `/readyz` answers 503 from now on (the server does
     /// this itself when it begins to drain; a mounted service's host calls it).
     pub fn begin_shutdown(&self) {
-        self.state
-            .draining
-            .store(true, std::sync::atomic::Ordering::Release);
+        self.state.begin_draining();
     }
 
     /// Answers a request for `path` (`/metrics`, `/healthz`, `/readyz`; 404 otherwise).
@@ -86,7 +81,7 @@ impl OpsService {
                 res
             }
             "/healthz" => response::bytes_json(StatusCode::OK, Bytes::from_static(br#"{"status":"ok"}"#)),
-            _ if self.state.draining.load(std::sync::atomic::Ordering::Acquire) => response::error(
+            _ if self.state.draining() => response::error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "NotReady",
                 "the server is shutting down: it finishes the requests in progress and takes no new ones",
@@ -115,7 +110,7 @@ impl OpsService {
 
 /// Serves the operations endpoints on `listener` until `stop` changes: after the server has
 /// drained, so that readiness answers 503 while it does.
-pub(crate) fn spawn(listener: TcpListener, ops: Ops, mut stop: watch::Receiver<bool>) {
+pub(crate) fn spawn(listener: TcpListener, ops: OpsService, mut stop: watch::Receiver<bool>) {
     tokio::spawn(async move {
         let builder = Arc::new(auto::Builder::new(TokioExecutor::new()));
         loop {
@@ -133,11 +128,7 @@ pub(crate) fn spawn(listener: TcpListener, ops: Ops, mut stop: watch::Receiver<b
             let ops = ops.clone();
             let builder = Arc::clone(&builder);
             tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-                    let ops = ops.clone();
-                    async move { Ok::<_, Infallible>(ops.answer(req.method(), req.uri().path()).await) }
-                });
-                let conn = builder.serve_connection(TokioIo::new(stream), service);
+                let conn = builder.serve_connection(TokioIo::new(stream), ops);
                 if let Err(e) = tokio::time::timeout(Duration::from_secs(30), conn)
                     .await
                     .unwrap_or(Ok(()))
@@ -149,30 +140,37 @@ pub(crate) fn spawn(listener: TcpListener, ops: Ops, mut stop: watch::Receiver<b
     });
 }
 
+/// The future of an [`OpsService`] call.
+type OpsFuture =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<HttpResponse, Infallible>> + Send>>;
+
+impl OpsService {
+    fn respond<T: Send + 'static>(&self, req: Request<T>) -> OpsFuture {
+        let ops = self.clone();
+        Box::pin(async move { Ok(ops.answer(req.method(), req.uri().path()).await) })
+    }
+}
+
 impl<T: Send + 'static> tower_service::Service<Request<T>> for OpsService {
     type Response = HttpResponse;
     type Error = Infallible;
-    type Future =
-        std::pin::Pin<Box<dyn std::future::Future<Output = Result<HttpResponse, Infallible>> + Send>>;
+    type Future = OpsFuture;
 
     fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Infallible>> {
         std::task::Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, req: Request<T>) -> Self::Future {
-        let ops = self.clone();
-        Box::pin(async move { Ok(ops.answer(req.method(), req.uri().path()).await) })
+        self.respond(req)
     }
 }
 
 impl<T: Send + 'static> hyper::service::Service<Request<T>> for OpsService {
     type Response = HttpResponse;
     type Error = Infallible;
-    type Future =
-        std::pin::Pin<Box<dyn std::future::Future<Output = Result<HttpResponse, Infallible>> + Send>>;
+    type Future = OpsFuture;
 
     fn call(&self, req: Request<T>) -> Self::Future {
-        let ops = self.clone();
-        Box::pin(async move { Ok(ops.answer(req.method(), req.uri().path()).await) })
+        self.respond(req)
     }
 }

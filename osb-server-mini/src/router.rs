@@ -123,13 +123,13 @@ fn check_id(id: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Matches a method and a path (without the query string). The paths are
-/// [`osb_types::path::ApiPath`]'s, the one place the client builds them from.
 /// Whether `path` is the catalog's (`/v2/catalog`), without routing.
 pub(crate) fn is_catalog(path: &str) -> bool {
     path == "/v2/catalog"
 }
 
+/// Matches a method and a path (without the query string). The paths are
+/// [`osb_types::path::ApiPath`]'s, the one place the client builds them from.
 pub(crate) fn route(method: &Method, path: &str) -> Result<Route, RouteError> {
     let path = ApiPath::parse(path).ok_or(RouteError::NotFound)?;
     let path = path.try_map(|raw| {

@@ -305,7 +305,7 @@ pub(crate) async fn run<B: Broker>(
     // The operations listener outlives the drain, answering readiness 503 meanwhile.
     let (ops_stop, ops_stopped) = watch::channel(false);
     if let Some(ops) = ops {
-        let endpoints = crate::ops_endpoint::Ops {
+        let endpoints = crate::OpsService {
             metrics: metrics.clone(),
             state: Arc::clone(&service.app.state),
         };
@@ -373,11 +373,7 @@ pub(crate) async fn run<B: Broker>(
     }
     drop(listener);
     drop(stopped);
-    service
-        .app
-        .state
-        .draining
-        .store(true, std::sync::atomic::Ordering::Release);
+    service.app.state.begin_draining();
     tracing::info!("shutting down: waiting for in-flight requests");
     let _ = stop.send(true);
     if tokio::time::timeout(limits.shutdown_grace, stop.closed())

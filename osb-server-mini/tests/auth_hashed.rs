@@ -319,3 +319,33 @@ async fn a4_concurrent_requests_with_one_new_credential_pay_one_slow_hash() {
         "the eight requests waited for one verification"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a4_concurrent_requests_with_one_new_bearer_token_pay_one_verification() {
+    let tokens = Arc::new(
+        BearerTokens::new()
+            .token_hash("first", &hash_password("t-1"))
+            .unwrap()
+            .token_hash("second", &hash_password("t-2"))
+            .unwrap(),
+    );
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let tokens = Arc::clone(&tokens);
+            tokio::spawn(async move {
+                let head = head("Bearer t-2");
+                osb_server_mini::auth::AsyncAuthenticator::authenticate(&*tokens, AuthRequest::new(&head))
+                    .await
+                    .map(|c| c.name().to_owned())
+            })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap().as_deref(), Some("second"));
+    }
+    assert_eq!(
+        tokens.hash_verifications(),
+        2,
+        "one verification (against both hashed tokens) for the eight requests"
+    );
+}

@@ -238,11 +238,11 @@ impl AsyncAuthenticator for BasicAuth {
                     digest,
                 } => {
                     let this = self.clone();
-                    let ok = self
-                        .cache
-                        .verify_once(digest, move || this.finish_slow(&phc, &password, digest))
-                        .await;
-                    ok.then_some(caller)
+                    self.cache
+                        .verify_once(digest, move || {
+                            this.finish_slow(&phc, &password, digest).then_some(caller)
+                        })
+                        .await
                 }
             }
         })

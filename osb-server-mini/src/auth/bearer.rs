@@ -212,17 +212,20 @@ impl AsyncAuthenticator for BearerTokens {
     }
 
     fn authenticate<'a>(&'a self, request: AuthRequest<'a>) -> AuthFuture<'a> {
+        let decided = self.decide_now(request);
         Box::pin(async move {
-            let token = credentials(request.authorization(), "bearer")?;
-            match self.check_fast(token) {
-                Ok(c) => Some(c),
-                Err(false) => None,
-                Err(true) => {
-                    let (this, token) = (self.clone(), token.to_owned());
-                    tokio::task::spawn_blocking(move || this.verify_slow(&token))
+            match decided {
+                Decision::Accepted(c) => Some(c),
+                Decision::Refused => None,
+                Decision::Wait => {
+                    // `decide_now` waits only for a bearer token.
+                    let token = credentials(request.authorization(), "bearer")?.to_owned();
+                    // Concurrent requests with one new token wait for one verification.
+                    let digest = self.cache.digest(&[token.as_bytes()]);
+                    let this = self.clone();
+                    self.cache
+                        .verify_once(digest, move || this.verify_slow(&token))
                         .await
-                        .ok()
-                        .flatten()
                 }
             }
         })

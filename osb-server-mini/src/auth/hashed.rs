@@ -11,6 +11,7 @@ use argon2::Argon2;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
+use super::Caller;
 use crate::ServeError;
 
 /// How many verified credentials an authenticator remembers by default.
@@ -68,7 +69,7 @@ pub(crate) struct VerifiedCache {
     entries: Mutex<(HashSet<Digest>, VecDeque<Digest>)>,
     /// Verifications running now, by digest: concurrent requests with the same credential
     /// wait for one verification instead of each paying the slow hash.
-    pending: Mutex<HashMap<Digest, Arc<tokio::sync::OnceCell<bool>>>>,
+    pending: Mutex<HashMap<Digest, Arc<tokio::sync::OnceCell<Option<Caller>>>>>,
     slow: AtomicU64,
 }
 
@@ -102,10 +103,11 @@ impl VerifiedCache {
     }
 
     /// Runs `verify` (the slow hash) off the async threads, once for all the callers that
-    /// ask for the same `digest` while it runs; they all get its answer.
-    pub(crate) async fn verify_once<F>(&self, digest: Digest, verify: F) -> bool
+    /// ask for the same `digest` while it runs; they all get its answer (the caller it
+    /// verified, `None` if the credential is wrong).
+    pub(crate) async fn verify_once<F>(&self, digest: Digest, verify: F) -> Option<Caller>
     where
-        F: FnOnce() -> bool + Send + 'static,
+        F: FnOnce() -> Option<Caller> + Send + 'static,
     {
         let cell = {
             let mut pending = self
@@ -114,9 +116,10 @@ impl VerifiedCache {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             Arc::clone(pending.entry(digest).or_default())
         };
-        let ok = *cell
-            .get_or_init(|| async move { tokio::task::spawn_blocking(verify).await.unwrap_or(false) })
-            .await;
+        let verified = cell
+            .get_or_init(|| async move { tokio::task::spawn_blocking(verify).await.unwrap_or(None) })
+            .await
+            .clone();
         let mut pending = self
             .pending
             .lock()
@@ -124,7 +127,7 @@ impl VerifiedCache {
         if pending.get(&digest).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
             pending.remove(&digest);
         }
-        ok
+        verified
     }
 
     pub(crate) fn contains(&self, digest: &Digest) -> bool {

@@ -95,7 +95,7 @@ pub(crate) struct State {
     idle: tokio::sync::Notify,
     stop: tokio::sync::watch::Sender<bool>,
     /// Set when shutdown begins: readiness answers 503 from then on.
-    pub(crate) draining: std::sync::atomic::AtomicBool,
+    draining: std::sync::atomic::AtomicBool,
 }
 
 /// A record of either kind, as the state machine handles them.
@@ -261,6 +261,16 @@ pub(crate) struct Ticket<R: Resource> {
 }
 
 impl State {
+    /// Marks the process as shutting down (readiness answers 503 from now on).
+    pub(crate) fn begin_draining(&self) {
+        self.draining.store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Whether shutdown has begun.
+    pub(crate) fn draining(&self) -> bool {
+        self.draining.load(std::sync::atomic::Ordering::Acquire)
+    }
+
     pub(crate) fn new(store: Arc<dyn Store>, settings: StateSettings) -> Self {
         Self {
             gates: Gates::new(Arc::clone(&store)),
