@@ -151,6 +151,12 @@ struct Figures {
     p99_ms: f64,
     /// Non-2xx answers plus socket errors.
     errors: u64,
+    /// Requests answered in the run.
+    requests: u64,
+    /// CPU time this process (the servers; wrk is another process) spent per request, in
+    /// microseconds: the servers' cost, which throughput on two cores shared with wrk
+    /// shows only blurred.
+    cpu_us: f64,
 }
 
 /// A `wrk` invocation: `-t1 -cN -dS --latency`, with a Lua script for provisions.
@@ -179,14 +185,18 @@ impl Wrk {
                 .env("OSB_BENCH_BODY", PROVISION_BODY);
         }
         cmd.arg(url);
+        let cpu_before = process_cpu_seconds();
         let out = cmd.output().expect("wrk runs (install it: bench/run does)");
+        let cpu = process_cpu_seconds() - cpu_before;
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(
             out.status.success(),
             "wrk failed: {text}{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        parse_wrk(&text)
+        let mut f = parse_wrk(&text);
+        f.cpu_us = 1e6 * cpu / f.requests.max(1) as f64;
+        f
     }
 
     /// Synchronous provisions of new instance ids `{prefix}-{n}` against the server at `url`.
@@ -202,6 +212,7 @@ fn parse_wrk(text: &str) -> Figures {
         let words: Vec<&str> = line.split_whitespace().collect();
         match words.as_slice() {
             ["Requests/sec:", rps] => f.rps = rps.parse().unwrap_or(0.0),
+            [n, "requests", "in", ..] => f.requests = n.parse().unwrap_or(0),
             ["50%", t] => f.p50_ms = millis(t),
             ["99%", t] => f.p99_ms = millis(t),
             ["Non-2xx", "or", "3xx", "responses:", n] => f.errors += n.parse::<u64>().unwrap_or(0),
@@ -247,11 +258,27 @@ request = function()
 end
 "#;
 
+/// The median round by throughput, with the median CPU per request of all rounds.
 fn median(mut v: Vec<Figures>) -> Figures {
+    v.sort_by(|a, b| a.cpu_us.total_cmp(&b.cpu_us));
+    let cpu_us = v[v.len() / 2].cpu_us;
     v.sort_by(|a, b| a.rps.total_cmp(&b.rps));
     let mut m = v[v.len() / 2];
     m.errors = v.iter().map(|f| f.errors).sum();
+    m.cpu_us = cpu_us;
     m
+}
+
+/// User plus system CPU time of this process so far, in seconds (`/proc/self/stat`, in
+/// clock ticks of 1/100 s, the Linux `USER_HZ`).
+fn process_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// A case: a name and how one round of it runs.
@@ -273,8 +300,8 @@ fn alternate(rounds: usize, cases: &mut [Case<'_>]) -> Vec<Figures> {
 
 fn print_row(name: &str, f: &Figures) {
     println!(
-        "{name:<44} {:>9.0} {:>8.2} {:>8.2} {:>7}",
-        f.rps, f.p50_ms, f.p99_ms, f.errors
+        "{name:<44} {:>9.0} {:>8.2} {:>8.2} {:>9.1} {:>7}",
+        f.rps, f.p50_ms, f.p99_ms, f.cpu_us, f.errors
     );
     if f.errors > 0 {
         println!(
@@ -287,8 +314,8 @@ fn print_row(name: &str, f: &Figures) {
 fn header(title: &str) {
     println!("\n## {title}");
     println!(
-        "{:<44} {:>9} {:>8} {:>8} {:>7}",
-        "case", "req/s", "p50 ms", "p99 ms", "errors"
+        "{:<44} {:>9} {:>8} {:>8} {:>9} {:>7}",
+        "case", "req/s", "p50 ms", "p99 ms", "cpu us/rq", "errors"
     );
 }
 
@@ -423,6 +450,12 @@ fn main() {
                     ""
                 }
             );
+            println!(
+                "  server CPU per catalog request: {:.1} us vs {:.1} us bare ({:+.1} %)",
+                f[1].cpu_us,
+                f[0].cpu_us,
+                100.0 * (f[1].cpu_us / f[0].cpu_us - 1.0)
+            );
         }
         rt.block_on(ours.shutdown());
     }
@@ -458,6 +491,10 @@ fn main() {
         println!(
             "memory store provision: {:.1} % of bare hyper (goal >= 85 %)",
             100.0 * f[1].rps / f[0].rps
+        );
+        println!(
+            "  server CPU per provision: memory store {:.1} us, SQLite {:.1} us, bare {:.1} us",
+            f[1].cpu_us, f[2].cpu_us, f[0].cpu_us
         );
         println!(
             "SQLite provision: {:.2}x the raw fsync rate (goal >= 3x: group commit)",
@@ -531,6 +568,13 @@ fn main() {
         println!(
             "hashed password cost after the first request: {:.1} % (goal <= 3 %)",
             cost(&f[4], &f[2])
+        );
+        let cpu_cost = |on: &Figures, off: &Figures| 100.0 * (on.cpu_us / off.cpu_us - 1.0);
+        println!(
+            "  in server CPU per request: metrics catalog {:+.1} %, provision {:+.1} %; hashed password {:+.1} %",
+            cpu_cost(&f[1], &f[0]),
+            cpu_cost(&f[3], &f[2]),
+            cpu_cost(&f[4], &f[2])
         );
         drop(cases);
         for s in [plain, metered, hashed] {
@@ -659,6 +703,12 @@ mod postgres {
                             p50_ms: left.p50_ms.max(right.p50_ms),
                             p99_ms: left.p99_ms.max(right.p99_ms),
                             errors: left.errors + right.errors,
+                            requests: left.requests + right.requests,
+                            // Both runs overlap, so each saw the CPU of both servers: the
+                            // longer window's total, shared by all requests.
+                            cpu_us: (left.cpu_us * left.requests as f64)
+                                .max(right.cpu_us * right.requests as f64)
+                                / (left.requests + right.requests).max(1) as f64,
                         }
                     })
                 }),

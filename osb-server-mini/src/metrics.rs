@@ -6,16 +6,18 @@
 //! codes, operation and store-call names, outcome and state names, so the number of series
 //! is bounded.
 
+mod sharded;
+
 use std::future::Future;
-use std::sync::Arc;
-use std::time::Instant;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::{Family, MetricConstructor};
+use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+
+pub(crate) use sharded::{Counter, Latency};
 
 /// Labels of a request.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -61,26 +63,76 @@ pub(crate) struct StoreLabels {
     pub(crate) call: &'static str,
 }
 
-/// Makes the latency histograms: 1 ms to about 33 s.
-#[derive(Clone)]
-pub(crate) struct Buckets;
+/// The route names a request is counted under (`Route::name`, and `unmatched`).
+const ROUTES: [&str; 11] = [
+    "catalog",
+    "provision",
+    "update",
+    "fetch_instance",
+    "deprovision",
+    "instance_last_operation",
+    "bind",
+    "fetch_binding",
+    "unbind",
+    "binding_last_operation",
+    "unmatched",
+];
 
-impl MetricConstructor<Histogram> for Buckets {
-    fn new_metric(&self) -> Histogram {
-        Histogram::new(exponential_buckets(0.001, 2.0, 16))
-    }
+/// The operations broker code is called for: the routes', and resuming after a restart.
+const OPERATIONS: [&str; 11] = [
+    "catalog",
+    "provision",
+    "update",
+    "fetch_instance",
+    "deprovision",
+    "instance_last_operation",
+    "bind",
+    "fetch_binding",
+    "unbind",
+    "binding_last_operation",
+    "resume",
+];
+
+/// The methods a request is counted under (`other` for the rest).
+const METHODS: [&str; 8] = [
+    "GET", "PUT", "PATCH", "DELETE", "POST", "HEAD", "OPTIONS", "other",
+];
+
+/// The statuses the runtime answers with, whose counters are kept at hand once made; a
+/// status outside this list (a broker's own choice) is counted through the family.
+const STATUSES: [u16; 22] = [
+    200, 201, 202, 204, 304, 400, 401, 403, 404, 405, 406, 408, 409, 410, 412, 413, 415, 422, 429, 500, 503,
+    504,
+];
+
+/// The series of one route, looked up once instead of hashed per request.
+struct RouteSeries {
+    name: &'static str,
+    seconds: Latency,
+    /// Answers by method and status (`METHODS` × `STATUSES`), each made on first use so
+    /// that the scrape lists only what happened.
+    answered: Box<[OnceLock<Counter>]>,
+}
+
+/// The series of one operation's broker calls.
+struct OperationSeries {
+    name: &'static str,
+    seconds: Latency,
+    errors: Counter,
 }
 
 /// Every metric of one server.
 pub(crate) struct Metrics {
     registry: Registry,
-    pub(crate) requests: Family<RequestLabels, Counter>,
-    pub(crate) request_seconds: Family<RouteLabels, Histogram, Buckets>,
-    pub(crate) broker_call_seconds: Family<OperationLabels, Histogram, Buckets>,
-    pub(crate) broker_call_errors: Family<OperationLabels, Counter>,
+    requests: Family<RequestLabels, Counter>,
+    request_seconds: Family<RouteLabels, Latency>,
+    routes: Vec<RouteSeries>,
+    broker_call_seconds: Family<OperationLabels, Latency>,
+    broker_call_errors: Family<OperationLabels, Counter>,
+    operations: Vec<OperationSeries>,
     pub(crate) async_running: Family<OperationLabels, Gauge>,
     pub(crate) async_finished: Family<FinishedLabels, Counter>,
-    pub(crate) store_seconds: Family<StoreLabels, Histogram, Buckets>,
+    pub(crate) store_seconds: Family<StoreLabels, Latency>,
     pub(crate) store_errors: Family<StoreLabels, Counter>,
     pub(crate) connections_open: Gauge,
     pub(crate) connections_refused: Counter,
@@ -96,15 +148,36 @@ impl Metrics {
     pub(crate) fn new() -> Self {
         let mut registry = Registry::with_prefix("osb");
         let requests = Family::<RequestLabels, Counter>::default();
-        let request_seconds = Family::new_with_constructor(Buckets);
-        let broker_call_seconds = Family::new_with_constructor(Buckets);
+        let request_seconds = Family::<RouteLabels, Latency>::default();
+        let broker_call_seconds = Family::<OperationLabels, Latency>::default();
         let broker_call_errors = Family::<OperationLabels, Counter>::default();
         let async_running = Family::<OperationLabels, Gauge>::default();
         let async_finished = Family::<FinishedLabels, Counter>::default();
-        let store_seconds = Family::new_with_constructor(Buckets);
+        let store_seconds = Family::<StoreLabels, Latency>::default();
         let store_errors = Family::<StoreLabels, Counter>::default();
         let connections_open = Gauge::default();
         let connections_refused = Counter::default();
+        let routes = ROUTES
+            .iter()
+            .map(|&name| RouteSeries {
+                name,
+                seconds: request_seconds.get_or_create_owned(&RouteLabels { route: name }),
+                answered: (0..METHODS.len() * STATUSES.len())
+                    .map(|_| OnceLock::new())
+                    .collect(),
+            })
+            .collect();
+        let operations = OPERATIONS
+            .iter()
+            .map(|&name| {
+                let labels = OperationLabels { operation: name };
+                OperationSeries {
+                    name,
+                    seconds: broker_call_seconds.get_or_create_owned(&labels),
+                    errors: broker_call_errors.get_or_create_owned(&labels),
+                }
+            })
+            .collect();
         registry.register(
             "http_requests",
             "Requests answered, by route template, method and status",
@@ -159,8 +232,10 @@ impl Metrics {
             registry,
             requests,
             request_seconds,
+            routes,
             broker_call_seconds,
             broker_call_errors,
+            operations,
             async_running,
             async_finished,
             store_seconds,
@@ -179,18 +254,69 @@ impl Metrics {
         text
     }
 
-    /// Counts an answered request.
+    /// Counts an answered request and records the time it took.
     pub(crate) fn request(&self, route: &'static str, method: &http::Method, status: u16, started: Instant) {
-        self.requests
-            .get_or_create(&RequestLabels {
-                route,
-                method: method_label(method),
-                status,
-            })
-            .inc();
-        self.request_seconds
-            .get_or_create(&RouteLabels { route })
-            .observe(started.elapsed().as_secs_f64());
+        let took = started.elapsed();
+        let method = method_label(method);
+        let Some(series) = self.routes.iter().find(|r| r.name == route) else {
+            self.request_seconds
+                .get_or_create(&RouteLabels { route })
+                .observe(took);
+            self.requests
+                .get_or_create(&RequestLabels {
+                    route,
+                    method,
+                    status,
+                })
+                .inc();
+            return;
+        };
+        series.seconds.observe(took);
+        let slot = STATUSES.iter().position(|&s| s == status).map(|s| {
+            let m = METHODS
+                .iter()
+                .position(|&m| m == method)
+                .unwrap_or(METHODS.len() - 1);
+            m * STATUSES.len() + s
+        });
+        match slot {
+            Some(slot) => series.answered[slot]
+                .get_or_init(|| {
+                    self.requests.get_or_create_owned(&RequestLabels {
+                        route,
+                        method,
+                        status,
+                    })
+                })
+                .inc(),
+            None => self
+                .requests
+                .get_or_create(&RequestLabels {
+                    route,
+                    method,
+                    status,
+                })
+                .inc(),
+        };
+    }
+
+    /// Records a call into broker code for `operation`.
+    pub(crate) fn broker_call(&self, operation: &'static str, took: Duration, failed: bool) {
+        match self.operations.iter().find(|o| o.name == operation) {
+            Some(series) => {
+                series.seconds.observe(took);
+                if failed {
+                    series.errors.inc();
+                }
+            }
+            None => {
+                let labels = OperationLabels { operation };
+                self.broker_call_seconds.get_or_create(&labels).observe(took);
+                if failed {
+                    self.broker_call_errors.get_or_create(&labels).inc();
+                }
+            }
+        }
     }
 }
 
@@ -229,6 +355,21 @@ impl CallScope {
         SCOPE
             .try_with(Clone::clone)
             .unwrap_or_else(|_| Self::new("unknown", None))
+    }
+
+    /// The current task's operation (`unknown` outside a scope).
+    pub(crate) fn operation() -> &'static str {
+        SCOPE.try_with(|s| s.operation).unwrap_or("unknown")
+    }
+
+    /// Records a broker call of the current task's operation, when its metrics are on
+    /// (without cloning the scope: its `Arc` is shared by every request).
+    pub(crate) fn record_broker_call(took: Duration, failed: bool) {
+        let _ = SCOPE.try_with(|s| {
+            if let Some(m) = &s.metrics {
+                m.broker_call(s.operation, took, failed);
+            }
+        });
     }
 
     /// Runs `fut` in this scope.

@@ -175,6 +175,20 @@ async fn a_scrape_after_known_requests_shows_their_counts() {
         count(r#"osb_http_request_duration_seconds_count{route="provision"}"#),
         3.0
     );
+    assert_eq!(
+        count(r#"osb_http_request_duration_seconds_bucket{le="+Inf",route="catalog"}"#),
+        3.0
+    );
+    // Every route's latency series exists from the start; answers are listed once they
+    // happened.
+    assert_eq!(
+        count(r#"osb_http_request_duration_seconds_count{route="unbind"}"#),
+        0.0
+    );
+    assert!(
+        !text.contains(r#"osb_http_requests_total{route="unbind""#),
+        "{text}"
+    );
     // Three provision calls into broker code, one of which failed; the background work is a
     // call of its own.
     assert_eq!(

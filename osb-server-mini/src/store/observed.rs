@@ -10,10 +10,7 @@ use tracing::Instrument;
 use super::{
     BindingRecord, InstanceRecord, LeaseKey, Store, StoreError, StoreFuture, Tombstone, Versioned, Write,
 };
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::histogram::Histogram;
-
-use crate::metrics::{Metrics, StoreLabels};
+use crate::metrics::{Counter, Latency, Metrics, StoreLabels};
 use osb_types::{BindingId, InstanceId};
 
 /// The store calls, by the name their metrics carry.
@@ -37,7 +34,7 @@ const CALLS: [&str; 15] = [
 
 /// The metrics of one store call, looked up once (not per call in the families).
 struct CallMetrics {
-    seconds: Histogram,
+    seconds: Latency,
     errors: Counter,
 }
 
@@ -56,8 +53,8 @@ impl ObservedStore {
                     .iter()
                     .map(|&call| {
                         let labels = StoreLabels { call };
-                        let seconds = m.store_seconds.get_or_create(&labels).clone();
-                        let errors = m.store_errors.get_or_create(&labels).clone();
+                        let seconds = m.store_seconds.get_or_create_owned(&labels);
+                        let errors = m.store_errors.get_or_create_owned(&labels);
                         (call, CallMetrics { seconds, errors })
                     })
                     .collect()
@@ -78,7 +75,7 @@ impl ObservedStore {
                 let started = metrics.map(|_| Instant::now());
                 let result: Result<T, StoreError> = fut.await;
                 if let (Some(m), Some(started)) = (metrics, started) {
-                    m.seconds.observe(started.elapsed().as_secs_f64());
+                    m.seconds.observe(started.elapsed());
                     if result.is_err() {
                         m.errors.inc();
                     }
