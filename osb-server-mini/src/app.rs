@@ -319,6 +319,9 @@ impl<B: Broker> App<B> {
     }
 
     async fn run_operation(self: Arc<Self>, route: Route, incoming: Incoming) -> HttpResponse {
+        if let Err(e) = self.catalog.remember(self.state.store.as_ref()).await {
+            return crate::state::StateError::Store(e).into();
+        }
         // Each handler's future is boxed: otherwise this future is as large as the largest
         // of them (broker futures included), and it is moved when spawned.
         let res = match route {

@@ -12,9 +12,18 @@
 //! served: they can be fetched, polled, bound, unbound and deprovisioned, but no new
 //! instance of such a plan can be provisioned and no instance updated to one (the
 //! specification's "Platforms might restrict the actions that users can perform on existing
-//! Service Instances if the associated Service Offering or Service Plan is deleted"). The
-//! retired plans are remembered by this process only: after a restart, the catalog given
-//! at start is all the runtime knows.
+//! Service Instances if the associated Service Offering or Service Plan is deleted").
+//!
+//! The plans served are remembered in the store ([`Store::remember_plans`]), written before
+//! the first request on records of each catalog (and the first recovery sweep), so a server
+//! restarted with a catalog that dropped a plan, or another replica sharing the database,
+//! serves the instances of that plan in the same way. [`SqliteStore`], the PostgreSQL store
+//! and [`MemoryStore`] remember them; a store of your own that keeps the trait's default
+//! forgets them, and then only the process that saw a plan serves its instances.
+//!
+//! [`Store::remember_plans`]: crate::store::Store::remember_plans
+//! [`SqliteStore`]: crate::store::SqliteStore
+//! [`MemoryStore`]: crate::store::MemoryStore
 
 use std::sync::Arc;
 

@@ -1,7 +1,9 @@
 //! The catalog as the runtime looks it up: plan id → its offering, plan and policy, shared
 //! (not cloned) with every request context; the serialized catalog answered as is, with its
 //! `ETag` and `Last-Modified`; the compiled plan schemas. [`LiveCatalog`] holds the one in
-//! force, which a [`CatalogHandle`](crate::catalog::CatalogHandle) can replace while serving.
+//! force, which a [`CatalogHandle`](crate::catalog::CatalogHandle) can replace while serving,
+//! and [remembers](LiveCatalog::remember) the plans it served in the store, so that
+//! instances of plans a later catalog dropped are served after a restart too.
 
 // Error answers are whole responses, built at most once per request: boxing them buys nothing.
 #![allow(clippy::result_large_err)]
@@ -20,7 +22,15 @@ use crate::broker::{Broker, PlanPolicy};
 use crate::error::ServeError;
 use crate::response::HttpResponse;
 use crate::schema::Schemas;
-use crate::store::InstanceRecord;
+use crate::store::{InstanceRecord, KnownPlan, Store, StoreError};
+
+/// A plan as the store remembers it ([`KnownPlan::definition`]): the plan and its offering
+/// (whose `plans` are left out).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PlanDefinition {
+    offering: ServiceOffering,
+    plan: ServicePlan,
+}
 
 /// A plan as the index holds it: its offering, itself, its runtime policy.
 type PlanEntry = (Arc<ServiceOffering>, Arc<ServicePlan>, PlanPolicy);
@@ -60,6 +70,10 @@ pub(crate) struct CatalogIndex {
     /// existing instances and bindings of them keep being served (fetched, polled, bound,
     /// unbound, deprovisioned); no new instance of them can be provisioned or updated to them.
     retired: HashMap<String, PlanEntry>,
+    /// Set once the plans above are in the store and the plans the store remembers are
+    /// read: those of them neither current nor retired here (plans of an earlier process),
+    /// served as retired ones are.
+    remembered: tokio::sync::OnceCell<HashMap<String, PlanEntry>>,
 }
 
 /// The offering and plan of `entry`, if the plan belongs to `service_id`.
@@ -137,6 +151,11 @@ impl CatalogIndex {
                     retired.insert(id, entry.clone());
                 }
             }
+            for (id, entry) in previous.remembered.get().into_iter().flatten() {
+                if index.position(id).is_none() {
+                    retired.entry(id.clone()).or_insert_with(|| entry.clone());
+                }
+            }
         }
         let hash = blake3::hash(&bytes);
         let etag = HeaderValue::from_str(&format!("\"{}\"", &hash.to_hex()[..32]))
@@ -160,7 +179,74 @@ impl CatalogIndex {
             index,
             entries,
             retired,
+            remembered: tokio::sync::OnceCell::new(),
         })
+    }
+
+    /// A plan that is not current: retired by this process, or remembered by the store.
+    fn former(&self, plan_id: &str) -> Option<&PlanEntry> {
+        self.retired
+            .get(plan_id)
+            .or_else(|| self.remembered.get().and_then(|m| m.get(plan_id)))
+    }
+
+    /// The definitions of the plans this index serves (current and retired), for the store.
+    fn definitions(&self) -> Result<Vec<KnownPlan>, StoreError> {
+        self.entries
+            .iter()
+            .flatten()
+            .chain(self.retired.values())
+            .map(|(offering, plan, _)| {
+                let definition = PlanDefinition {
+                    offering: ServiceOffering {
+                        plans: Vec::new(),
+                        ..ServiceOffering::clone(offering)
+                    },
+                    plan: ServicePlan::clone(plan),
+                };
+                Ok(KnownPlan {
+                    plan_id: plan.id.as_str().to_owned(),
+                    definition: serde_json::to_string(&definition).map_err(|e| {
+                        StoreError::new(format!("plan {} could not be serialized: {e}", plan.id))
+                    })?,
+                })
+            })
+            .collect()
+    }
+
+    /// Writes this index's plans to `store` and reads the plans it remembers that this
+    /// index does not serve: those become the index's remembered plans.
+    async fn remember(&self, store: &dyn Store, policies: &dyn PlanPolicies) -> Result<(), StoreError> {
+        self.remembered
+            .get_or_try_init(|| async {
+                store.remember_plans(&self.definitions()?).await?;
+                let mut found = HashMap::new();
+                for known in store.known_plans().await? {
+                    if self.entry(&known.plan_id).is_some() || self.retired.contains_key(&known.plan_id) {
+                        continue;
+                    }
+                    match serde_json::from_str::<PlanDefinition>(&known.definition) {
+                        Ok(PlanDefinition { offering, plan }) => {
+                            let policy = policies.policy(&offering, &plan);
+                            found.insert(known.plan_id, (Arc::new(offering), Arc::new(plan), policy));
+                        }
+                        Err(e) => tracing::warn!(
+                            plan_id = %known.plan_id,
+                            error = %e,
+                            "a remembered plan is not readable; instances of it are not served"
+                        ),
+                    }
+                }
+                if !found.is_empty() {
+                    tracing::info!(
+                        plans = found.len(),
+                        "plans of an earlier catalog remembered: their instances keep being served"
+                    );
+                }
+                Ok(found)
+            })
+            .await
+            .map(|_| ())
     }
 
     /// The offering and plan of a plan id of the current catalog, if the plan belongs to
@@ -187,7 +273,7 @@ impl CatalogIndex {
         plan_id: &str,
     ) -> Option<(Arc<ServiceOffering>, Arc<ServicePlan>)> {
         self.current_plan(service_id, plan_id)
-            .or_else(|| of_service(self.retired.get(plan_id), service_id))
+            .or_else(|| of_service(self.former(plan_id), service_id))
     }
 
     /// 400 unless the service and plan are in the current catalog and the plan belongs to
@@ -225,7 +311,7 @@ impl CatalogIndex {
     /// The runtime policy of a plan (current or retired).
     pub(crate) fn policy(&self, plan_id: &str) -> PlanPolicy {
         self.entry(plan_id)
-            .or_else(|| self.retired.get(plan_id))
+            .or_else(|| self.former(plan_id))
             .map(|(_, _, p)| *p)
             .unwrap_or_default()
     }
@@ -297,6 +383,22 @@ impl LiveCatalog {
             tracing::info!("catalog replaced");
         }
         Ok(())
+    }
+
+    /// Makes the catalog in force remembered (see [`CatalogIndex::remember`]) unless it
+    /// is: once per catalog, before the first request on records (and the first recovery).
+    /// Concurrent callers wait for one store round trip; a failure is retried next time.
+    pub(crate) async fn remember(&self, store: &dyn Store) -> Result<(), StoreError> {
+        let Some(current) = self.try_current() else {
+            return Ok(());
+        };
+        if current.remembered.initialized() {
+            return Ok(());
+        }
+        let Some(policies) = self.policies.get().and_then(Weak::upgrade) else {
+            return Ok(());
+        };
+        current.remember(store, policies.as_ref()).await
     }
 
     /// See [`CatalogIndex::plan`].

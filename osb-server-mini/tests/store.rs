@@ -132,12 +132,20 @@ async fn an_older_schema_file_is_migrated_when_opened() {
             .expect("leases")
             .is_empty()
     );
+    assert!(
+        store
+            .known_plans()
+            .await
+            .expect("the plans table exists")
+            .is_empty(),
+        "migration 3 added an empty plans table"
+    );
     drop(store);
     let conn = rusqlite::Connection::open(&path).expect("sqlite");
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .expect("user_version");
-    assert_eq!(version, 2, "the file records the schema it was migrated to");
+    assert_eq!(version, 3, "the file records the schema it was migrated to");
     let _ = std::fs::remove_dir_all(dir);
 }
 

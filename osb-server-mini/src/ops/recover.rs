@@ -45,6 +45,8 @@ pub(crate) fn spawn_sweeper<B: Broker>(app: Arc<App<B>>) {
 pub(crate) async fn sweep<B: Broker>(app: &Arc<App<B>>) -> Result<usize, StateError> {
     let state = &app.state;
     let other_than = (!state.store.shared()).then_some(state.owner.as_str());
+    // Interrupted work may be on a plan an earlier catalog had.
+    app.catalog.remember(state.store.as_ref()).await?;
     let mut recovered = 0;
     loop {
         let keys = state.store.expired_leases(now_ms(), other_than, 64).await?;

@@ -16,8 +16,8 @@ use std::sync::Arc;
 use osb_types::{BindingId, OperationId, OperationState};
 
 use super::{
-    BindingRecord, InstanceRecord, Intent, Lease, LeaseKey, OperationKind, OperationRecord, ResourceState,
-    Store, Tombstone, Write, now_ms,
+    BindingRecord, InstanceRecord, Intent, KnownPlan, Lease, LeaseKey, OperationKind, OperationRecord,
+    ResourceState, Store, Tombstone, Write, now_ms,
 };
 
 /// Runs every check on `store`, which must be empty. Ids are prefixed so that the checks do
@@ -30,6 +30,7 @@ pub async fn run_all<S: Store>(store: &S) {
     remove_with_tombstones(store).await;
     tombstone_expiry(store).await;
     expired_leases(store).await;
+    known_plans(store).await;
 }
 
 /// Runs the racing-writes check: it needs a store shared between tasks.
@@ -517,4 +518,40 @@ pub async fn racing_replaces<S: Store>(store: Arc<S>) {
         .expect("read")
         .expect("record");
     assert_eq!(read.version, v + 1);
+}
+
+/// Plans are remembered by id: remembering one again replaces its definition, and every
+/// plan remembered, by any call, is listed.
+pub async fn known_plans<S: Store>(store: &S) {
+    let plan = |id: &str, definition: &str| KnownPlan {
+        plan_id: id.to_owned(),
+        definition: definition.to_owned(),
+    };
+    let listed = |mut plans: Vec<KnownPlan>| {
+        plans.sort_by(|a, b| a.plan_id.cmp(&b.plan_id));
+        plans
+            .into_iter()
+            .filter(|p| p.plan_id.starts_with("kp-"))
+            .map(|p| (p.plan_id, p.definition))
+            .collect::<Vec<_>>()
+    };
+    store
+        .remember_plans(&[plan("kp-1", "{\"v\":1}"), plan("kp-2", "{\"v\":1}")])
+        .await
+        .expect("remember plans");
+    store
+        .remember_plans(&[plan("kp-2", "{\"v\":2}"), plan("kp-3", "{\"v\":1}")])
+        .await
+        .expect("remember plans again");
+    store.remember_plans(&[]).await.expect("remember no plan");
+    let found = listed(store.known_plans().await.expect("known plans"));
+    assert_eq!(
+        found,
+        [
+            ("kp-1".to_owned(), "{\"v\":1}".to_owned()),
+            ("kp-2".to_owned(), "{\"v\":2}".to_owned()),
+            ("kp-3".to_owned(), "{\"v\":1}".to_owned()),
+        ],
+        "every remembered plan is listed once, with its latest definition"
+    );
 }

@@ -6,7 +6,8 @@ use std::sync::{Mutex, MutexGuard};
 use osb_types::{BindingId, InstanceId};
 
 use super::{
-    BindingRecord, InstanceRecord, LeaseKey, Store, StoreFuture, Tombstone, Versioned, Write, now_ms,
+    BindingRecord, InstanceRecord, KnownPlan, LeaseKey, Store, StoreFuture, Tombstone, Versioned, Write,
+    now_ms,
 };
 
 /// Records in memory: fast, and forgotten when the process ends. For tests and
@@ -19,11 +20,16 @@ pub struct MemoryStore {
 
 #[derive(Debug, Default)]
 struct Inner {
-    instances: HashMap<InstanceId, Versioned<InstanceRecord>>,
-    bindings: HashMap<InstanceId, HashMap<BindingId, Versioned<BindingRecord>>>,
+    // Records are boxed: a table of hundreds of thousands of instances then moves pointers,
+    // not whole records, when it grows (unboxed, each resize copied hundreds of MB while
+    // holding the lock, a stall of tens of milliseconds every request waited behind).
+    instances: HashMap<InstanceId, Box<Versioned<InstanceRecord>>>,
+    bindings: HashMap<InstanceId, HashMap<BindingId, Box<Versioned<BindingRecord>>>>,
     tombstones: HashMap<(InstanceId, BindingId), Tombstone>,
     /// Records with running work (an intent or an operation in progress).
     leased: HashSet<LeaseKey>,
+    /// Plan id → definition.
+    plans: HashMap<String, String>,
 }
 
 impl Inner {
@@ -72,7 +78,7 @@ impl Store for MemoryStore {
     }
 
     fn instance<'a>(&'a self, id: &'a InstanceId) -> StoreFuture<'a, Option<Versioned<InstanceRecord>>> {
-        ready(self.lock().instances.get(id).cloned())
+        ready(self.lock().instances.get(id).map(|v| Versioned::clone(v)))
     }
 
     fn insert_instance<'a>(&'a self, record: &'a InstanceRecord) -> StoreFuture<'a, Write> {
@@ -89,10 +95,10 @@ impl Store for MemoryStore {
         );
         inner.instances.insert(
             record.id.clone(),
-            Versioned {
+            Box::new(Versioned {
                 version: 1,
                 record: record.clone(),
-            },
+            }),
         );
         ready(Write::Done(1))
     }
@@ -153,7 +159,7 @@ impl Store for MemoryStore {
                 .bindings
                 .get(instance_id)
                 .and_then(|m| m.get(binding_id))
-                .cloned(),
+                .map(|v| Versioned::clone(v)),
         )
     }
 
@@ -179,10 +185,10 @@ impl Store for MemoryStore {
             .or_default()
             .insert(
                 record.id.clone(),
-                Versioned {
+                Box::new(Versioned {
                     version: 1,
                     record: record.clone(),
-                },
+                }),
             );
         ready(Write::Done(1))
     }
@@ -246,7 +252,7 @@ impl Store for MemoryStore {
             self.lock()
                 .bindings
                 .get(instance_id)
-                .map(|m| m.values().cloned().collect())
+                .map(|m| m.values().map(|v| Versioned::clone(v)).collect())
                 .unwrap_or_default(),
         )
     }
@@ -292,5 +298,26 @@ impl Store for MemoryStore {
             .cloned()
             .collect();
         ready(found)
+    }
+
+    fn known_plans(&self) -> StoreFuture<'_, Vec<KnownPlan>> {
+        let plans = self
+            .lock()
+            .plans
+            .iter()
+            .map(|(id, definition)| KnownPlan {
+                plan_id: id.clone(),
+                definition: definition.clone(),
+            })
+            .collect();
+        ready(plans)
+    }
+
+    fn remember_plans<'a>(&'a self, plans: &'a [KnownPlan]) -> StoreFuture<'a, ()> {
+        let mut inner = self.lock();
+        for p in plans {
+            inner.plans.insert(p.plan_id.clone(), p.definition.clone());
+        }
+        ready(())
     }
 }

@@ -473,6 +473,32 @@ pub trait Store: Send + Sync + 'static {
     fn ping(&self) -> StoreFuture<'_, ()> {
         Box::pin(async { Ok(()) })
     }
+
+    /// Every plan definition [remembered](Store::remember_plans), in any order: the
+    /// runtime reads them before its first request on records, so that instances of plans
+    /// a later catalog dropped keep being served after a restart. The default remembers
+    /// nothing (such instances are then served only by the process that saw their plan).
+    fn known_plans(&self) -> StoreFuture<'_, Vec<KnownPlan>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    /// Remembers plan definitions, each replacing the one of its `plan_id` (an upsert per
+    /// plan, so that replicas writing at once lose none of each other's plans). The
+    /// default forgets them.
+    fn remember_plans<'a>(&'a self, plans: &'a [KnownPlan]) -> StoreFuture<'a, ()> {
+        let _ = plans;
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// A plan the runtime has served, as a [`Store`] remembers it: its id and its definition
+/// (JSON written by the runtime: the plan and its offering; stores keep it as opaque text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownPlan {
+    /// The plan's id.
+    pub plan_id: String,
+    /// The definition, as the runtime wrote it.
+    pub definition: String,
 }
 
 /// Milliseconds since the Unix epoch.

@@ -8,13 +8,14 @@ use std::time::{Duration, Instant};
 use tracing::Instrument;
 
 use super::{
-    BindingRecord, InstanceRecord, LeaseKey, Store, StoreError, StoreFuture, Tombstone, Versioned, Write,
+    BindingRecord, InstanceRecord, KnownPlan, LeaseKey, Store, StoreError, StoreFuture, Tombstone, Versioned,
+    Write,
 };
 use crate::metrics::{Counter, Latency, Metrics, StoreLabels};
 use osb_types::{BindingId, InstanceId};
 
 /// The store calls, by the name their metrics carry.
-const CALLS: [&str; 15] = [
+const CALLS: [&str; 17] = [
     "instance",
     "insert_instance",
     "replace_instance",
@@ -30,6 +31,8 @@ const CALLS: [&str; 15] = [
     "try_lock",
     "unlock",
     "ping",
+    "known_plans",
+    "remember_plans",
 ];
 
 /// The metrics of one store call, looked up once (not per call in the families).
@@ -197,5 +200,13 @@ impl Store for ObservedStore {
 
     fn ping(&self) -> StoreFuture<'_, ()> {
         self.observe("ping", self.inner.ping())
+    }
+
+    fn known_plans(&self) -> StoreFuture<'_, Vec<KnownPlan>> {
+        self.observe("known_plans", self.inner.known_plans())
+    }
+
+    fn remember_plans<'a>(&'a self, plans: &'a [KnownPlan]) -> StoreFuture<'a, ()> {
+        self.observe("remember_plans", self.inner.remember_plans(plans))
     }
 }

@@ -24,8 +24,8 @@ use tokio_postgres::NoTls;
 use tokio_postgres::types::ToSql;
 
 use super::{
-    BindingRecord, InstanceRecord, Intent, LeaseKey, OperationRecord, Store, StoreError, StoreFuture,
-    Tombstone, Versioned, Write, decode_record, encode_record,
+    BindingRecord, InstanceRecord, Intent, KnownPlan, LeaseKey, OperationRecord, Store, StoreError,
+    StoreFuture, Tombstone, Versioned, Write, decode_record, encode_record,
 };
 
 /// The key of the advisory lock held while the schema is migrated ("OSB!" and 1).
@@ -65,6 +65,12 @@ const MIGRATIONS: &[&str] = &[
         holder TEXT NOT NULL,
         fingerprint TEXT NOT NULL,
         expires_at TIMESTAMPTZ NOT NULL
+    );",
+    // 2: the plans served, so that replicas (and restarts) with a catalog that dropped a
+    // plan still serve the instances of that plan.
+    "CREATE TABLE osb_plans (
+        id TEXT PRIMARY KEY,
+        data TEXT NOT NULL
     );",
 ];
 
@@ -706,6 +712,34 @@ impl Store for PostgresStore {
                 .await
                 .map(|_| ())
                 .map_err(|e| pg_error(&e))
+        })
+    }
+    fn known_plans(&self) -> StoreFuture<'_, Vec<KnownPlan>> {
+        call(async move {
+            self.query("SELECT id, data FROM osb_plans", &[])
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok(KnownPlan {
+                        plan_id: r.try_get(0).map_err(|e| pg_error(&e))?,
+                        definition: r.try_get(1).map_err(|e| pg_error(&e))?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn remember_plans<'a>(&'a self, plans: &'a [KnownPlan]) -> StoreFuture<'a, ()> {
+        call(async move {
+            // One statement, so that the plans are remembered together or not at all.
+            let ids: Vec<&str> = plans.iter().map(|p| p.plan_id.as_str()).collect();
+            let data: Vec<&str> = plans.iter().map(|p| p.definition.as_str()).collect();
+            self.execute(
+                "INSERT INTO osb_plans (id, data) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (id) DO UPDATE SET data = excluded.data",
+                &[&ids, &data],
+            )
+            .await
+            .map(|_| ())
         })
     }
 }

@@ -15,8 +15,8 @@ use osb_types::{BindingId, InstanceId, OperationId};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::{
-    BindingRecord, InstanceRecord, LeaseKey, Store, StoreError, StoreFuture, Tombstone, Versioned, Write,
-    decode_record, encode_record,
+    BindingRecord, InstanceRecord, KnownPlan, LeaseKey, Store, StoreError, StoreFuture, Tombstone, Versioned,
+    Write, decode_record, encode_record,
 };
 
 /// `PRAGMA application_id` of an osb-rs state file ("OSB!").
@@ -53,6 +53,12 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (instance_id, binding_id)
     );
     CREATE INDEX tombstones_expiry ON tombstones (expires_at);",
+    // 3: the plans served, so that a restart with a catalog that dropped a plan still
+    // serves the instances of that plan.
+    "CREATE TABLE plans (
+        id TEXT PRIMARY KEY NOT NULL,
+        data TEXT NOT NULL
+    );",
 ];
 
 /// The schema version this runtime writes.
@@ -733,5 +739,31 @@ impl Store for SqliteStore {
     fn ping(&self) -> StoreFuture<'_, ()> {
         let read = self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())));
         Box::pin(std::future::ready(read))
+    }
+
+    fn known_plans(&self) -> StoreFuture<'_, Vec<KnownPlan>> {
+        let rows = self.read(|c| {
+            let mut stmt = c.prepare_cached("SELECT id, data FROM plans")?;
+            let rows = stmt.query_map([], |r| {
+                Ok(KnownPlan {
+                    plan_id: r.get(0)?,
+                    definition: r.get(1)?,
+                })
+            })?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        });
+        Box::pin(std::future::ready(rows))
+    }
+
+    fn remember_plans<'a>(&'a self, plans: &'a [KnownPlan]) -> StoreFuture<'a, ()> {
+        let plans = plans.to_vec();
+        let fut = self.write(move |c| {
+            let mut stmt = c.prepare_cached("INSERT OR REPLACE INTO plans (id, data) VALUES (?1, ?2)")?;
+            for p in &plans {
+                stmt.execute(params![p.plan_id, p.definition])?;
+            }
+            Ok(Write::Done(0))
+        });
+        Box::pin(async move { fut.await.map(|_| ()) })
     }
 }
