@@ -197,6 +197,7 @@ async fn drive<B, I>(
     let mut idle_closing = false;
     let check = tokio::time::sleep(idle);
     tokio::pin!(check);
+    let mut stopping = StopSignal::new(&mut stop);
     loop {
         tokio::select! {
             ended = conn.as_mut() => {
@@ -205,7 +206,7 @@ async fn drive<B, I>(
                 }
                 return;
             }
-            _ = stop.changed(), if !closing => {
+            () = &mut stopping, if !closing => {
                 closing = true;
                 conn.as_mut().graceful_shutdown();
             }
@@ -232,6 +233,50 @@ async fn drive<B, I>(
                 }
             }
         }
+    }
+}
+
+/// Resolves when the server begins to stop, at the cost of an atomic load per poll.
+///
+/// A connection's task is woken for every request, and `drive` polls this each time. A
+/// waiting `watch::Receiver::changed` takes the lock of the channel's waiter list on every
+/// poll, a lock every connection of the server shares, so that polling it per request
+/// made every request of every connection pass one mutex, from both cores. This polls
+/// `changed` when the waker changes (to register it; a send wakes the registered one) and
+/// otherwise only when the version it cheaply reads has moved.
+struct StopSignal<'a> {
+    probe: watch::Receiver<bool>,
+    changed: Pin<Box<dyn Future<Output = ()> + Send + 'a>>,
+    /// The waker `changed` was last polled with.
+    registered: Option<std::task::Waker>,
+}
+
+impl<'a> StopSignal<'a> {
+    fn new(stop: &'a mut watch::Receiver<bool>) -> Self {
+        let probe = stop.clone();
+        Self {
+            probe,
+            changed: Box::pin(async move {
+                let _ = stop.changed().await;
+            }),
+            registered: None,
+        }
+    }
+}
+
+impl Future for StopSignal<'_> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let same_waker = self.registered.as_ref().is_some_and(|w| w.will_wake(cx.waker()));
+        // A closed channel (`Err`) stops too.
+        if same_waker && !self.probe.has_changed().unwrap_or(true) {
+            return Poll::Pending;
+        }
+        if !same_waker {
+            self.registered = Some(cx.waker().clone());
+        }
+        self.changed.as_mut().poll(cx)
     }
 }
 

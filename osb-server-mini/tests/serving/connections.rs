@@ -81,6 +81,44 @@ async fn graceful_shutdown_finishes_in_flight_requests() {
 }
 
 #[tokio::test]
+async fn shutdown_closes_kept_alive_connections_that_have_served_requests() {
+    // The idle timeout is an hour: only the stop signal can close these connections. Each
+    // has served requests first, so its task was woken (and the signal polled) many times.
+    let running = start(Server::new(Tiny).header_read_timeout(Duration::from_secs(3600))).await;
+    let mut kept = Vec::new();
+    for _ in 0..3 {
+        let mut s = TcpStream::connect(running.local_addr()).await.unwrap();
+        for _ in 0..5 {
+            s.write_all(b"GET /v2/catalog HTTP/1.1\r\nhost: x\r\nx-broker-api-version: 2.17\r\n\r\n")
+                .await
+                .unwrap();
+            let mut buf = vec![0u8; 64 * 1024];
+            let n = s.read(&mut buf).await.unwrap();
+            assert!(
+                buf[..n].starts_with(b"HTTP/1.1 200"),
+                "{:?}",
+                String::from_utf8_lossy(&buf[..n])
+            );
+        }
+        kept.push(s);
+    }
+    // A guard against a hang, not a timing assertion: without the signal this waits an hour.
+    tokio::time::timeout(Duration::from_secs(30), running.shutdown())
+        .await
+        .expect("shutdown waited for idle kept-alive connections");
+    for mut s in kept {
+        let mut rest = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(30), s.read_to_end(&mut rest))
+            .await
+            .expect("the server closed the connection");
+        assert!(
+            read.is_err() || rest.is_empty(),
+            "nothing more was sent: {rest:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn usable_as_a_tower_service() {
     let mut svc = Server::new(Tiny).into_service().unwrap();
     let req = http::Request::get("/v2/catalog")
