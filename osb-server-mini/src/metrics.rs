@@ -63,8 +63,9 @@ pub(crate) struct StoreLabels {
     pub(crate) call: &'static str,
 }
 
-/// The route names a request is counted under (`Route::name`, and `unmatched`).
-const ROUTES: [&str; 11] = [
+/// The routes' names (`Route::name`). Requests are counted under these and `unmatched`;
+/// broker calls under these and `resume` (work recovered after a restart).
+const ROUTE_NAMES: [&str; 10] = [
     "catalog",
     "provision",
     "update",
@@ -75,22 +76,6 @@ const ROUTES: [&str; 11] = [
     "fetch_binding",
     "unbind",
     "binding_last_operation",
-    "unmatched",
-];
-
-/// The operations broker code is called for: the routes', and resuming after a restart.
-const OPERATIONS: [&str; 11] = [
-    "catalog",
-    "provision",
-    "update",
-    "fetch_instance",
-    "deprovision",
-    "instance_last_operation",
-    "bind",
-    "fetch_binding",
-    "unbind",
-    "binding_last_operation",
-    "resume",
 ];
 
 /// The methods a request is counted under (`other` for the rest).
@@ -157,8 +142,9 @@ impl Metrics {
         let store_errors = Family::<StoreLabels, Counter>::default();
         let connections_open = Gauge::default();
         let connections_refused = Counter::default();
-        let routes = ROUTES
+        let routes = ROUTE_NAMES
             .iter()
+            .chain(&["unmatched"])
             .map(|&name| RouteSeries {
                 name,
                 seconds: request_seconds.get_or_create_owned(&RouteLabels { route: name }),
@@ -167,8 +153,9 @@ impl Metrics {
                     .collect(),
             })
             .collect();
-        let operations = OPERATIONS
+        let operations = ROUTE_NAMES
             .iter()
+            .chain(&["resume"])
             .map(|&name| {
                 let labels = OperationLabels { operation: name };
                 OperationSeries {
