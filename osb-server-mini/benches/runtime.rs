@@ -8,7 +8,9 @@
 //! ```
 //!
 //! Every figure comes with its baseline, measured in the same run in alternating rounds (so a
-//! burst of noise on the shared cores hits both sides), median of the rounds:
+//! burst of noise on the shared cores hits both sides; the order reversed every other
+//! round), median of the rounds (the catalog also shows the median of the paired rounds'
+//! ratios):
 //!
 //! - `GET /v2/catalog` against a bare hyper server answering the same bytes;
 //! - a synchronous provision (new instance ids every request) on the memory store and on
@@ -25,7 +27,14 @@
 //! Settings: `OSB_BENCH_SECONDS` (per round, default 2), `OSB_BENCH_ROUNDS` (default 9: on two shared
 //! cores single rounds vary by ±15 %, the median of nine is stable to about 2 %),
 //! `OSB_BENCH_CONNECTIONS` (default 16), `OSB_BENCH_ONLY` (comma-separated sections:
-//! `catalog,provision,ops,flat,postgres`).
+//! `catalog,provision,ops,flat,postgres`), `OSB_BENCH_SERVE=<seconds>` (no measurement: start
+//! bare hyper and our server, print their catalog URLs and this process's id, and serve that
+//! long, for `perf` or `strace` from outside; `OSB_BENCH_BARE_BODY=<file>` adds a bare
+//! server answering that file, e.g. another broker's catalog).
+//!
+//! Each row also shows the hypervisor's `steal` during its rounds (the share of the
+//! machine's CPU time given to other guests): on a shared host, figures measured under a
+//! few percent of steal or more are noise, whatever their medians say.
 
 use std::convert::Infallible;
 use std::io::Write as _;
@@ -157,6 +166,9 @@ struct Figures {
     /// microseconds: the servers' cost, which throughput on two cores shared with wrk
     /// shows only blurred.
     cpu_us: f64,
+    /// The share of the machine's CPU time its hypervisor gave to others during the run
+    /// (`steal` in `/proc/stat`), in percent: a figure measured under much steal is noise.
+    steal_pct: f64,
 }
 
 /// A `wrk` invocation: `-t1 -cN -dS --latency`, with a Lua script for provisions.
@@ -186,8 +198,10 @@ impl Wrk {
         }
         cmd.arg(url);
         let cpu_before = process_cpu_seconds();
+        let machine_before = machine_ticks();
         let out = cmd.output().expect("wrk runs (install it: bench/run does)");
         let cpu = process_cpu_seconds() - cpu_before;
+        let machine_after = machine_ticks();
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(
             out.status.success(),
@@ -196,6 +210,8 @@ impl Wrk {
         );
         let mut f = parse_wrk(&text);
         f.cpu_us = 1e6 * cpu / f.requests.max(1) as f64;
+        let total = machine_after.0.saturating_sub(machine_before.0).max(1);
+        f.steal_pct = 100.0 * machine_after.1.saturating_sub(machine_before.1) as f64 / total as f64;
         f
     }
 
@@ -258,14 +274,17 @@ request = function()
 end
 "#;
 
-/// The median round by throughput, with the median CPU per request of all rounds.
+/// The median round by throughput, with the median CPU per request and the mean steal of
+/// all rounds.
 fn median(mut v: Vec<Figures>) -> Figures {
+    let steal_pct = v.iter().map(|f| f.steal_pct).sum::<f64>() / v.len() as f64;
     v.sort_by(|a, b| a.cpu_us.total_cmp(&b.cpu_us));
     let cpu_us = v[v.len() / 2].cpu_us;
     v.sort_by(|a, b| a.rps.total_cmp(&b.rps));
     let mut m = v[v.len() / 2];
     m.errors = v.iter().map(|f| f.errors).sum();
     m.cpu_us = cpu_us;
+    m.steal_pct = steal_pct;
     m
 }
 
@@ -281,6 +300,22 @@ fn process_cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// All CPU ticks of the machine so far and the stolen ones among them (the `cpu` line of
+/// `/proc/stat`: user nice system idle iowait irq softirq steal ...).
+fn machine_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .take(8)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    (ticks.iter().sum(), ticks.get(7).copied().unwrap_or(0))
+}
+
 /// A case: a name and how one round of it runs.
 struct Case<'a> {
     name: String,
@@ -289,19 +324,41 @@ struct Case<'a> {
 
 /// Runs the cases in alternating rounds and returns each case's median round.
 fn alternate(rounds: usize, cases: &mut [Case<'_>]) -> Vec<Figures> {
+    alternate_rounds(rounds, cases).into_iter().map(median).collect()
+}
+
+/// Runs the cases in alternating rounds, in reverse order every other round (so that no
+/// case always runs right after the same one), and returns every case's rounds.
+fn alternate_rounds(rounds: usize, cases: &mut [Case<'_>]) -> Vec<Vec<Figures>> {
     let mut all: Vec<Vec<Figures>> = cases.iter().map(|_| Vec::new()).collect();
     for round in 0..rounds {
-        for (i, case) in cases.iter_mut().enumerate() {
-            all[i].push((case.run)(round));
+        let mut order: Vec<usize> = (0..cases.len()).collect();
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for i in order {
+            all[i].push((cases[i].run)(round));
         }
     }
-    all.into_iter().map(median).collect()
+    all
+}
+
+/// The median, lowest and highest of the per-round ratios `ours / base` (rounds paired by
+/// index: run back to back, so a slow drift of the shared cores cancels out).
+fn paired_ratios(ours: &[Figures], base: &[Figures]) -> (f64, f64, f64) {
+    let mut r: Vec<f64> = ours
+        .iter()
+        .zip(base)
+        .map(|(o, b)| o.rps / b.rps.max(1.0))
+        .collect();
+    r.sort_by(f64::total_cmp);
+    (r[r.len() / 2], r[0], r[r.len() - 1])
 }
 
 fn print_row(name: &str, f: &Figures) {
     println!(
-        "{name:<44} {:>9.0} {:>8.2} {:>8.2} {:>9.1} {:>7}",
-        f.rps, f.p50_ms, f.p99_ms, f.cpu_us, f.errors
+        "{name:<44} {:>9.0} {:>8.2} {:>8.2} {:>9.1} {:>7} {:>7.1}",
+        f.rps, f.p50_ms, f.p99_ms, f.cpu_us, f.errors, f.steal_pct
     );
     if f.errors > 0 {
         println!(
@@ -314,8 +371,8 @@ fn print_row(name: &str, f: &Figures) {
 fn header(title: &str) {
     println!("\n## {title}");
     println!(
-        "{:<44} {:>9} {:>8} {:>8} {:>9} {:>7}",
-        "case", "req/s", "p50 ms", "p99 ms", "cpu us/rq", "errors"
+        "{:<44} {:>9} {:>8} {:>8} {:>9} {:>7} {:>7}",
+        "case", "req/s", "p50 ms", "p99 ms", "cpu us/rq", "errors", "steal %"
     );
 }
 
@@ -416,6 +473,22 @@ fn main() {
     let bytes = Bytes::from(serde_json::to_vec(&catalog()).unwrap());
     let bare = rt.block_on(bare_hyper(bytes.clone()));
     let bare_url = format!("http://{bare}");
+    if let Some(secs) = std::env::var("OSB_BENCH_SERVE").ok().and_then(|v| v.parse().ok()) {
+        // Profiling aid: both catalog servers, left running for perf or strace from outside.
+        // `OSB_BENCH_BARE_BODY=<file>`: one more bare server, answering that file's bytes
+        // (another broker's catalog, to compare that broker with bare hyper).
+        if let Some(path) = std::env::var_os("OSB_BENCH_BARE_BODY") {
+            let body = std::fs::read(&path).expect("OSB_BENCH_BARE_BODY is a readable file");
+            let other = rt.block_on(bare_hyper(Bytes::from(body)));
+            println!("bare-file http://{other}/v2/catalog");
+        }
+        let ours = rt.block_on(serve(Arc::new(MemoryStore::default())));
+        println!("pid {}", std::process::id());
+        println!("bare {bare_url}/v2/catalog");
+        println!("ours {}/v2/catalog", ours.url());
+        std::thread::sleep(std::time::Duration::from_secs(secs));
+        return;
+    }
     println!(
         "wrk -t1, {rounds} alternating rounds of {seconds} s each, median round; catalog body {} bytes, provision body {} bytes",
         bytes.len(),
@@ -438,7 +511,9 @@ fn main() {
                     run: Box::new(|_| wrk.run(&format!("{ours_url}/v2/catalog"), None, conns)),
                 },
             ];
-            let f = alternate(rounds, &mut cases);
+            let all = alternate_rounds(rounds, &mut cases);
+            let (paired, low, high) = paired_ratios(&all[1], &all[0]);
+            let f: Vec<Figures> = all.into_iter().map(median).collect();
             print_row(&cases[0].name, &f[0]);
             print_row(&cases[1].name, &f[1]);
             println!(
@@ -449,6 +524,12 @@ fn main() {
                 } else {
                     ""
                 }
+            );
+            println!(
+                "  median of the paired rounds' ratios: {:.1} % (rounds {:.1} to {:.1} %)",
+                100.0 * paired,
+                100.0 * low,
+                100.0 * high
             );
             println!(
                 "  server CPU per catalog request: {:.1} us vs {:.1} us bare ({:+.1} %)",
@@ -709,6 +790,7 @@ mod postgres {
                             cpu_us: (left.cpu_us * left.requests as f64)
                                 .max(right.cpu_us * right.requests as f64)
                                 / (left.requests + right.requests).max(1) as f64,
+                            steal_pct: left.steal_pct.max(right.steal_pct),
                         }
                     })
                 }),

@@ -38,6 +38,12 @@ pub(crate) struct App<B: Broker> {
     started: Once,
 }
 
+/// Runs `f` inside `span`, which is not entered when disabled (the catalog's, at `info`):
+/// it has nothing to enter, and entering still costs a call per request.
+fn in_span<R>(span: &tracing::Span, f: impl FnOnce() -> R) -> R {
+    if span.is_disabled() { f() } else { span.in_scope(f) }
+}
+
 impl<B: Broker> PlanPolicies for App<B> {
     fn policy(&self, offering: &ServiceOffering, plan: &ServicePlan) -> PlanPolicy {
         self.broker.plan_policy(offering, plan)
@@ -103,7 +109,7 @@ impl<B: Broker> App<B> {
         Fut: Future<Output = Result<Bytes, HttpResponse>>,
     {
         let routed = router::route(&parts.method, parts.uri.path());
-        let answering = self.begin(&parts, &routed);
+        let answering = self.begin(&parts, &routed, parts.headers.get(headers::REQUEST_IDENTITY));
         let app = Arc::clone(self);
         let res = async move {
             let head = match app.check_head(routed, &parts).await {
@@ -130,23 +136,34 @@ impl<B: Broker> App<B> {
             return None;
         }
         let decided = headers::auth_now(self.config.authenticator.as_deref(), parts)?;
+        let osb = headers::OsbHeaders::scan(&parts.headers);
         let routed = Ok(Route::Catalog);
-        let answering = self.begin(parts, &routed);
-        let res = answering.span.in_scope(|| {
-            let head = self
-                .check_route(routed, parts)
-                .and_then(|route| self.check_rest(route, parts, decided));
-            match head {
-                Ok(_) => crate::catalog_answer::answer(&self.catalog.current(), &parts.headers),
+        let answering = self.begin(parts, &routed, osb.request_identity);
+        let span = &answering.span;
+        let answer = || {
+            let checked = self
+                .check_route(routed, parts, span)
+                .and_then(|_| self.check_osb(&osb, decided, span));
+            match checked {
+                Ok(_) => crate::catalog_answer::answer(
+                    &self.catalog.load(),
+                    osb.conditional.then_some(&parts.headers),
+                ),
                 Err(res) => res,
             }
-        });
+        };
+        let res = in_span(span, answer);
         Some(self.finish(answering, res))
     }
 
     /// Opens the span of a routed request.
-    fn begin(self: &Arc<Self>, parts: &Parts, routed: &Result<Route, RouteError>) -> Answering {
-        let request_identity = parts.headers.get(headers::REQUEST_IDENTITY).cloned();
+    fn begin(
+        self: &Arc<Self>,
+        parts: &Parts,
+        routed: &Result<Route, RouteError>,
+        request_identity: Option<&HeaderValue>,
+    ) -> Answering {
+        let request_identity = request_identity.cloned();
         // The catalog, which Platforms fetch often and which runs no broker code, is traced at
         // `debug`, so that its hot path builds no span in a broker logging at `info`. Every
         // other request is traced at `info`.
@@ -188,9 +205,7 @@ impl<B: Broker> App<B> {
         if let (Some(m), Some(started)) = (&self.config.metrics, answering.started) {
             m.request(answering.route_name, &answering.method, status, started);
         }
-        answering
-            .span
-            .in_scope(|| tracing::debug!(status, "request answered"));
+        in_span(&answering.span, || tracing::debug!(status, "request answered"));
         response::echo_request_identity(&mut res, answering.request_identity.as_ref());
         res
     }
@@ -202,14 +217,25 @@ impl<B: Broker> App<B> {
         routed: Result<Route, RouteError>,
         parts: &Parts,
     ) -> Result<Head, HttpResponse> {
-        let route = self.check_route(routed, parts)?;
+        let span = tracing::Span::current();
+        let route = self.check_route(routed, parts, &span)?;
         let authenticated = headers::check_auth(self.config.authenticator.as_deref(), parts).await;
-        self.check_rest(route, parts, authenticated)
+        self.check_rest(
+            route,
+            &headers::OsbHeaders::scan(&parts.headers),
+            authenticated,
+            &span,
+        )
     }
 
     /// 404, 405 or 400 for a request that has no route; records the route and ids on the
     /// current span.
-    fn check_route(&self, routed: Result<Route, RouteError>, parts: &Parts) -> Result<Route, HttpResponse> {
+    fn check_route(
+        &self,
+        routed: Result<Route, RouteError>,
+        parts: &Parts,
+        span: &tracing::Span,
+    ) -> Result<Route, HttpResponse> {
         let route = match routed {
             Ok(route) => route,
             Err(RouteError::NotFound) => {
@@ -230,7 +256,6 @@ impl<B: Broker> App<B> {
             }
             Err(RouteError::BadId(msg)) => return Err(bad_request(msg)),
         };
-        let span = tracing::Span::current();
         span.record("route", route.name());
         if let Some(i) = route.instance_id() {
             span.record("instance_id", i);
@@ -246,24 +271,17 @@ impl<B: Broker> App<B> {
     fn check_rest(
         &self,
         route: Route,
-        parts: &Parts,
+        osb: &headers::OsbHeaders<'_>,
         authenticated: Result<Option<crate::auth::Caller>, HttpResponse>,
+        span: &tracing::Span,
     ) -> Result<Head, HttpResponse> {
-        let caller = match authenticated {
-            Ok(caller) => caller,
-            Err(res) => {
-                tracing::info!("request not authenticated");
-                return Err(res);
-            }
-        };
-        if let Some(caller) = &caller {
-            tracing::Span::current().record("caller", tracing::field::display(caller));
-        }
-        let api_version = headers::check_version(self.config.min_api_version, &parts.headers)?;
-        let originating_identity = headers::check_identity(&parts.headers)?;
-        let request_identity = parts
-            .headers
-            .get(headers::REQUEST_IDENTITY)
+        let Checked {
+            caller,
+            api_version,
+            originating_identity,
+        } = self.check_osb(osb, authenticated, span)?;
+        let request_identity = osb
+            .request_identity
             .and_then(|v| v.to_str().ok())
             .map(RequestIdentity::new);
         Ok(Head {
@@ -275,13 +293,38 @@ impl<B: Broker> App<B> {
         })
     }
 
+    /// The authentication's outcome (401), the API version (412) and the originating
+    /// identity (400); records the caller on `span`. All a catalog request needs.
+    fn check_osb(
+        &self,
+        osb: &headers::OsbHeaders<'_>,
+        authenticated: Result<Option<crate::auth::Caller>, HttpResponse>,
+        span: &tracing::Span,
+    ) -> Result<Checked, HttpResponse> {
+        let caller = match authenticated {
+            Ok(caller) => caller,
+            Err(res) => {
+                tracing::info!("request not authenticated");
+                return Err(res);
+            }
+        };
+        if let Some(caller) = &caller {
+            span.record("caller", tracing::field::display(caller));
+        }
+        Ok(Checked {
+            api_version: headers::check_version(self.config.min_api_version, osb)?,
+            originating_identity: headers::check_identity(osb)?,
+            caller,
+        })
+    }
+
     /// Runs the operation of a request that passed the head checks. The catalog never
     /// reaches broker code: it is answered inline. Everything else runs on its own task, so
     /// that a panic becomes a 500 and a mutation (which holds the instance's gate while the
     /// broker works) finishes even if the client goes away.
     async fn dispatch(self: Arc<Self>, head: Head, parts: Parts, body: Bytes) -> HttpResponse {
         if head.route == Route::Catalog {
-            return crate::catalog_answer::answer(&self.catalog.current(), &parts.headers);
+            return crate::catalog_answer::answer(&self.catalog.load(), Some(&parts.headers));
         }
         let task = tokio::spawn(self.operation(head, parts, body).in_current_span());
         match task.await {
@@ -357,6 +400,13 @@ struct Answering {
     route_name: &'static str,
     method: http::Method,
     request_identity: Option<HeaderValue>,
+}
+
+/// What [`App::check_osb`] found.
+struct Checked {
+    caller: Option<crate::auth::Caller>,
+    api_version: ApiVersion,
+    originating_identity: Option<OriginatingIdentity>,
 }
 
 /// What the head checks found: the route and the parsed OSB headers.

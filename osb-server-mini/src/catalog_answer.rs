@@ -5,24 +5,26 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 use http::header::{ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
-use http::{HeaderMap, StatusCode};
+use http::{HeaderMap, Response, StatusCode};
+use http_body_util::Full;
 
 use crate::catalog_index::CatalogIndex;
-use crate::response::{self, HttpResponse};
+use crate::response::HttpResponse;
 
 /// 200 with the catalog, or 304 when the client's copy is current. Both carry the
-/// validators.
-pub(crate) fn answer(catalog: &CatalogIndex, headers: &HeaderMap) -> HttpResponse {
-    let mut res = if not_modified(catalog, headers) {
-        let mut res = response::bytes_json(StatusCode::NOT_MODIFIED, Bytes::new());
-        res.headers_mut().remove(http::header::CONTENT_TYPE);
-        res
-    } else {
-        response::bytes_json(StatusCode::OK, catalog.bytes.clone())
-    };
-    res.headers_mut().insert(ETAG, catalog.etag.clone());
-    res.headers_mut()
-        .insert(LAST_MODIFIED, catalog.last_modified.clone());
+/// validators. `headers`: the request's, or `None` when it has no conditional header.
+pub(crate) fn answer(catalog: &CatalogIndex, headers: Option<&HeaderMap>) -> HttpResponse {
+    if headers.is_some_and(|h| not_modified(catalog, h)) {
+        let mut res = Response::new(Full::new(Bytes::new()));
+        *res.status_mut() = StatusCode::NOT_MODIFIED;
+        res.headers_mut().insert(ETAG, catalog.etag.clone());
+        res.headers_mut()
+            .insert(LAST_MODIFIED, catalog.last_modified.clone());
+        return res;
+    }
+    let answer = catalog.answer.get();
+    let mut res = Response::new(Full::new(answer.body.clone()));
+    *res.headers_mut() = answer.headers.clone();
     res
 }
 

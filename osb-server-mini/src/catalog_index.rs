@@ -9,9 +9,10 @@
 #![allow(clippy::result_large_err)]
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock, RwLock, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::SystemTime;
 
+use arc_swap::ArcSwap;
 use bytes::Bytes;
 use http::HeaderValue;
 use osb_types::Catalog;
@@ -22,6 +23,7 @@ use crate::broker::{Broker, PlanPolicy};
 use crate::error::ServeError;
 use crate::response::HttpResponse;
 use crate::schema::Schemas;
+use crate::shard::Replicas;
 use crate::store::{InstanceRecord, KnownPlan, Store, StoreError};
 
 /// A plan as the store remembers it ([`KnownPlan::definition`]): the plan and its offering
@@ -61,6 +63,8 @@ pub(crate) struct CatalogIndex {
     pub(crate) modified: SystemTime,
     /// `modified` as an HTTP date.
     pub(crate) last_modified: HeaderValue,
+    /// The 200 answer, copied per thread shard (see [`CatalogAnswer`]).
+    pub(crate) answer: Replicas<CatalogAnswer>,
     pub(crate) schemas: Schemas,
     /// Plan id → position of the plan in the current catalog.
     index: PlanIndex,
@@ -74,6 +78,49 @@ pub(crate) struct CatalogIndex {
     /// read: those of them neither current nor retired here (plans of an earlier process),
     /// served as retired ones are.
     remembered: tokio::sync::OnceCell<HashMap<String, PlanEntry>>,
+}
+
+/// The body and headers (content type and both validators) of the 200 answer to
+/// `GET /v2/catalog`, built once: a request clones them instead of inserting (hashing,
+/// probing) each header. Each thread shard has its own copy, so that the clones of the
+/// body and of the validators, which every catalog request takes, count references on a
+/// cache line of that shard rather than one every core shares.
+#[derive(Debug)]
+pub(crate) struct CatalogAnswer {
+    pub(crate) body: Bytes,
+    pub(crate) headers: http::HeaderMap,
+}
+
+impl CatalogAnswer {
+    fn new(body: Bytes, etag: &HeaderValue, last_modified: &HeaderValue) -> Self {
+        let mut headers = http::HeaderMap::with_capacity(3);
+        headers.insert(http::header::CONTENT_TYPE, crate::response::JSON);
+        headers.insert(http::header::ETAG, etag.clone());
+        headers.insert(http::header::LAST_MODIFIED, last_modified.clone());
+        Self { body, headers }
+    }
+
+    /// Bodies larger than this are shared by the shards' copies, not copied: writing such a
+    /// body to the socket costs far more than a shared reference count, and a copy per
+    /// shard of a catalog of megabytes would cost megabytes each.
+    const COPIED_BODY_MAX: usize = 64 * 1024;
+
+    /// A copy that shares no allocation with `self` (but a body over
+    /// [`COPIED_BODY_MAX`](Self::COPIED_BODY_MAX)).
+    fn copy(&self) -> Self {
+        let mut headers = http::HeaderMap::with_capacity(self.headers.len());
+        for (name, value) in &self.headers {
+            let value =
+                HeaderValue::from_bytes(value.as_bytes()).expect("a header value copies to a header value");
+            headers.append(name.clone(), value);
+        }
+        let body = if self.body.len() <= Self::COPIED_BODY_MAX {
+            Bytes::copy_from_slice(&self.body)
+        } else {
+            self.body.clone()
+        };
+        Self { body, headers }
+    }
 }
 
 /// The offering and plan of `entry`, if the plan belongs to `service_id`.
@@ -169,12 +216,14 @@ impl CatalogIndex {
                 (now, date)
             }
         };
+        let answer = CatalogAnswer::new(bytes.clone(), &etag, &last_modified);
         Ok(Self {
             catalog,
             bytes,
             etag,
             modified,
             last_modified,
+            answer: Replicas::new(answer, CatalogAnswer::copy),
             schemas,
             index,
             entries,
@@ -329,7 +378,9 @@ impl CatalogIndex {
 /// [`CatalogHandle`](crate::catalog::CatalogHandle).
 #[derive(Default)]
 pub(crate) struct LiveCatalog {
-    current: OnceLock<RwLock<Arc<CatalogIndex>>>,
+    /// Read by every request: an `ArcSwap`, whose `load` takes no lock and touches no
+    /// reference count shared between cores (an `RwLock` read and an `Arc` clone do both).
+    current: OnceLock<ArcSwap<CatalogIndex>>,
     /// Where the policies of a new catalog's plans come from: the broker of the app.
     policies: OnceLock<Weak<dyn PlanPolicies>>,
     /// Held while a replacement is built, so that two replacements do not lose each
@@ -340,7 +391,7 @@ pub(crate) struct LiveCatalog {
 impl LiveCatalog {
     /// Installs the first catalog and where policies come from.
     pub(crate) fn init(&self, index: CatalogIndex, policies: Weak<dyn PlanPolicies>) {
-        let _ = self.current.set(RwLock::new(Arc::new(index)));
+        let _ = self.current.set(ArcSwap::from_pointee(index));
         let _ = self.policies.set(policies);
     }
 
@@ -355,15 +406,23 @@ impl LiveCatalog {
 
     /// The catalog in force, `None` before the app is built.
     pub(crate) fn try_current(&self) -> Option<Arc<CatalogIndex>> {
-        let lock = self.current.get()?;
-        Some(Arc::clone(
-            &lock.read().unwrap_or_else(std::sync::PoisonError::into_inner),
-        ))
+        Some(self.current.get()?.load_full())
+    }
+
+    /// The catalog in force, for a use that ends before the caller waits on anything.
+    ///
+    /// # Panics
+    /// Never once the app is built (`init` runs in `App::build`).
+    pub(crate) fn load(&self) -> arc_swap::Guard<Arc<CatalogIndex>> {
+        self.current
+            .get()
+            .expect("the catalog is installed when the app is built")
+            .load()
     }
 
     /// Validates `catalog` and puts it in force; on error the catalog in force stays.
     pub(crate) fn replace(&self, catalog: Catalog) -> Result<(), ServeError> {
-        let (Some(lock), Some(policies)) = (self.current.get(), self.policies.get()) else {
+        let (Some(current), Some(policies)) = (self.current.get(), self.policies.get()) else {
             return Err(ServeError::NotServing);
         };
         let Some(policies) = policies.upgrade() else {
@@ -378,7 +437,7 @@ impl LiveCatalog {
         let previous = self.current();
         let next = CatalogIndex::build(catalog, policies.as_ref(), Some(&previous))?;
         let changed = next.etag != previous.etag;
-        *lock.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(next);
+        current.store(Arc::new(next));
         if changed {
             tracing::info!("catalog replaced");
         }
@@ -389,12 +448,14 @@ impl LiveCatalog {
     /// is: once per catalog, before the first request on records (and the first recovery).
     /// Concurrent callers wait for one store round trip; a failure is retried next time.
     pub(crate) async fn remember(&self, store: &dyn Store) -> Result<(), StoreError> {
-        let Some(current) = self.try_current() else {
+        let Some(live) = self.current.get() else {
             return Ok(());
         };
-        if current.remembered.initialized() {
+        // Every request on records asks; once remembered, that costs one `load`.
+        if live.load().remembered.initialized() {
             return Ok(());
         }
+        let current = live.load_full();
         let Some(policies) = self.policies.get().and_then(Weak::upgrade) else {
             return Ok(());
         };
@@ -407,7 +468,7 @@ impl LiveCatalog {
         service_id: &str,
         plan_id: &str,
     ) -> Option<(Arc<ServiceOffering>, Arc<ServicePlan>)> {
-        self.current().plan(service_id, plan_id)
+        self.load().plan(service_id, plan_id)
     }
 
     /// See [`CatalogIndex::known_plan`].
@@ -416,7 +477,7 @@ impl LiveCatalog {
         service_id: &str,
         plan_id: &str,
     ) -> Result<(Arc<ServiceOffering>, Arc<ServicePlan>), HttpResponse> {
-        self.current().known_plan(service_id, plan_id)
+        self.load().known_plan(service_id, plan_id)
     }
 
     /// See [`CatalogIndex::existing_plan`].
@@ -425,7 +486,7 @@ impl LiveCatalog {
         service_id: &str,
         plan_id: &str,
     ) -> Result<(Arc<ServiceOffering>, Arc<ServicePlan>), HttpResponse> {
-        self.current().existing_plan(service_id, plan_id)
+        self.load().existing_plan(service_id, plan_id)
     }
 
     /// See [`CatalogIndex::policy`].
@@ -439,5 +500,32 @@ impl LiveCatalog {
         record: &InstanceRecord,
     ) -> Option<(Arc<ServiceOffering>, Arc<ServicePlan>)> {
         self.current().record_plan(record)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_copies_of_the_catalog_answer_share_only_a_large_body() {
+        let etag = HeaderValue::from_static("\"abc\"");
+        let date = HeaderValue::from_static("Thu, 03 Dec 2026 12:00:00 GMT");
+        let small = CatalogAnswer::new(Bytes::from(vec![b'x'; 4096]), &etag, &date);
+        let copy = small.copy();
+        assert_eq!(copy.body, small.body);
+        assert_ne!(copy.body.as_ptr(), small.body.as_ptr(), "a small body is copied");
+        assert_eq!(copy.headers, small.headers);
+        let mine = |a: &CatalogAnswer| a.headers[http::header::ETAG].as_bytes().as_ptr();
+        assert_ne!(mine(&copy), mine(&small), "the validators are copied");
+
+        let large = CatalogAnswer::new(
+            Bytes::from(vec![b'x'; CatalogAnswer::COPIED_BODY_MAX + 1]),
+            &etag,
+            &date,
+        );
+        let copy = large.copy();
+        assert_eq!(copy.body.as_ptr(), large.body.as_ptr(), "a large body is shared");
+        assert_eq!(copy.headers, large.headers);
     }
 }

@@ -3,7 +3,7 @@
 // Error answers are whole responses, built at most once per request: boxing them buys nothing.
 #![allow(clippy::result_large_err)]
 
-use http::{HeaderMap, HeaderName, StatusCode, header};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use osb_types::version::{API_VERSION_HEADER, ORIGINATING_IDENTITY_HEADER};
 use osb_types::{ApiVersion, OriginatingIdentity};
 
@@ -18,6 +18,44 @@ pub(crate) const ORIGINATING_IDENTITY: HeaderName =
     HeaderName::from_static("x-broker-api-originating-identity");
 /// `X-Broker-API-Request-Identity`.
 pub(crate) const REQUEST_IDENTITY: HeaderName = HeaderName::from_static("x-broker-api-request-identity");
+
+/// The OSB headers of a request, found in one pass over its header map.
+///
+/// A lookup of a custom header name hashes the whole name, byte by byte; a request carries
+/// a handful of headers, so one walk comparing names costs less than three lookups, on a
+/// path every request takes. The first value of a repeated header is taken, as
+/// `HeaderMap::get` would.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct OsbHeaders<'a> {
+    pub(crate) api_version: Option<&'a HeaderValue>,
+    pub(crate) originating_identity: Option<&'a HeaderValue>,
+    pub(crate) request_identity: Option<&'a HeaderValue>,
+    /// `If-None-Match` or `If-Modified-Since` is present (a conditional catalog request).
+    pub(crate) conditional: bool,
+}
+
+impl<'a> OsbHeaders<'a> {
+    /// Walks `headers` once.
+    pub(crate) fn scan(headers: &'a HeaderMap) -> Self {
+        let mut found = Self::default();
+        for (name, value) in headers {
+            let slot = if *name == API_VERSION {
+                &mut found.api_version
+            } else if *name == REQUEST_IDENTITY {
+                &mut found.request_identity
+            } else if *name == ORIGINATING_IDENTITY {
+                &mut found.originating_identity
+            } else {
+                if *name == header::IF_NONE_MATCH || *name == header::IF_MODIFIED_SINCE {
+                    found.conditional = true;
+                }
+                continue;
+            };
+            slot.get_or_insert(value);
+        }
+        found
+    }
+}
 
 /// The authentication decision when the authenticator makes it without waiting: the caller
 /// (`None` without an authenticator), or 401 with its challenge. `None`: it must wait (see
@@ -65,7 +103,7 @@ fn unauthorized(auth: &dyn AsyncAuthenticator) -> HttpResponse {
 }
 
 /// The API version, or 412 naming the supported range.
-pub(crate) fn check_version(min: ApiVersion, headers: &HeaderMap) -> Result<ApiVersion, HttpResponse> {
+pub(crate) fn check_version(min: ApiVersion, osb: &OsbHeaders<'_>) -> Result<ApiVersion, HttpResponse> {
     // Built only on failure: this runs on every request.
     let fail = |what: String| {
         response::error(
@@ -76,10 +114,10 @@ pub(crate) fn check_version(min: ApiVersion, headers: &HeaderMap) -> Result<ApiV
             ),
         )
     };
-    let raw = match headers.get(API_VERSION).map(|v| v.to_str()) {
+    let raw = match osb.api_version.map(HeaderValue::to_str) {
         None => return Err(fail(format!("the {API_VERSION_HEADER} header is required"))),
         Some(Err(_)) => return Err(fail(format!("the {API_VERSION_HEADER} header is not valid text"))),
-        Some(Ok(v)) if v.trim().is_empty() => {
+        Some(Ok(v)) if v.trim_ascii().is_empty() => {
             return Err(fail(format!("the {API_VERSION_HEADER} header is empty")));
         }
         Some(Ok(v)) => v,
@@ -97,8 +135,8 @@ pub(crate) fn check_version(min: ApiVersion, headers: &HeaderMap) -> Result<ApiV
 }
 
 /// The parsed originating identity, or 400 naming the problem.
-pub(crate) fn check_identity(headers: &HeaderMap) -> Result<Option<OriginatingIdentity>, HttpResponse> {
-    let Some(value) = headers.get(ORIGINATING_IDENTITY) else {
+pub(crate) fn check_identity(osb: &OsbHeaders<'_>) -> Result<Option<OriginatingIdentity>, HttpResponse> {
+    let Some(value) = osb.originating_identity else {
         return Ok(None);
     };
     let bad = |reason: String| {
@@ -154,5 +192,32 @@ mod tests {
         ] {
             assert_eq!(parsed.as_str(), spec.to_ascii_lowercase());
         }
+    }
+
+    #[test]
+    fn one_pass_finds_what_lookups_find() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, HeaderValue::from_static("broker"));
+        headers.append("X-Broker-API-Version", HeaderValue::from_static("2.17"));
+        headers.append(REQUEST_IDENTITY, HeaderValue::from_static("first"));
+        headers.append(REQUEST_IDENTITY, HeaderValue::from_static("second"));
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic eDp5"));
+        let osb = OsbHeaders::scan(&headers);
+        assert_eq!(osb.api_version, headers.get(API_VERSION));
+        assert_eq!(osb.request_identity.unwrap(), "first");
+        assert_eq!(osb.originating_identity, None);
+        assert!(!osb.conditional);
+
+        headers.insert(
+            ORIGINATING_IDENTITY,
+            HeaderValue::from_static("cloudfoundry e30="),
+        );
+        headers.insert(header::IF_MODIFIED_SINCE, HeaderValue::from_static("x"));
+        let osb = OsbHeaders::scan(&headers);
+        assert_eq!(osb.originating_identity.unwrap(), "cloudfoundry e30=");
+        assert!(osb.conditional);
+        headers.remove(header::IF_MODIFIED_SINCE);
+        headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static("*"));
+        assert!(OsbHeaders::scan(&headers).conditional);
     }
 }

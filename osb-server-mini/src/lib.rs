@@ -144,6 +144,7 @@ mod schema;
 mod serve;
 mod server;
 mod service;
+mod shard;
 mod state;
 pub mod store;
 #[cfg(feature = "test-util")]

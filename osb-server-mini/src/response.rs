@@ -10,7 +10,7 @@ use serde::Serialize;
 /// The response type of the whole runtime.
 pub(crate) type HttpResponse = Response<Full<Bytes>>;
 
-const JSON: HeaderValue = HeaderValue::from_static("application/json");
+pub(crate) const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
 /// A JSON response with this status and body.
 pub(crate) fn json<T: Serialize>(status: StatusCode, body: &T) -> HttpResponse {

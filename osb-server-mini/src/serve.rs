@@ -183,7 +183,7 @@ where
 /// within a short grace (a tenth of `idle`, at most 1 s): a connection stuck in the middle of
 /// a request head never closes gracefully, and must not be held for a second `idle`.
 async fn drive<B, I>(
-    conn: auto::UpgradeableConnection<'static, I, Tracked<B>, TokioExecutor>,
+    conn: auto::Connection<'static, I, Tracked<B>, TokioExecutor>,
     activity: Arc<Activity>,
     idle: Duration,
     mut stop: watch::Receiver<bool>,
@@ -195,22 +195,32 @@ async fn drive<B, I>(
     tokio::pin!(conn);
     let mut closing = false;
     let mut idle_closing = false;
-    let check = tokio::time::sleep(idle);
-    tokio::pin!(check);
+    let mut check = IdleTimer::new(idle);
     let mut stopping = StopSignal::new(&mut stop);
     loop {
-        tokio::select! {
-            ended = conn.as_mut() => {
+        // The connection first: it is what wakes the task, for every request.
+        let next = std::future::poll_fn(|cx| {
+            if let Poll::Ready(ended) = conn.as_mut().poll(cx) {
+                return Poll::Ready(Next::Ended(ended));
+            }
+            if !closing && Pin::new(&mut stopping).poll(cx).is_ready() {
+                return Poll::Ready(Next::Stop);
+            }
+            check.poll(cx).map(|()| Next::Check)
+        })
+        .await;
+        match next {
+            Next::Ended(ended) => {
                 if let Err(e) = ended {
                     tracing::debug!(%peer, error = %e, "connection ended with an error");
                 }
                 return;
             }
-            () = &mut stopping, if !closing => {
+            Next::Stop => {
                 closing = true;
                 conn.as_mut().graceful_shutdown();
             }
-            () = &mut check => {
+            Next::Check => {
                 let now = Instant::now();
                 match activity.idle_deadline(idle) {
                     Some(deadline) if deadline <= now => {
@@ -223,16 +233,60 @@ async fn drive<B, I>(
                         closing = true;
                         conn.as_mut().graceful_shutdown();
                         let grace = (idle / 10).clamp(Duration::from_millis(10), Duration::from_secs(1));
-                        check.as_mut().reset(later(now, grace));
+                        check.reset(later(now, grace));
                     }
-                    Some(deadline) => check.as_mut().reset(deadline),
+                    Some(deadline) => check.reset(deadline),
                     None => {
                         idle_closing = false;
-                        check.as_mut().reset(later(now, idle));
+                        check.reset(later(now, idle));
                     }
                 }
             }
         }
+    }
+}
+
+/// What woke [`drive`].
+enum Next<E> {
+    Ended(Result<(), E>),
+    Stop,
+    Check,
+}
+
+/// The timer of [`drive`]'s idle checks, polled only when it can have changed.
+///
+/// Polling a `Sleep` that has not elapsed re-registers the waker with the timer and takes
+/// from the task's budget; a connection's task is woken for every request, and this runs
+/// on every wake. The timer is polled when the waker changed (to register it) or when it
+/// has fired (a fired timer wakes the waker it holds), and after every reset.
+struct IdleTimer {
+    sleep: Pin<Box<tokio::time::Sleep>>,
+    registered: Option<std::task::Waker>,
+}
+
+impl IdleTimer {
+    fn new(after: Duration) -> Self {
+        Self {
+            sleep: Box::pin(tokio::time::sleep(after)),
+            registered: None,
+        }
+    }
+
+    fn reset(&mut self, deadline: Instant) {
+        self.sleep.as_mut().reset(deadline);
+        self.registered = None;
+    }
+
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let same_waker = self.registered.as_ref().is_some_and(|w| w.will_wake(cx.waker()));
+        if same_waker && !self.sleep.is_elapsed() {
+            return Poll::Pending;
+        }
+        let polled = self.sleep.as_mut().poll(cx);
+        // A `Sleep` registers lazily, so only a pending poll has registered this waker; a
+        // ready one is polled again after the reset that follows.
+        self.registered = polled.is_pending().then(|| cx.waker().clone());
+        polled
     }
 }
 
@@ -300,7 +354,7 @@ async fn serve_connection<B, S>(
         peer_certificates,
     };
     let conn = builder
-        .serve_connection_with_upgrades(TokioIo::new(stream), tracked)
+        .serve_connection(TokioIo::new(stream), tracked)
         .into_owned();
     drive(conn, activity, idle, stopped, peer).await;
 }

@@ -88,14 +88,23 @@ impl FromStr for ApiVersion {
         let invalid = || Error::InvalidApiVersion {
             value: s.chars().take(64).collect(),
         };
-        let (major, minor) = s.trim().split_once('.').ok_or_else(invalid)?;
-        let part = |p: &str| -> Result<u32, Error> {
-            if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+        // Bytes, not chars: this parses the version header of every request.
+        let t = s.trim().as_bytes();
+        let dot = t.iter().position(|&b| b == b'.').ok_or_else(invalid)?;
+        let part = |p: &[u8]| -> Result<u32, Error> {
+            if p.is_empty() {
                 return Err(invalid());
             }
-            p.parse().map_err(|_| invalid())
+            p.iter().try_fold(0u32, |n, &b| {
+                if !b.is_ascii_digit() {
+                    return Err(invalid());
+                }
+                n.checked_mul(10)
+                    .and_then(|n| n.checked_add(u32::from(b - b'0')))
+                    .ok_or_else(invalid)
+            })
         };
-        Ok(Self::new(part(major)?, part(minor)?))
+        Ok(Self::new(part(&t[..dot])?, part(&t[dot + 1..])?))
     }
 }
 

@@ -9,12 +9,42 @@ use subtle::ConstantTimeEq;
 use super::hashed::{DEFAULT_CACHE_CAPACITY, Phc, VerifiedCache};
 use super::{AsyncAuthenticator, AuthFuture, AuthRequest, Authenticator, Caller, Decision, credentials};
 use crate::ServeError;
+use crate::shard::Replicas;
 
 /// A user's password: as configured (development) or as a PHC hash string.
 #[derive(Clone)]
 enum Password {
-    Plain(String),
+    /// Kept as `base64(user:password)`, what a client sends, so that a request is checked
+    /// by one constant-time comparison, without decoding. Canonical base64 (all the decoder
+    /// accepts) has one encoding per byte string, so this accepts exactly the credentials
+    /// that decoding and comparing would.
+    Plain {
+        encoded: String,
+    },
     Hashed(Phc),
+}
+
+/// A configured user.
+#[derive(Clone)]
+struct User {
+    name: String,
+    password: Password,
+    /// The caller its requests are made by, built once per thread shard: a clone per
+    /// request of one shared caller would move its reference count between cores.
+    caller: Replicas<Caller>,
+}
+
+impl User {
+    fn new(name: String, password: Password) -> Self {
+        let caller = Replicas::new(Caller::new(name.as_str(), "basic"), |c| {
+            Caller::new(c.name(), c.scheme())
+        });
+        Self {
+            name,
+            password,
+            caller,
+        }
+    }
 }
 
 /// HTTP Basic authentication against one or more users, each with a plain password
@@ -36,7 +66,7 @@ enum Password {
 /// ```
 #[derive(Clone)]
 pub struct BasicAuth {
-    users: Vec<(String, Password)>,
+    users: Vec<User>,
     cache: Arc<VerifiedCache>,
 }
 
@@ -58,8 +88,9 @@ impl BasicAuth {
     /// Adds a user with a plain password.
     #[must_use]
     pub fn user(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
-        self.users
-            .push((username.into(), Password::Plain(password.into())));
+        let (name, password) = (username.into(), password.into());
+        let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{name}:{password}"));
+        self.users.push(User::new(name, Password::Plain { encoded }));
         self
     }
 
@@ -70,7 +101,7 @@ impl BasicAuth {
     /// [`ServeError::InvalidCredential`] when `phc` is not an argon2 PHC string.
     pub fn user_hash(mut self, username: impl Into<String>, phc: &str) -> Result<Self, ServeError> {
         self.users
-            .push((username.into(), Password::Hashed(Phc::parse(phc)?)));
+            .push(User::new(username.into(), Password::Hashed(Phc::parse(phc)?)));
         Ok(self)
     }
 
@@ -99,19 +130,12 @@ impl BasicAuth {
         let Some(encoded) = credentials(authorization, "basic") else {
             return Fast::Rejected;
         };
-        let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded) else {
-            return Fast::Rejected;
-        };
-        let Some(colon) = decoded.iter().position(|&b| b == b':') else {
-            return Fast::Rejected;
-        };
-        let (user, pass) = (&decoded[..colon], &decoded[colon + 1..]);
         // Check every plain user so the time taken does not reveal which username matched.
         let mut ok = subtle::Choice::from(0);
         let mut matched = None;
-        for (u, p) in &self.users {
-            if let Password::Plain(p) = p {
-                let hit = ct_eq(u.as_bytes(), user) & ct_eq(p.as_bytes(), pass);
+        for u in &self.users {
+            if let Password::Plain { encoded: e } = &u.password {
+                let hit = ct_eq(e.as_bytes(), encoded.as_bytes());
                 ok |= hit;
                 if bool::from(hit) {
                     matched = Some(u);
@@ -119,26 +143,33 @@ impl BasicAuth {
             }
         }
         if bool::from(ok) {
-            return matched.map_or(Fast::Rejected, |u| Fast::Accepted(caller(u)));
+            return matched.map_or(Fast::Rejected, |u| Fast::Accepted(u.caller.get().clone()));
         }
-        let hashed = self.users.iter().find_map(|(u, p)| match p {
-            Password::Hashed(h) if u.as_bytes() == user => Some((u, h)),
+        let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded) else {
+            return Fast::Rejected;
+        };
+        let Some(colon) = decoded.iter().position(|&b| b == b':') else {
+            return Fast::Rejected;
+        };
+        let (user, pass) = (&decoded[..colon], &decoded[colon + 1..]);
+        let hashed = self.users.iter().find_map(|u| match &u.password {
+            Password::Hashed(h) if u.name.as_bytes() == user => Some((u, h)),
             _ => None,
         });
         let digest = self.cache.digest(&[user, pass]);
         match hashed {
-            Some((u, _)) if self.cache.contains(&digest) => Fast::Accepted(caller(u)),
+            Some((u, _)) if self.cache.contains(&digest) => Fast::Accepted(u.caller.get().clone()),
             Some((u, h)) => Fast::Slow {
-                caller: caller(u),
+                caller: u.caller.get().clone(),
                 phc: h.clone(),
                 password: pass.to_vec(),
                 digest,
             },
             // An unknown username costs a hash too (against a configured one, the answer
             // discarded), so the time taken does not tell which usernames exist.
-            None => match self.users.iter().find_map(|(_, p)| match p {
+            None => match self.users.iter().find_map(|u| match &u.password {
                 Password::Hashed(h) => Some(h),
-                Password::Plain(_) => None,
+                Password::Plain { .. } => None,
             }) {
                 Some(h) => Fast::Decoy {
                     phc: h.clone(),
@@ -157,10 +188,6 @@ impl BasicAuth {
         }
         ok
     }
-}
-
-fn caller(user: &str) -> Caller {
-    Caller::new(user, "basic")
 }
 
 /// What [`BasicAuth::check_fast`] found.
@@ -184,7 +211,7 @@ enum Fast {
 impl fmt::Debug for BasicAuth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BasicAuth")
-            .field("users", &self.users.iter().map(|(u, _)| u).collect::<Vec<_>>())
+            .field("users", &self.users.iter().map(|u| &u.name).collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
 }
@@ -261,8 +288,104 @@ impl AsyncAuthenticator for BasicAuth {
     }
 }
 
+/// Whether `a == b`, in time that depends only on their lengths.
 pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> subtle::Choice {
-    // `ct_eq` on slices of different lengths returns 0 without comparing contents; the
-    // length of a configured credential is not a secret worth hiding.
-    a.ct_eq(b)
+    // Different lengths compare unequal at once: the length of a configured credential is
+    // not a secret worth hiding.
+    if a.len() != b.len() {
+        return subtle::Choice::from(0);
+    }
+    // The OR of all differences, eight bytes at a time, kept opaque to the optimizer at
+    // every step so that it cannot stop early. (subtle's slice `ct_eq` calls an
+    // out-of-line barrier per byte.)
+    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (a_rest, b_rest) = (a8.remainder(), b8.remainder());
+    let word = |c: &[u8]| u64::from_ne_bytes(c.try_into().expect("chunks of eight bytes"));
+    let mut diff = 0u64;
+    for (x, y) in a8.zip(b8) {
+        diff = std::hint::black_box(diff | (word(x) ^ word(y)));
+    }
+    for (x, y) in a_rest.iter().zip(b_rest) {
+        diff = std::hint::black_box(diff | u64::from(x ^ y));
+    }
+    diff.ct_eq(&0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(user: &str, password: &str) -> String {
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        format!("Basic {token}")
+    }
+
+    #[test]
+    fn plain_users_are_matched_on_their_encoded_credentials() {
+        let auth = BasicAuth::new("admin", "secret").user("ünïcode", "pässwörd:with colon");
+        let admin = auth.identify(Some(&header("admin", "secret"))).unwrap();
+        assert_eq!((admin.name(), admin.scheme()), ("admin", "basic"));
+        let other = auth
+            .identify(Some(&header("ünïcode", "pässwörd:with colon")))
+            .unwrap();
+        assert_eq!(other.name(), "ünïcode");
+        // Scheme in any case, whitespace around the token.
+        let token = header("admin", "secret").replace("Basic ", "bAsIc   ");
+        assert!(auth.identify(Some(&format!("  {token}  "))).is_some());
+        for refused in [
+            header("admin", "secreT"),
+            header("admin", "secret "),
+            header("Admin", "secret"),
+            header("admin", ""),
+            header("", "secret"),
+            "Basic".to_owned(),
+            "Bearer YWRtaW46c2VjcmV0".to_owned(),
+            "Basic YWRtaW46c2VjcmV0=".to_owned(),
+        ] {
+            assert!(auth.identify(Some(&refused)).is_none(), "accepted {refused}");
+        }
+        assert!(auth.identify(None).is_none());
+        // "admin:secre" needs padding: without it, or with non-zero trailing bits, the
+        // token is not canonical and refused, as the decoder refuses it.
+        let auth = BasicAuth::new("admin", "secre");
+        assert!(auth.identify(Some("Basic YWRtaW46c2VjcmU=")).is_some());
+        for refused in ["Basic YWRtaW46c2VjcmU", "Basic YWRtaW46c2VjcmV="] {
+            assert!(auth.identify(Some(refused)).is_none(), "accepted {refused}");
+        }
+    }
+
+    #[test]
+    fn callers_of_one_user_share_their_name() {
+        let auth = BasicAuth::new("admin", "secret");
+        let a = auth.identify(Some(&header("admin", "secret"))).unwrap();
+        let b = auth.identify(Some(&header("admin", "secret"))).unwrap();
+        assert_eq!(a, b);
+        assert!(
+            std::ptr::eq(a.name(), b.name()),
+            "built once per thread shard, cloned per request"
+        );
+    }
+
+    #[test]
+    fn constant_time_equality_is_equality() {
+        for (a, b) in [
+            ("", ""),
+            ("a", "a"),
+            ("abc", "abc"),
+            ("abc", "abd"),
+            ("abc", "ab"),
+            ("", "x"),
+        ] {
+            assert_eq!(
+                bool::from(ct_eq(a.as_bytes(), b.as_bytes())),
+                a == b,
+                "{a} vs {b}"
+            );
+        }
+        let long = "x".repeat(300);
+        let mut other = long.clone().into_bytes();
+        other[299] = b'y';
+        assert!(bool::from(ct_eq(long.as_bytes(), long.as_bytes())));
+        assert!(!bool::from(ct_eq(long.as_bytes(), &other)));
+    }
 }

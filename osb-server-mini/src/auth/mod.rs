@@ -27,7 +27,8 @@ pub use hashed::{DEFAULT_CACHE_CAPACITY, hash_password};
 /// a certificate's common name). Never a secret.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Caller {
-    name: String,
+    /// Shared: an authenticator builds each caller it knows once and hands out clones.
+    name: Arc<str>,
     scheme: &'static str,
 }
 
@@ -36,7 +37,7 @@ impl Caller {
     /// `"certificate"`, or a scheme of your own).
     pub fn new(name: impl Into<String>, scheme: &'static str) -> Self {
         Self {
-            name: name.into(),
+            name: Arc::from(name.into()),
             scheme,
         }
     }
@@ -226,6 +227,8 @@ impl<A: Authenticator + ?Sized> AsyncAuthenticator for Inline<A> {
 
 /// Splits `Scheme credentials`, the scheme compared case-insensitively.
 pub(crate) fn credentials<'a>(authorization: Option<&'a str>, scheme: &str) -> Option<&'a str> {
-    let (s, rest) = authorization?.trim().split_once(' ')?;
-    s.eq_ignore_ascii_case(scheme).then(|| rest.trim())
+    let value = authorization?.trim_ascii();
+    let space = value.bytes().position(|b| b == b' ')?;
+    let (s, rest) = (&value[..space], &value[space + 1..]);
+    s.eq_ignore_ascii_case(scheme).then(|| rest.trim_ascii())
 }

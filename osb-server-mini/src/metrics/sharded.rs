@@ -7,14 +7,13 @@
 //! histogram buckets are 1 ms doubling to about 33 s, and `+Inf`.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use prometheus_client::encoding::{EncodeMetric, MetricEncoder, NoLabelSet};
 use prometheus_client::metrics::{MetricType, TypedMetric};
 
-/// How many shards each metric has; threads are spread over them round-robin.
-const SHARDS: usize = 8;
+use crate::shard::{SHARDS, index as shard};
 
 /// How many finite buckets: upper bounds 1 ms · 2^k for k in 0..BUCKETS.
 const BUCKETS: usize = 16;
@@ -29,15 +28,6 @@ const BOUNDS_NANOS: [u64; BUCKETS] = {
     }
     bounds
 };
-
-/// The shard of the current thread.
-fn shard() -> usize {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    thread_local! {
-        static SHARD: usize = NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS;
-    }
-    SHARD.with(|s| *s)
-}
 
 /// One counter's shard, on a cache line of its own.
 #[derive(Default)]
