@@ -20,13 +20,7 @@ pub(crate) fn client(cli: &Cli, url: &str) -> Result<Client, Failure> {
     let mut builder = osb_client::Client::builder(url)
         .api_version(version)
         .timeout(Duration::from_secs(cli.timeout));
-    if cli.token.is_some() && (cli.username.is_some() || cli.password.is_some()) {
-        return Err(Failure::usage(
-            "--token (or OSB_TOKEN) and --username/--password (or OSB_USERNAME/OSB_PASSWORD) \
-             cannot be used together: choose one way to authenticate"
-                .to_owned(),
-        ));
-    }
+    one_way_to_authenticate(cli)?;
     match (&cli.username, &cli.password, &cli.token) {
         (_, _, Some(token)) => builder = builder.bearer_auth(token.0.clone()),
         (Some(user), password, None) => {
@@ -54,6 +48,18 @@ pub(crate) fn client(cli: &Cli, url: &str) -> Result<Client, Failure> {
     }
     builder = tls(builder, cli)?;
     Ok(builder.build()?)
+}
+
+/// A usage error when both a token and Basic credentials are given.
+pub(crate) fn one_way_to_authenticate(cli: &Cli) -> Result<(), Failure> {
+    if cli.token.is_some() && (cli.username.is_some() || cli.password.is_some()) {
+        return Err(Failure::usage(
+            "--token (or OSB_TOKEN) and --username/--password (or OSB_USERNAME/OSB_PASSWORD) \
+             cannot be used together: choose one way to authenticate"
+                .to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 /// `--api-version`: a version in 2.11–2.17.
@@ -86,11 +92,29 @@ fn tls(mut builder: osb_client::ClientBuilder, cli: &Cli) -> Result<osb_client::
             .to_owned();
         Failure::usage(format!("{flag}: {text}"))
     };
-    if let Some(path) = &cli.cacert {
+    if let Some(pem) = ca_pem(cli)? {
         builder = builder
-            .add_root_certificate_pem(&read("--cacert", path)?)
+            .add_root_certificate_pem(&pem)
             .map_err(|e| usage("--cacert", e))?;
     }
+    if let Some(pem) = identity_pem(cli)? {
+        builder = builder
+            .client_identity_pem(&pem)
+            .map_err(|e| usage("--cert/--key", e))?;
+    }
+    Ok(builder.danger_accept_invalid_certs(cli.insecure))
+}
+
+/// The CA certificates of `--cacert`, if given.
+pub(crate) fn ca_pem(cli: &Cli) -> Result<Option<Vec<u8>>, Failure> {
+    cli.cacert
+        .as_deref()
+        .map(|path| read("--cacert", path))
+        .transpose()
+}
+
+/// The client certificate of `--cert`, with the key of `--key` appended when given.
+pub(crate) fn identity_pem(cli: &Cli) -> Result<Option<Vec<u8>>, Failure> {
     match (&cli.cert, &cli.key) {
         (Some(cert), key) => {
             let mut pem = read("--cert", cert)?;
@@ -98,16 +122,11 @@ fn tls(mut builder: osb_client::ClientBuilder, cli: &Cli) -> Result<osb_client::
                 pem.push(b'\n');
                 pem.extend(read("--key", key)?);
             }
-            builder = builder
-                .client_identity_pem(&pem)
-                .map_err(|e| usage("--cert/--key", e))?;
+            Ok(Some(pem))
         }
-        (None, Some(_)) => {
-            return Err(Failure::usage(
-                "--key needs --cert (the client certificate it belongs to)".to_owned(),
-            ));
-        }
-        (None, None) => {}
+        (None, Some(_)) => Err(Failure::usage(
+            "--key needs --cert (the client certificate it belongs to)".to_owned(),
+        )),
+        (None, None) => Ok(None),
     }
-    Ok(builder.danger_accept_invalid_certs(cli.insecure))
 }

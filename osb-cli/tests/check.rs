@@ -7,19 +7,26 @@ use std::time::Duration;
 const USER: &str = "admin";
 const PASSWORD: &str = "test-password";
 
-/// The echo broker on a runtime that keeps serving while the test blocks on the binary.
+/// The echo broker (Basic auth) on a runtime that keeps serving while the test blocks on
+/// the binary.
 fn echo() -> (tokio::runtime::Runtime, String) {
+    echo_with(|s| s.basic_auth(USER, PASSWORD))
+}
+
+type EchoServer = osb_server_mini::Server<osb_examples::echo::EchoBroker>;
+
+/// [`echo`] with the server configured by `configure`.
+fn echo_with(configure: impl FnOnce(EchoServer) -> EchoServer) -> (tokio::runtime::Runtime, String) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
     let running = rt.block_on(async {
-        osb_server_mini::Server::new(osb_examples::echo::EchoBroker::new(
+        configure(osb_server_mini::Server::new(osb_examples::echo::EchoBroker::new(
             "http://dash.test",
             Duration::from_millis(800),
-        ))
-        .basic_auth(USER, PASSWORD)
+        )))
         .spawn("127.0.0.1:0")
         .await
         .expect("echo broker starts")
@@ -169,4 +176,42 @@ fn osb_conformance_count() -> usize {
         .lines()
         .filter(|l| l.starts_with("    requires:"))
         .count()
+}
+
+#[test]
+fn check_authenticates_with_a_bearer_token() {
+    let (_rt, url) = echo_with(|s| s.authenticator(osb_server_mini::auth::BearerToken::new("check-token")));
+    let out = osb(&[
+        "check",
+        "--url",
+        &url,
+        "--token",
+        "check-token",
+        "--only",
+        "auth",
+        "--only",
+        "catalog",
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", text(&out.stderr));
+    // the auth checks ran (a wrong token and none are refused), not skipped
+    for check in ["auth.required", "auth.challenge"] {
+        let line = stdout.lines().find(|l| l.contains(check)).unwrap_or_default();
+        assert!(line.starts_with("PASS"), "{check}: {stdout}");
+    }
+    assert!(
+        !stdout.contains("check-token"),
+        "the token is never printed: {stdout}"
+    );
+    // a wrong token: the catalog cannot be read, so the run fails
+    let out = osb(&["check", "--url", &url, "--token", "wrong", "--only", "catalog"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    // a token and Basic credentials together are a usage error
+    let out = osb(&["check", "--url", &url, "--token", "t", "-u", USER, "-p", PASSWORD]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("cannot be used together"),
+        "{}",
+        text(&out.stderr)
+    );
 }

@@ -560,12 +560,17 @@ fn check_refuses_the_flags_its_checks_cannot_honour() {
     });
     let out = osb_env(
         &[("OSB_TOKEN", "t0ken")],
-        &["--url", &echo.url(), "--cacert", "ca.pem", "check"],
+        &[
+            "--url",
+            &echo.url(),
+            "--originating-identity",
+            "cloudfoundry {\"user_id\":\"u\"}",
+            "check",
+        ],
     );
     usage_error(
         &out,
-        "osb check does not support --token, --cacert yet: the checks use Basic auth \
-         (--username/--password) and the built-in TLS roots",
+        "osb check does not take --originating-identity: the checks send their own",
     );
     assert!(echo.requests().is_empty());
 }

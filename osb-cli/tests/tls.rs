@@ -307,3 +307,56 @@ fn cert_and_key_present_the_client_certificate_for_mutual_tls() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn check_speaks_mutual_tls_with_cacert_cert_and_key() {
+    let server_ca = Ca::new("server CA");
+    let client_ca = Ca::new("client CA");
+    let (echo, seen) = https_echo(&server_ca, Some(&client_ca));
+    let dir = TempDir::new("check-mtls");
+    let cacert = path_str(&dir.file("ca.pem", &server_ca.pem));
+    let (cert, key, der) = client_ca.leaf("platform", ExtendedKeyUsagePurpose::ClientAuth);
+    let cert_file = path_str(&dir.file("client.pem", &cert));
+    let key_file = path_str(&dir.file("client.key", &key));
+    let out = osb(
+        &echo.url(),
+        &[
+            "--cacert", &cacert, "--cert", &cert_file, "--key", &key_file, "check", "--only", "catalog",
+            "--only", "auth",
+        ],
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", text(&out.stderr));
+    assert!(
+        stdout.contains("PASS") && stdout.contains("auth.required"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(" 0 failed,"), "{stdout}");
+    assert!(!seen.lock().unwrap().is_empty());
+    assert!(seen.lock().unwrap().iter().all(|c| *c == der));
+    // without the client certificate no check can reach the broker: exit 1
+    let out = osb(&echo.url(), &["--cacert", &cacert, "check", "--only", "catalog"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    // --key alone is a usage error, as for every command
+    let out = osb(&echo.url(), &["--key", &key_file, "check"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "error: --key needs --cert (the client certificate it belongs to)\n"
+    );
+}
+
+#[test]
+fn check_with_insecure_accepts_an_untrusted_certificate() {
+    let ca = Ca::new("private CA");
+    let (echo, _) = https_echo(&ca, None);
+    let out = osb(&echo.url(), &["check", "--only", "catalog"]);
+    assert_eq!(out.status.code(), Some(1), "untrusted: {}", text(&out.stdout));
+    let out = osb(&echo.url(), &["--insecure", "check", "--only", "catalog"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains("warning: --insecure"),
+        "{}",
+        text(&out.stderr)
+    );
+}

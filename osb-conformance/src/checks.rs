@@ -563,7 +563,7 @@ async fn version_newer(cx: &Cx) -> Outcome {
 
 async fn auth_required(cx: &Cx) -> Outcome {
     if !cx.http.has_auth() {
-        return Err(skip("no credentials given (--username/--password)"));
+        return Err(skip("no credentials given (--username/--password or --token)"));
     }
     let req = "401 Unauthorized";
     for auth in [Auth::Missing, Auth::Wrong] {
@@ -575,7 +575,7 @@ async fn auth_required(cx: &Cx) -> Outcome {
 
 async fn auth_challenge(cx: &Cx) -> Outcome {
     if !cx.http.has_auth() {
-        return Err(skip("no credentials given (--username/--password)"));
+        return Err(skip("no credentials given (--username/--password or --token)"));
     }
     let ex = cx.http.send(Req::get("/v2/catalog").auth(Auth::Missing)).await;
     let r = setup(&ex, &[401], "GET /v2/catalog without credentials")?;

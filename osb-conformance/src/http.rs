@@ -28,7 +28,7 @@ pub(crate) enum Auth {
     Default,
     /// No `Authorization` header.
     Missing,
-    /// The configured user with a wrong password.
+    /// The configured user with a wrong password, or a wrong bearer token.
     Wrong,
 }
 
@@ -227,10 +227,17 @@ impl Exchange {
 pub(crate) struct Http {
     client: reqwest::Client,
     base: String,
-    user: Option<String>,
-    password: Option<String>,
+    credentials: Credentials,
     version: String,
     timeout: Duration,
+}
+
+/// How requests authenticate.
+#[derive(Clone)]
+enum Credentials {
+    None,
+    Basic { user: String, password: String },
+    Bearer(String),
 }
 
 impl std::fmt::Debug for Http {
@@ -245,31 +252,53 @@ impl std::fmt::Debug for Http {
 const MAX_BODY: usize = 1 << 20;
 
 impl Http {
-    pub(crate) fn new(
-        base: &str,
-        user: Option<String>,
-        password: Option<String>,
-        version: String,
-        timeout: Duration,
-    ) -> Result<Self, String> {
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
+    pub(crate) fn new(config: &crate::Config) -> Result<Self, String> {
+        let mut builder = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout)
             .redirect(reqwest::redirect::Policy::none())
+            .danger_accept_invalid_certs(config.accept_invalid_certs);
+        for pem in &config.root_certificates_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| format!("the CA certificate PEM cannot be read: {e}"))?;
+            if certs.is_empty() {
+                return Err("the CA certificate PEM holds no CERTIFICATE block".to_owned());
+            }
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        if let Some(pem) = &config.client_identity_pem {
+            let identity = reqwest::Identity::from_pem(pem).map_err(|e| {
+                format!("the client certificate and key cannot be used (PEM with the certificate and its private key): {e}")
+            })?;
+            builder = builder.identity(identity);
+        }
+        let client = builder
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let credentials = match (&config.bearer_token, &config.username) {
+            (Some(_), Some(_)) => {
+                return Err("give a bearer token or a username and password, not both".to_owned());
+            }
+            (Some(token), None) => Credentials::Bearer(token.clone()),
+            (None, Some(user)) => Credentials::Basic {
+                user: user.clone(),
+                password: config.password.clone().unwrap_or_default(),
+            },
+            (None, None) => Credentials::None,
+        };
         Ok(Self {
             client,
-            base: base.trim_end_matches('/').to_owned(),
-            user,
-            password,
-            version,
-            timeout,
+            base: config.url.trim_end_matches('/').to_owned(),
+            credentials,
+            version: config.api_version.clone(),
+            timeout: config.timeout,
         })
     }
 
     pub(crate) fn has_auth(&self) -> bool {
-        self.user.is_some()
+        !matches!(self.credentials, Credentials::None)
     }
 
     pub(crate) async fn send(&self, req: Req) -> Exchange {
@@ -289,12 +318,16 @@ impl Http {
             VersionHeader::Missing => {}
             VersionHeader::Value(v) => rb = rb.header("X-Broker-API-Version", *v),
         }
-        if let Some(user) = &self.user {
-            match req.auth {
-                Auth::Default => rb = rb.basic_auth(user, self.password.as_deref()),
-                Auth::Wrong => rb = rb.basic_auth(user, Some("osbcheck-wrong-password")),
-                Auth::Missing => {}
+        match (&self.credentials, req.auth) {
+            (_, Auth::Missing) | (Credentials::None, _) => {}
+            (Credentials::Basic { user, password }, Auth::Default) => {
+                rb = rb.basic_auth(user, Some(password))
             }
+            (Credentials::Basic { user, .. }, Auth::Wrong) => {
+                rb = rb.basic_auth(user, Some("osbcheck-wrong-password"));
+            }
+            (Credentials::Bearer(token), Auth::Default) => rb = rb.bearer_auth(token),
+            (Credentials::Bearer(_), Auth::Wrong) => rb = rb.bearer_auth("osbcheck-wrong-token"),
         }
         for (k, v) in &req.headers {
             rb = rb.header(*k, v);

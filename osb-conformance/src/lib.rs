@@ -56,6 +56,14 @@ pub struct Config {
     pub username: Option<String>,
     /// Basic-auth password.
     pub password: Option<String>,
+    /// Bearer token, sent as `Authorization: Bearer <token>` instead of Basic credentials.
+    pub bearer_token: Option<String>,
+    /// TLS: CA certificates (PEM, one or more) to trust besides the built-in roots.
+    pub root_certificates_pem: Vec<Vec<u8>>,
+    /// TLS: the client certificate and its private key (PEM), for brokers that ask for one.
+    pub client_identity_pem: Option<Vec<u8>>,
+    /// TLS: accept any server certificate (for trying things out only).
+    pub accept_invalid_certs: bool,
     /// `X-Broker-API-Version` to send, default `2.17`.
     pub api_version: String,
     /// Timeout of every request, default 10 s.
@@ -80,6 +88,16 @@ impl std::fmt::Debug for Config {
             .field("url", &self.url)
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| osb_types::REDACTED))
+            .field(
+                "bearer_token",
+                &self.bearer_token.as_ref().map(|_| osb_types::REDACTED),
+            )
+            .field("root_certificates", &self.root_certificates_pem.len())
+            .field(
+                "client_identity",
+                &self.client_identity_pem.as_ref().map(|_| osb_types::REDACTED),
+            )
+            .field("accept_invalid_certs", &self.accept_invalid_certs)
             .field("api_version", &self.api_version)
             .field("timeout", &self.timeout)
             .field("service", &self.service)
@@ -97,6 +115,10 @@ impl Config {
             url: url.into(),
             username: None,
             password: None,
+            bearer_token: None,
+            root_certificates_pem: Vec::new(),
+            client_identity_pem: None,
+            accept_invalid_certs: false,
             api_version: "2.17".to_owned(),
             timeout: Duration::from_secs(10),
             poll_timeout: Duration::from_secs(300),
@@ -112,6 +134,28 @@ impl Config {
     pub fn basic_auth(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
         self.username = Some(user.into());
         self.password = Some(password.into());
+        self
+    }
+
+    /// Sends `Authorization: Bearer <token>` (instead of Basic credentials).
+    #[must_use]
+    pub fn bearer_auth(mut self, token: impl Into<String>) -> Self {
+        self.bearer_token = Some(token.into());
+        self
+    }
+
+    /// Trusts the CA certificates of `pem` (one or more `CERTIFICATE` blocks).
+    #[must_use]
+    pub fn add_root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certificates_pem.push(pem.into());
+        self
+    }
+
+    /// Presents this client certificate: `cert_and_key_pem` holds the certificate (then any
+    /// intermediates) and its private key, in PEM.
+    #[must_use]
+    pub fn client_identity_pem(mut self, cert_and_key_pem: impl Into<Vec<u8>>) -> Self {
+        self.client_identity_pem = Some(cert_and_key_pem.into());
         self
     }
 
@@ -170,13 +214,7 @@ impl Checker {
                 config.url
             ));
         }
-        let http = http::Http::new(
-            &config.url,
-            config.username.clone(),
-            config.password.clone(),
-            config.api_version.clone(),
-            config.timeout,
-        )?;
+        let http = http::Http::new(&config)?;
         Ok(Self {
             config,
             http,
@@ -230,5 +268,41 @@ impl Checker {
             .lock()
             .map(|r| r.created.clone())
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_stay_out_of_debug() {
+        let config = Config::new("https://broker.test")
+            .basic_auth("admin", "basic-secret")
+            .bearer_auth("token-secret")
+            .client_identity_pem(b"-----BEGIN PRIVATE KEY-----key-secret".to_vec());
+        let shown = format!("{config:?}");
+        for secret in ["basic-secret", "token-secret", "key-secret"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("admin"), "{shown}");
+    }
+
+    #[test]
+    fn unusable_tls_material_and_two_kinds_of_credentials_are_refused() {
+        let refused = |config: Config| Checker::new(config).unwrap_err();
+        let e = refused(
+            Config::new("https://broker.test").add_root_certificate_pem(b"not a certificate".to_vec()),
+        );
+        assert!(e.contains("CA certificate PEM"), "{e}");
+        let e = refused(Config::new("https://broker.test").client_identity_pem(b"no key here".to_vec()));
+        assert!(e.contains("client certificate and key cannot be used"), "{e}");
+        let e = refused(
+            Config::new("https://broker.test")
+                .basic_auth("admin", "p")
+                .bearer_auth("t"),
+        );
+        assert!(e.contains("not both"), "{e}");
+        assert!(Checker::new(Config::new("https://broker.test").bearer_auth("t")).is_ok());
     }
 }

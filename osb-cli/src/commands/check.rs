@@ -87,24 +87,12 @@ pub(crate) async fn main(cli: &Cli, args: &CheckArgs) -> ExitCode {
                 .to_owned(),
         );
     }
-    // the conformance checks speak Basic auth over the default TLS settings only
-    let unsupported: Vec<&str> = [
-        ("--token", cli.token.is_some()),
-        ("--originating-identity", cli.originating_identity.is_some()),
-        ("--cacert", cli.cacert.is_some()),
-        ("--cert", cli.cert.is_some()),
-        ("--key", cli.key.is_some()),
-        ("--insecure", cli.insecure),
-    ]
-    .into_iter()
-    .filter_map(|(flag, given)| given.then_some(flag))
-    .collect();
-    if !unsupported.is_empty() {
-        return usage(format!(
-            "osb check does not support {} yet: the checks use Basic auth (--username/--password) \
-             and the built-in TLS roots",
-            unsupported.join(", ")
-        ));
+    if let Err(f) = crate::connect::one_way_to_authenticate(cli) {
+        return usage(f.message);
+    }
+    // the checks choose the originating identity of each request themselves
+    if cli.originating_identity.is_some() {
+        return usage("osb check does not take --originating-identity: the checks send their own".to_owned());
     }
     let mut config = Config::new(url).timeout(Duration::from_secs(args.request_timeout.max(1)));
     config.username.clone_from(&cli.username);
@@ -113,6 +101,15 @@ pub(crate) async fn main(cli: &Cli, args: &CheckArgs) -> ExitCode {
         .as_ref()
         .map(|p| p.0.clone())
         .or_else(|| cli.username.as_ref().map(|_| String::new()));
+    config.bearer_token = cli.token.as_ref().map(|t| t.0.clone());
+    match (crate::connect::ca_pem(cli), crate::connect::identity_pem(cli)) {
+        (Ok(ca), Ok(identity)) => {
+            config.root_certificates_pem.extend(ca);
+            config.client_identity_pem = identity;
+        }
+        (Err(f), _) | (_, Err(f)) => return usage(f.message),
+    }
+    config.accept_invalid_certs = cli.insecure;
     if let Some(v) = &cli.api_version {
         config.api_version.clone_from(v);
     }
