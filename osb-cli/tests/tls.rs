@@ -5,6 +5,7 @@
 
 mod support;
 
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -138,6 +139,46 @@ fn https_echo(ca: &Ca, client_ca: Option<&Ca>) -> (Echo, Arc<Mutex<Vec<Vec<u8>>>
     (echo, seen)
 }
 
+/// An HTTPS echo broker that asks for a client certificate from its own CA, with the files
+/// a platform needs to reach it: the server's CA, and a client certificate and key.
+struct MutualTls {
+    echo: Echo,
+    /// The client certificates the server saw, DER.
+    seen: Arc<Mutex<Vec<Vec<u8>>>>,
+    dir: TempDir,
+    cacert: String,
+    cert: String,
+    key: String,
+    cert_file: PathBuf,
+    key_file: PathBuf,
+    /// The client certificate, DER.
+    der: Vec<u8>,
+}
+
+impl MutualTls {
+    fn new(name: &str) -> Self {
+        let server_ca = Ca::new("server CA");
+        let client_ca = Ca::new("client CA");
+        let (echo, seen) = https_echo(&server_ca, Some(&client_ca));
+        let dir = TempDir::new(name);
+        let cacert = path_str(&dir.file("ca.pem", &server_ca.pem));
+        let (cert, key, der) = client_ca.leaf("platform", ExtendedKeyUsagePurpose::ClientAuth);
+        let cert_file = dir.file("client.pem", &cert);
+        let key_file = dir.file("client.key", &key);
+        Self {
+            echo,
+            seen,
+            dir,
+            cacert,
+            cert,
+            key,
+            cert_file,
+            key_file,
+            der,
+        }
+    }
+}
+
 #[test]
 fn cacert_trusts_the_brokers_private_ca() {
     let ca = Ca::new("private CA");
@@ -212,31 +253,23 @@ fn insecure_skips_verification_with_a_loud_warning() {
 
 #[test]
 fn cert_and_key_present_the_client_certificate_for_mutual_tls() {
-    let server_ca = Ca::new("server CA");
-    let client_ca = Ca::new("client CA");
-    let (echo, seen) = https_echo(&server_ca, Some(&client_ca));
-    let dir = TempDir::new("mtls");
-    let ca_file = dir.file("ca.pem", &server_ca.pem);
-    let (cert, key, der) = client_ca.leaf("platform", ExtendedKeyUsagePurpose::ClientAuth);
-    let cert_file = dir.file("client.pem", &cert);
-    let key_file = dir.file("client.key", &key);
-    let cacert = path_str(&ca_file);
+    let m = MutualTls::new("mtls");
 
     // without a client certificate the server ends the handshake (how the client learns it,
     // an alert or a closed connection, depends on timing)
-    let out = osb(&echo.url(), &["--cacert", &cacert, "catalog"]);
+    let out = osb(&m.echo.url(), &["--cacert", &m.cacert, "catalog"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
-    assert!(seen.lock().unwrap().is_empty());
+    assert!(m.seen.lock().unwrap().is_empty());
 
     let out = osb(
-        &echo.url(),
+        &m.echo.url(),
         &[
             "--cacert",
-            &cacert,
+            &m.cacert,
             "--cert",
-            &path_str(&cert_file),
+            &path_str(&m.cert_file),
             "--key",
-            &path_str(&key_file),
+            &path_str(&m.key_file),
             "provision",
             "m-1",
             "--service",
@@ -246,12 +279,12 @@ fn cert_and_key_present_the_client_certificate_for_mutual_tls() {
         ],
     );
     ok(&out);
-    assert_eq!(echo.only("provision")["instance_id"], "m-1");
+    assert_eq!(m.echo.only("provision")["instance_id"], "m-1");
     {
-        let seen = seen.lock().unwrap();
+        let seen = m.seen.lock().unwrap();
         assert!(!seen.is_empty());
         assert!(
-            seen.iter().all(|c| *c == der),
+            seen.iter().all(|c| *c == m.der),
             "the server saw another certificate"
         );
     }
@@ -259,29 +292,29 @@ fn cert_and_key_present_the_client_certificate_for_mutual_tls() {
     // the same from OSB_CERT / OSB_KEY
     ok(&support::osb_env(
         &[
-            ("OSB_CACERT", cacert.as_str()),
-            ("OSB_CERT", &path_str(&cert_file)),
-            ("OSB_KEY", &path_str(&key_file)),
+            ("OSB_CACERT", m.cacert.as_str()),
+            ("OSB_CERT", &path_str(&m.cert_file)),
+            ("OSB_KEY", &path_str(&m.key_file)),
         ],
-        &["--url", &echo.url(), "-u", "admin", "-p", "secret", "catalog"],
+        &["--url", &m.echo.url(), "-u", "admin", "-p", "secret", "catalog"],
     ));
     // one file with the certificate and the key, no --key
-    let both = dir.file("both.pem", &format!("{cert}{key}"));
+    let both = m.dir.file("both.pem", &format!("{}{}", m.cert, m.key));
     ok(&osb(
-        &echo.url(),
-        &["--cacert", &cacert, "--cert", &path_str(&both), "catalog"],
+        &m.echo.url(),
+        &["--cacert", &m.cacert, "--cert", &path_str(&both), "catalog"],
     ));
 
     // a certificate from a CA the server does not trust is refused
     let (stranger, stranger_key, stranger_der) =
         Ca::new("stranger CA").leaf("stranger", ExtendedKeyUsagePurpose::ClientAuth);
-    let s_cert = dir.file("s.pem", &stranger);
-    let s_key = dir.file("s.key", &stranger_key);
+    let s_cert = m.dir.file("s.pem", &stranger);
+    let s_key = m.dir.file("s.key", &stranger_key);
     let out = osb(
-        &echo.url(),
+        &m.echo.url(),
         &[
             "--cacert",
-            &cacert,
+            &m.cacert,
             "--cert",
             &path_str(&s_cert),
             "--key",
@@ -290,16 +323,16 @@ fn cert_and_key_present_the_client_certificate_for_mutual_tls() {
         ],
     );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
-    assert!(seen.lock().unwrap().contains(&stranger_der));
+    assert!(m.seen.lock().unwrap().contains(&stranger_der));
 
     // usage errors: --key alone, a certificate without its key
-    let out = osb(&echo.url(), &["--key", &path_str(&key_file), "catalog"]);
+    let out = osb(&m.echo.url(), &["--key", &path_str(&m.key_file), "catalog"]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         text(&out.stderr),
         "error: --key needs --cert (the client certificate it belongs to)\n"
     );
-    let out = osb(&echo.url(), &["--cert", &path_str(&cert_file), "catalog"]);
+    let out = osb(&m.echo.url(), &["--cert", &path_str(&m.cert_file), "catalog"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out.stderr).starts_with("error: --cert/--key: the client certificate and key cannot be used"),
@@ -310,14 +343,17 @@ fn cert_and_key_present_the_client_certificate_for_mutual_tls() {
 
 #[test]
 fn check_speaks_mutual_tls_with_cacert_cert_and_key() {
-    let server_ca = Ca::new("server CA");
-    let client_ca = Ca::new("client CA");
-    let (echo, seen) = https_echo(&server_ca, Some(&client_ca));
-    let dir = TempDir::new("check-mtls");
-    let cacert = path_str(&dir.file("ca.pem", &server_ca.pem));
-    let (cert, key, der) = client_ca.leaf("platform", ExtendedKeyUsagePurpose::ClientAuth);
-    let cert_file = path_str(&dir.file("client.pem", &cert));
-    let key_file = path_str(&dir.file("client.key", &key));
+    let MutualTls {
+        echo,
+        seen,
+        cacert,
+        cert_file,
+        key_file,
+        der,
+        dir: _dir, // deleted when dropped
+        ..
+    } = MutualTls::new("check-mtls");
+    let (cert_file, key_file) = (path_str(&cert_file), path_str(&key_file));
     let out = osb(
         &echo.url(),
         &[
