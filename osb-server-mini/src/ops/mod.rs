@@ -6,6 +6,7 @@
 #![allow(clippy::result_large_err)]
 
 pub(crate) mod bind;
+mod delete;
 pub(crate) mod deprovision;
 pub(crate) mod fetch;
 pub(crate) mod last_operation;

@@ -5,16 +5,15 @@ use std::sync::Arc;
 use http::StatusCode;
 use osb_types::binding::{UnbindParams, UnbindResponse};
 
+use super::delete::{self, Delete};
 use super::{call, ok_json};
-use crate::answers::{
-    Answer, Failed, async_required, bad_query, bad_request, broker_error, concurrency_error,
-};
+use crate::answers::{Answer, Failed, async_required, bad_query, bad_request, concurrency_error};
 use crate::app::App;
 use crate::broker::Broker;
 use crate::decode::Incoming;
 use crate::request::UnbindRequest;
 use crate::response;
-use crate::state::settle::{self, Mode};
+use crate::state::settle;
 use crate::store::{OperationKind, ResourceState};
 
 pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answer {
@@ -57,54 +56,20 @@ pub(crate) async fn handle<B: Broker>(app: &Arc<App<B>>, inc: Incoming) -> Answe
     ctx.offering = Some(offering);
     ctx.plan = Some(plan);
     ctx.instance = app.state.instance(&id).await?.map(|v| v.record);
-    let record = binding.clone();
-    let mut ticket = app
-        .state
-        .begin(
-            gate,
-            Some(found),
-            record,
-            crate::state::Call {
-                kind: OperationKind::Unbind,
-                request: serde_json::Value::Null,
-                accepts_incomplete: accepts,
-                running: ResourceState::Deleting,
-            },
-        )
-        .await?;
     let request = UnbindRequest { service_id, plan_id };
-    let reply = ticket
-        .run(call(app, move |app| async move {
-            app.broker.unbind(&ctx, request).await
-        }))
-        .await;
-    let reply = match reply {
-        Ok(reply) => reply,
-        Err(e) => {
-            let gone = e.status() == 410;
-            let fate = settle::unbind(ticket.record().clone(), Err(e.clone()), Mode::Sync);
-            ticket.finish(fate).await?;
-            if gone {
-                return Err(response::empty_object(StatusCode::GONE));
-            }
-            return Err(broker_error(e, Failed::Other));
-        }
+    let broker = call(app, move |app| async move {
+        app.broker.unbind(&ctx, request).await.map(|reply| reply.later)
+    });
+    let delete = Delete {
+        kind: OperationKind::Unbind,
+        settle: settle::unbind,
+        failed: Failed::Other,
+        accepts,
+        retry_after: policy.retry_after,
     };
-    let Some(background) = reply.later else {
-        let fate = settle::unbind(ticket.record().clone(), Ok(()), Mode::Sync);
-        ticket.finish(fate).await?;
+    let Some(op_id) = delete::run(&app.state, gate, found, delete, broker).await? else {
         return Ok(response::empty_object(StatusCode::OK));
     };
-    if !accepts {
-        ticket.finish(crate::state::Fate::Restore).await?;
-        return Err(async_required());
-    }
-    let retry_after = background.retry_after.or(policy.retry_after);
-    let op_id = ticket
-        .go_async(OperationKind::Unbind, background, retry_after, |rec, result| {
-            settle::unbind(rec, result, Mode::Async)
-        })
-        .await?;
     let body = UnbindResponse {
         operation: Some(op_id),
         ..UnbindResponse::default()
