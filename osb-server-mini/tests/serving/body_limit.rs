@@ -154,27 +154,7 @@ async fn authenticated_over_limit_body_is_413_json() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn early_errors_are_logged_inside_the_request_span() {
-    use std::sync::{Arc, Mutex};
-    #[derive(Clone, Default)]
-    struct Buf(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for Buf {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let buf = Buf::default();
-    let writer = buf.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    // Everything runs on this thread (current-thread runtime), under this subscriber.
+    let logs = logs();
     let running = start(Server::new(Tiny).basic_auth("admin", "secret")).await;
     let res = answer_to_head(
         &running,
@@ -190,19 +170,13 @@ async fn early_errors_are_logged_inside_the_request_span() {
     )
     .await;
     assert_eq!(res.status, 413);
-    let logs = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
     let too_large = logs
-        .lines()
-        .find(|l| l.contains("request answered") && l.contains("status=413"))
-        .unwrap_or_else(|| panic!("413 not logged: {logs}"));
-    assert!(
-        too_large.contains("osb_request{") && too_large.contains("span-2"),
-        "{too_large}"
-    );
+        .line_with(&["request answered", "status=413", "span-2"])
+        .unwrap_or_else(|| panic!("413 not logged: {}", logs.text()));
+    assert!(too_large.contains("osb_request{"), "{too_large}");
     let line = logs
-        .lines()
-        .find(|l| l.contains("request not authenticated"))
-        .unwrap_or_else(|| panic!("no log line: {logs}"));
+        .line_with(&["request not authenticated", "span-1"])
+        .unwrap_or_else(|| panic!("no log line: {}", logs.text()));
     assert!(line.contains("osb_request{"), "{line}");
     assert!(
         line.contains("route=\"provision\"") || line.contains("route=provision"),
@@ -213,11 +187,12 @@ async fn early_errors_are_logged_inside_the_request_span() {
         "{line}"
     );
     assert!(line.contains("rid-span"), "{line}");
-    assert!(!logs.contains("YWRtaW46"), "credentials never logged");
+    assert!(!logs.text().contains("YWRtaW46"), "credentials never logged");
     assert!(
-        logs.lines()
-            .any(|l| l.contains("request answered") && l.contains("status=401")),
-        "{logs}"
+        logs.line_with(&["request answered", "status=401", "span-1"])
+            .is_some(),
+        "{}",
+        logs.text()
     );
 }
 
