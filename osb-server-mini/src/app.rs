@@ -141,9 +141,7 @@ impl<B: Broker> App<B> {
         let answering = self.begin(parts, &routed, osb.request_identity);
         let span = &answering.span;
         let answer = || {
-            let checked = self
-                .check_route(routed, parts, span)
-                .and_then(|_| self.check_osb(&osb, decided, span));
+            let checked = self.check_osb(&osb, decided, span);
             match checked {
                 Ok(_) => crate::catalog_answer::answer(
                     &self.catalog.load(),
@@ -164,6 +162,9 @@ impl<B: Broker> App<B> {
         request_identity: Option<&HeaderValue>,
     ) -> Answering {
         let request_identity = request_identity.cloned();
+        // The route and ids are known now: set when the span is made, not recorded later
+        // (a subscriber that formats fields, like `fmt`, does that work once per record).
+        let route = routed.as_ref().ok();
         // The catalog, which Platforms fetch often and which runs no broker code, is traced at
         // `debug`, so that its hot path builds no span in a broker logging at `info`. Every
         // other request is traced at `info`.
@@ -172,9 +173,9 @@ impl<B: Broker> App<B> {
                 tracing::$level!(
                     "osb_request",
                     method = %parts.method,
-                    route = tracing::field::Empty,
-                    instance_id = tracing::field::Empty,
-                    binding_id = tracing::field::Empty,
+                    route = route.map(Route::name),
+                    instance_id = route.and_then(Route::instance_id),
+                    binding_id = route.and_then(Route::binding_id),
                     request_identity = request_identity.as_ref().and_then(|v| v.to_str().ok()).unwrap_or(""),
                     caller = tracing::field::Empty,
                     status = tracing::field::Empty,
@@ -211,14 +212,15 @@ impl<B: Broker> App<B> {
     }
 
     /// Routing, authentication, API version and originating identity: the checks that need
-    /// only the request head. Records the route, ids and caller on the current span.
+    /// only the request head. Records the caller on the current span (the route and ids are
+    /// set when it is made).
     async fn check_head(
         &self,
         routed: Result<Route, RouteError>,
         parts: &Parts,
     ) -> Result<Head, HttpResponse> {
         let span = tracing::Span::current();
-        let route = self.check_route(routed, parts, &span)?;
+        let route = self.check_route(routed, parts)?;
         let authenticated = headers::check_auth(self.config.authenticator.as_deref(), parts).await;
         self.check_rest(
             route,
@@ -228,14 +230,8 @@ impl<B: Broker> App<B> {
         )
     }
 
-    /// 404, 405 or 400 for a request that has no route; records the route and ids on the
-    /// current span.
-    fn check_route(
-        &self,
-        routed: Result<Route, RouteError>,
-        parts: &Parts,
-        span: &tracing::Span,
-    ) -> Result<Route, HttpResponse> {
+    /// 404, 405 or 400 for a request that has no route.
+    fn check_route(&self, routed: Result<Route, RouteError>, parts: &Parts) -> Result<Route, HttpResponse> {
         let route = match routed {
             Ok(route) => route,
             Err(RouteError::NotFound) => {
@@ -256,13 +252,6 @@ impl<B: Broker> App<B> {
             }
             Err(RouteError::BadId(msg)) => return Err(bad_request(msg)),
         };
-        span.record("route", route.name());
-        if let Some(i) = route.instance_id() {
-            span.record("instance_id", i);
-        }
-        if let Some(b) = route.binding_id() {
-            span.record("binding_id", b);
-        }
         Ok(route)
     }
 
