@@ -8,7 +8,8 @@
 //!   500 `InternalError` with a description naming the fields, an error log, and the binding
 //!   left `Failed` so the Platform's orphan mitigation unbinds it.
 
-use std::io::Write;
+mod tracing_support;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -292,54 +293,12 @@ async fn b60_a109_a_plan_that_is_not_binding_rotatable_refuses_rotation_with_400
     assert_eq!(broker.count("rotate"), 0);
 }
 
-/// Collects what the runtime logs, from every test of this file: one global subscriber, set
-/// by the first test that asks. (A subscriber set for one thread races the other tests' threads
-/// over tracing's callsite cache, and then misses events.) Tests find their own lines by the
-/// ids they use.
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Logs {
-    fn global() -> &'static Self {
-        static LOGS: std::sync::OnceLock<Logs> = std::sync::OnceLock::new();
-        LOGS.get_or_init(|| {
-            let logs = Self::default();
-            let writer = logs.clone();
-            let subscriber = tracing_subscriber::fmt()
-                .with_writer(move || writer.clone())
-                .with_ansi(false)
-                .finish();
-            tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
-            logs
-        })
-    }
-
-    /// The lines logged so far that contain `needle`.
-    fn lines_with(&self, needle: &str) -> Vec<String> {
-        String::from_utf8_lossy(&self.0.lock().expect("lock"))
-            .lines()
-            .filter(|l| l.contains(needle))
-            .map(str::to_owned)
-            .collect()
-    }
-}
-
 const BACKWARDS: &str =
     r#"{"expires_at": "2999-01-01T00:00:00.0Z", "renew_before": "2999-06-01T00:00:00.0Z"}"#;
 
 #[tokio::test]
 async fn a106_renew_before_after_expires_at_is_500_logged_and_orphan_mitigated() {
-    let logs = Logs::global();
+    let logs = tracing_support::global(tracing::Level::INFO);
     let (broker, kit) = started().await;
     let binding = kit.client().instance("i-rot").binding("b-backwards");
     let parameters: serde_json::Value = serde_json::from_str(BACKWARDS).expect("json");
@@ -355,12 +314,11 @@ async fn a106_renew_before_after_expires_at_is_500_logged_and_orphan_mitigated()
     assert!(om.succeeded(), "{om}");
     assert_eq!((broker.count("bind"), broker.count("unbind")), (1, 1));
     assert!(binding.get_opt().await.expect("get").is_none(), "nothing left");
-    let lines = logs.lines_with("b-backwards");
     assert!(
-        lines
-            .iter()
-            .any(|l| l.contains("ERROR") && l.contains("renew_before after metadata.expires_at")),
-        "{lines:?}"
+        logs.line_with(&["b-backwards", "ERROR", "renew_before after metadata.expires_at"])
+            .is_some(),
+        "{}",
+        logs.text()
     );
 }
 

@@ -154,7 +154,7 @@ async fn authenticated_over_limit_body_is_413_json() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn early_errors_are_logged_inside_the_request_span() {
-    let logs = logs();
+    let logs = crate::tracing_support::global(tracing::Level::DEBUG);
     let running = start(Server::new(Tiny).basic_auth("admin", "secret")).await;
     let res = answer_to_head(
         &running,

@@ -17,6 +17,8 @@ pub(crate) use tokio::net::TcpStream;
 mod body_limit;
 mod connections;
 mod slow_clients;
+#[path = "../tracing_support/mod.rs"]
+mod tracing_support;
 
 pub(crate) struct Tiny;
 
@@ -153,51 +155,3 @@ pub(crate) async fn answer_to_head(running: &Running, head: &str) -> Answer {
 }
 
 pub(crate) const BASIC: &str = "Basic YWRtaW46c2VjcmV0"; // admin:secret
-
-/// What the servers of this binary log, at `DEBUG`, from the first call on: one global
-/// subscriber, set by the first test that asks. (A subscriber set for one thread races the
-/// other tests' threads over tracing's callsite cache, and then misses events.) A test finds
-/// its own lines by the ids it used.
-pub(crate) fn logs() -> &'static Logs {
-    static LOGS: std::sync::OnceLock<Logs> = std::sync::OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs = Logs::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::DEBUG)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
-        logs
-    })
-}
-
-/// The log buffer of [`logs`].
-#[derive(Clone, Default)]
-pub(crate) struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Logs {
-    /// Everything logged so far.
-    pub(crate) fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-
-    /// The first line logged so far that contains every one of `needles`.
-    pub(crate) fn line_with(&self, needles: &[&str]) -> Option<String> {
-        self.text()
-            .lines()
-            .find(|l| needles.iter().all(|n| l.contains(n)))
-            .map(str::to_owned)
-    }
-}
